@@ -1,0 +1,174 @@
+//! The user's config: a versioned TOML file in the XDG config dir, written
+//! atomically. A broken file is reported with its line, kept as it is, and
+//! never overwritten; the app runs on defaults meanwhile.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::rules::{Identity, Rules};
+
+/// The config format this build reads and writes.
+pub const CONFIG_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    pub version: u32,
+    pub identity: Identity,
+    pub rules: Rules,
+    /// More notifications of one kind within this many seconds are shown as
+    /// one summary.
+    pub coalesce_seconds: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { version: CONFIG_VERSION, identity: Identity::default(), rules: Rules::default(), coalesce_seconds: 10 }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{path}: {field}line {line}, column {column}: {message}")]
+    Parse { path: PathBuf, field: String, line: usize, column: usize, message: String },
+    #[error("{path}: version {found} is newer than this Deskbell understands ({supported})")]
+    UnsupportedVersion { path: PathBuf, found: u32, supported: u32 },
+    #[error("{path} is broken and was kept as it is; fix or remove it before settings can be saved")]
+    BrokenFileKept { path: PathBuf },
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: io::Error },
+}
+
+impl ConfigError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ConfigError::Read { .. } => "config_read",
+            ConfigError::Parse { .. } => "config_parse",
+            ConfigError::UnsupportedVersion { .. } => "config_version",
+            ConfigError::BrokenFileKept { .. } => "config_broken_kept",
+            ConfigError::Write { .. } => "config_write",
+        }
+    }
+}
+
+/// A config file at a path.
+#[derive(Clone, Debug)]
+pub struct ConfigFile {
+    path: PathBuf,
+}
+
+/// The result of a tolerant load: always a config to run on.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    /// Set when the file exists but could not be used.
+    pub problem: Option<ConfigError>,
+}
+
+impl ConfigFile {
+    pub fn at(path: impl Into<PathBuf>) -> Self {
+        ConfigFile { path: path.into() }
+    }
+
+    /// `$XDG_CONFIG_HOME/deskbell/config.toml` (or the platform's equivalent).
+    pub fn default_location() -> Option<Self> {
+        dirs::config_dir().map(|d| ConfigFile::at(d.join("deskbell").join("config.toml")))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Defaults when the file is absent; defaults plus the problem when broken.
+    pub fn load(&self) -> Loaded {
+        match self.load_strict() {
+            Ok(config) => Loaded { config, problem: None },
+            Err(problem) => Loaded { config: Config::default(), problem: Some(problem) },
+        }
+    }
+
+    /// Defaults when the file is absent; an error when it is broken.
+    pub fn load_strict(&self) -> Result<Config, ConfigError> {
+        match fs::read_to_string(&self.path) {
+            Ok(text) => parse(&self.path, &text),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(source) => Err(ConfigError::Read { path: self.path.clone(), source }),
+        }
+    }
+
+    /// Writes atomically (temp file, fsync, rename). Refuses to replace a file
+    /// that exists but does not parse: the user's edits are never lost.
+    pub fn save(&self, config: &Config) -> Result<(), ConfigError> {
+        match fs::read_to_string(&self.path) {
+            Ok(text) => {
+                if parse(&self.path, &text).is_err() {
+                    return Err(ConfigError::BrokenFileKept { path: self.path.clone() });
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(source) => return Err(ConfigError::Read { path: self.path.clone(), source }),
+        }
+        let mut config = config.clone();
+        config.version = CONFIG_VERSION;
+        let text = toml::to_string_pretty(&config).map_err(|e| ConfigError::Write {
+            path: self.path.clone(),
+            source: io::Error::other(e),
+        })?;
+        write_atomically(&self.path, text.as_bytes()).map_err(|source| ConfigError::Write { path: self.path.clone(), source })
+    }
+}
+
+fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    let de = toml::Deserializer::new(text);
+    let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        let (line, column) = inner.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
+        ConfigError::Parse {
+            path: path.to_owned(),
+            field: if field == "." { String::new() } else { format!("{field}: ") },
+            line,
+            column,
+            message: inner.message().trim().to_owned(),
+        }
+    })?;
+    if config.version > CONFIG_VERSION {
+        return Err(ConfigError::UnsupportedVersion { path: path.to_owned(), found: config.version, supported: CONFIG_VERSION });
+    }
+    Ok(config)
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, column)
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "config".into());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        // The rename is durable once the directory is synced.
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}

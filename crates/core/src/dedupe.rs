@@ -1,0 +1,120 @@
+//! Bounded-memory dedupe: remembers fingerprints for a time window, and at
+//! most `capacity` of them (oldest forgotten first).
+
+use std::collections::{HashSet, VecDeque};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::event::{DecodedEvent, Event};
+
+#[derive(Debug)]
+pub struct Dedupe {
+    capacity: usize,
+    window: Duration,
+    order: VecDeque<(u64, DateTime<Utc>)>,
+    seen: HashSet<u64>,
+}
+
+impl Dedupe {
+    pub fn new(capacity: usize, window: Duration) -> Self {
+        Dedupe {
+            capacity: capacity.max(1),
+            window,
+            order: VecDeque::new(),
+            seen: HashSet::new(),
+        }
+    }
+
+    /// True the first time `fingerprint` is offered within the window.
+    pub fn first_time(&mut self, fingerprint: u64, now: DateTime<Utc>) -> bool {
+        while let Some(&(fp, at)) = self.order.front() {
+            if self.order.len() >= self.capacity || at + self.window <= now {
+                self.order.pop_front();
+                self.seen.remove(&fp);
+            } else {
+                break;
+            }
+        }
+        if !self.seen.insert(fingerprint) {
+            return false;
+        }
+        self.order.push_back((fingerprint, now));
+        true
+    }
+
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+}
+
+/// A stable 64-bit fingerprint (SipHash with fixed keys, same in every run).
+pub fn fingerprint(value: impl Hash) -> u64 {
+    let mut h = DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
+}
+
+struct HashWriter<'a>(&'a mut DefaultHasher);
+
+impl io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What makes two deliveries "the same event": Xelion's repeated hangup is
+/// the same (callId, type); anything else is the same when everything we
+/// decoded from it is, which also catches byte-different redeliveries.
+pub fn event_fingerprint(ev: &DecodedEvent) -> u64 {
+    let mut h = DefaultHasher::new();
+    match &ev.event {
+        Event::Xelion(x) if x.call.call_id.is_some() => {
+            ("xelion", x.kind.as_str(), x.call.call_id.as_ref().map(|c| c.as_str())).hash(&mut h);
+        }
+        Event::Unknown { name, raw } => ("unknown", name, raw.get()).hash(&mut h),
+        _ => {
+            // Serialising a decoded event cannot fail: no maps with non-string keys.
+            let _ = serde_json::to_writer(HashWriter(&mut h), ev);
+        }
+    }
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + s, 0).unwrap()
+    }
+
+    #[test]
+    fn remembers_within_window_and_forgets_after() {
+        let mut d = Dedupe::new(100, Duration::seconds(60));
+        assert!(d.first_time(1, t(0)));
+        assert!(!d.first_time(1, t(59)));
+        assert!(d.first_time(1, t(61)));
+    }
+
+    #[test]
+    fn memory_is_bounded() {
+        let mut d = Dedupe::new(3, Duration::days(1));
+        for fp in 0..10 {
+            assert!(d.first_time(fp, t(0)));
+        }
+        assert_eq!(d.len(), 3);
+        // The oldest were forgotten, the newest are remembered.
+        assert!(!d.first_time(9, t(1)));
+        assert!(d.first_time(0, t(1)));
+    }
+}

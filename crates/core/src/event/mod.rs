@@ -1,0 +1,92 @@
+//! Decoding: payload bytes to a typed [`DecodedEvent`]. The envelope (event
+//! name, account, domain, timestamp) is read first, then the family payload.
+//! Where each family is decoded: `freshdesk.rs`, `freshcaller.rs`,
+//! `freshchat.rs`, `agent.rs`, `xelion.rs`; changes in `change.rs`.
+
+pub mod agent;
+pub mod change;
+mod error;
+pub mod freshcaller;
+pub mod freshchat;
+pub mod freshdesk;
+mod name;
+mod raw;
+pub mod xelion;
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+pub use change::Change;
+pub use error::DecodeError;
+pub use name::{EventName, Product};
+
+use crate::wire::{Domain, Id, Timestamp};
+
+/// A decoded payload: envelope fields plus the typed event.
+#[derive(Clone, Debug, Serialize)]
+pub struct DecodedEvent {
+    pub name: EventName,
+    pub account_id: Option<Id>,
+    pub domain: Option<Domain>,
+    /// The envelope's `timestamp`, when sent.
+    pub timestamp: Option<Timestamp>,
+    pub event: Event,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", content = "payload", rename_all = "snake_case")]
+pub enum Event {
+    TicketCreated(freshdesk::TicketEvent),
+    TicketUpdated(freshdesk::TicketEvent),
+    TicketConversationCreated(freshdesk::TicketConversation),
+    TicketConversationUpdated(freshdesk::TicketConversation),
+    ContactCreated(freshdesk::Contact),
+    ContactUpdated(freshdesk::Contact),
+    CallCreated(freshcaller::CallEvent),
+    CallUpdated(freshcaller::CallEvent),
+    ChatConversationCreated(freshchat::ChatConversationEvent),
+    ChatConversationUpdated(freshchat::ChatConversationEvent),
+    AgentUpdated(agent::AgentUpdate),
+    Xelion(xelion::XelionCallEvent),
+    /// An event name we do not model: kept whole, never an error.
+    Unknown {
+        name: String,
+        #[serde(skip)]
+        raw: Box<RawValue>,
+    },
+}
+
+impl Event {
+    pub fn product(&self) -> Product {
+        match self {
+            Event::TicketCreated(_)
+            | Event::TicketUpdated(_)
+            | Event::TicketConversationCreated(_)
+            | Event::TicketConversationUpdated(_)
+            | Event::ContactCreated(_)
+            | Event::ContactUpdated(_) => Product::Freshdesk,
+            Event::CallCreated(_) | Event::CallUpdated(_) | Event::AgentUpdated(_) => Product::Freshcaller,
+            Event::ChatConversationCreated(_) | Event::ChatConversationUpdated(_) => Product::Freshchat,
+            Event::Xelion(_) => Product::Xelion,
+            Event::Unknown { .. } => Product::Unknown,
+        }
+    }
+}
+
+/// Decodes one payload (a Freshworks product event or a Xelion WebSocket
+/// notification). Unknown event names are `Event::Unknown`, not errors.
+pub fn decode(bytes: &[u8]) -> Result<DecodedEvent, DecodeError> {
+    match serde_json::from_slice::<raw::Payload>(bytes) {
+        Ok(payload) => raw::build(payload, bytes),
+        Err(err) if err.is_syntax() || err.is_eof() => Err(DecodeError::from_json(&err)),
+        // The one-pass parse met a shape it did not expect somewhere. The
+        // careful path reads only the parts this event needs, and names the
+        // field when one of those is wrong.
+        Err(_) => raw::decode_carefully(bytes),
+    }
+}
+
+/// Reads just the event name, cheaply: for filtering before a full parse.
+pub fn peek_name(bytes: &[u8]) -> Option<EventName> {
+    raw::peek_name(bytes)
+}

@@ -1,0 +1,380 @@
+//! The wire shapes read in one pass, and their assembly into typed events.
+//!
+//! `Payload` holds every envelope and `data` part that any family uses, so one
+//! `serde_json` pass reads a payload whatever order its keys come in (the
+//! Freshdesk samples put `event` after `data`). Parts an event does not use
+//! are skipped without allocating.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::collections::BTreeMap;
+
+use super::agent::{Agent, AgentUpdate};
+use super::change::{self, Change, PairOrder, RawChanges};
+use super::freshcaller::{Call, CallEvent, CallPlatform};
+use super::freshchat::{Actor, ChatConversation, ChatConversationEvent};
+use super::freshdesk::{Contact, Person, Ticket, TicketConversation, TicketEvent};
+use super::xelion::{XelionCall, XelionCallEvent};
+use super::{DecodeError, DecodedEvent, Event, EventName};
+use crate::wire::{Code, Domain, Id, LenientTime, Text};
+
+#[derive(Deserialize)]
+pub(super) struct Payload {
+    #[serde(default)]
+    account_id: Option<Id>,
+    #[serde(default)]
+    domain: Option<Text>,
+    #[serde(default)]
+    event: Option<Text>,
+    /// The Freshdesk contact samples say `events`.
+    #[serde(default)]
+    events: Option<Text>,
+    #[serde(default)]
+    timestamp: LenientTime,
+    #[serde(default)]
+    data: Option<Data>,
+    #[serde(default, rename = "notificationType")]
+    notification_type: Option<Text>,
+    #[serde(default)]
+    oid: Option<Id>,
+    #[serde(default)]
+    notification: Option<XelionCall>,
+}
+
+#[derive(Default, Deserialize)]
+pub(super) struct Data {
+    #[serde(default)]
+    ticket: Option<Ticket>,
+    #[serde(default)]
+    requester: Option<Person>,
+    #[serde(default)]
+    conversation: Option<Conversation>,
+    #[serde(default)]
+    contact: Option<Contact>,
+    #[serde(default)]
+    call: Option<Call>,
+    #[serde(default)]
+    phone_call: Option<Call>,
+    #[serde(default)]
+    agent: Option<Agent>,
+    #[serde(default)]
+    actor: Option<Actor>,
+    #[serde(default)]
+    associations: Option<Associations>,
+    #[serde(default)]
+    changes: Option<RawChanges>,
+}
+
+/// `data.conversation` as either product sends it: a Freshdesk reply/note
+/// carries `ticket_id`; a Freshchat conversation does not.
+#[derive(Default, Deserialize)]
+struct Conversation {
+    #[serde(default)]
+    id: Option<Id>,
+    #[serde(default)]
+    ticket_id: Option<Id>,
+    #[serde(default)]
+    body_text: Option<String>,
+    #[serde(default)]
+    user_id: Option<Id>,
+    #[serde(default)]
+    private: Option<bool>,
+    #[serde(default)]
+    incoming: Option<bool>,
+    #[serde(default)]
+    source: Option<Code>,
+    #[serde(default)]
+    from_email: Option<Text>,
+    #[serde(default, deserialize_with = "change::old_new")]
+    changes: Vec<Change>,
+    #[serde(default)]
+    conversation_id: Option<Id>,
+    #[serde(default)]
+    app_id: Option<Id>,
+    #[serde(default)]
+    status: Option<Text>,
+    #[serde(default)]
+    assigned_agent_id: Option<Id>,
+    #[serde(default)]
+    assigned_group_id: Option<Id>,
+    #[serde(default)]
+    channel_id: Option<Id>,
+}
+
+#[derive(Default, Deserialize)]
+struct Associations {
+    #[serde(default)]
+    user: Option<Actor>,
+}
+
+fn name_of(payload_event: &Option<Text>, events: &Option<Text>, notification_type: &Option<Text>) -> Option<EventName> {
+    payload_event
+        .as_ref()
+        .or(events.as_ref())
+        .or(notification_type.as_ref())
+        .map(|t| EventName::parse(t.as_str()))
+}
+
+fn unknown(name: &str, bytes: &[u8]) -> Result<Event, DecodeError> {
+    // The bytes parsed once already; this copy keeps them for whoever wants
+    // the whole payload (the check tool, the feed's detail view).
+    let text = String::from_utf8_lossy(bytes).into_owned();
+    let raw = RawValue::from_string(text).map_err(|e| DecodeError::from_json(&e))?;
+    Ok(Event::Unknown { name: name.to_owned(), raw })
+}
+
+pub(super) fn build(p: Payload, bytes: &[u8]) -> Result<DecodedEvent, DecodeError> {
+    let name = name_of(&p.event, &p.events, &p.notification_type).ok_or(DecodeError::NoEventName)?;
+    let event = assemble(&name, p.data.unwrap_or_default(), p.oid, p.notification, bytes)?;
+    Ok(DecodedEvent {
+        name,
+        account_id: p.account_id,
+        domain: p.domain.as_ref().and_then(|d| Domain::parse(d.as_str())),
+        timestamp: p.timestamp.0,
+        event,
+    })
+}
+
+fn missing(name: &EventName, part: &'static str) -> DecodeError {
+    DecodeError::MissingPart { event: name.as_str().to_owned(), part }
+}
+
+fn assemble(
+    name: &EventName,
+    data: Data,
+    oid: Option<Id>,
+    notification: Option<XelionCall>,
+    bytes: &[u8],
+) -> Result<Event, DecodeError> {
+    Ok(match name {
+        EventName::OnTicketCreate | EventName::OnTicketUpdate => {
+            let ticket = data.ticket.ok_or_else(|| missing(name, "data.ticket"))?;
+            let ev = TicketEvent { ticket, requester: data.requester };
+            if *name == EventName::OnTicketCreate {
+                Event::TicketCreated(ev)
+            } else {
+                Event::TicketUpdated(ev)
+            }
+        }
+        EventName::OnConversationCreate | EventName::OnConversationUpdate => {
+            let c = data.conversation.ok_or_else(|| missing(name, "data.conversation"))?;
+            let created = *name == EventName::OnConversationCreate;
+            match c.ticket_id {
+                Some(ticket_id) => {
+                    let conv = TicketConversation {
+                        id: c.id.ok_or_else(|| missing(name, "data.conversation.id"))?,
+                        ticket_id,
+                        body_text: c.body_text,
+                        user_id: c.user_id,
+                        private: c.private,
+                        incoming: c.incoming,
+                        source: c.source,
+                        from_email: c.from_email,
+                        changes: c.changes,
+                    };
+                    if created {
+                        Event::TicketConversationCreated(conv)
+                    } else {
+                        Event::TicketConversationUpdated(conv)
+                    }
+                }
+                None => {
+                    let ev = ChatConversationEvent {
+                        conversation: ChatConversation {
+                            conversation_id: c.conversation_id,
+                            id: c.id,
+                            app_id: c.app_id,
+                            status: c.status,
+                            assigned_agent_id: c.assigned_agent_id,
+                            assigned_group_id: c.assigned_group_id,
+                            channel_id: c.channel_id,
+                        },
+                        actor: data.actor,
+                        user: data.associations.and_then(|a| a.user),
+                        changes: data.changes.unwrap_or_default().normalise(PairOrder::OldNew),
+                    };
+                    if created {
+                        Event::ChatConversationCreated(ev)
+                    } else {
+                        Event::ChatConversationUpdated(ev)
+                    }
+                }
+            }
+        }
+        EventName::OnContactCreate | EventName::OnContactUpdate => {
+            let contact = data.contact.ok_or_else(|| missing(name, "data.contact"))?;
+            if *name == EventName::OnContactCreate {
+                Event::ContactCreated(contact)
+            } else {
+                Event::ContactUpdated(contact)
+            }
+        }
+        EventName::OnCallCreate | EventName::OnCallUpdate | EventName::OnPhoneCallCreate | EventName::OnPhoneCallUpdate => {
+            // Accept either object under either name: the platforms were seen
+            // to mix them during migration.
+            let (call, platform) = match (data.phone_call, data.call) {
+                (Some(c), _) => (c, CallPlatform::PhoneCall),
+                (None, Some(c)) => (c, CallPlatform::Call),
+                (None, None) => {
+                    let part = match name {
+                        EventName::OnPhoneCallCreate | EventName::OnPhoneCallUpdate => "data.phone_call",
+                        _ => "data.call",
+                    };
+                    return Err(missing(name, part));
+                }
+            };
+            let ev = CallEvent {
+                call,
+                platform,
+                changes: data.changes.unwrap_or_default().normalise(PairOrder::NewOld),
+            };
+            match name {
+                EventName::OnCallCreate | EventName::OnPhoneCallCreate => Event::CallCreated(ev),
+                _ => Event::CallUpdated(ev),
+            }
+        }
+        EventName::OnAgentUpdate => {
+            let agent = data.agent.ok_or_else(|| missing(name, "data.agent"))?;
+            let changes = data.changes.unwrap_or_default().normalise(PairOrder::OldNew);
+            Event::AgentUpdated(AgentUpdate { agent, changes })
+        }
+        EventName::Xelion(kind) => {
+            let call = notification.ok_or_else(|| missing(name, "notification"))?;
+            Event::Xelion(XelionCallEvent { kind: kind.clone(), oid, call })
+        }
+        EventName::Unknown(n) => unknown(n, bytes)?,
+    })
+}
+
+/// The careful path: envelope first with `data` kept raw, then only the parts
+/// this event needs, each parsed with its path tracked for the error message.
+pub(super) fn decode_carefully(bytes: &[u8]) -> Result<DecodedEvent, DecodeError> {
+    #[derive(Deserialize)]
+    struct Envelope<'a> {
+        #[serde(default)]
+        account_id: Option<&'a RawValue>,
+        #[serde(default)]
+        domain: Option<&'a RawValue>,
+        #[serde(default)]
+        event: Option<&'a RawValue>,
+        #[serde(default)]
+        events: Option<&'a RawValue>,
+        #[serde(default)]
+        timestamp: Option<&'a RawValue>,
+        #[serde(default, borrow)]
+        data: Option<BTreeMap<String, &'a RawValue>>,
+        #[serde(default, rename = "notificationType")]
+        notification_type: Option<&'a RawValue>,
+        #[serde(default)]
+        oid: Option<&'a RawValue>,
+        #[serde(default)]
+        notification: Option<&'a RawValue>,
+    }
+
+    let whole: &RawValue = serde_json::from_slice(bytes).map_err(|e| DecodeError::from_json(&e))?;
+    if !whole.get().trim_start().starts_with('{') {
+        return Err(DecodeError::NotAnObject);
+    }
+    let env: Envelope = serde_json::from_slice(bytes).map_err(|e| bad("", &e))?;
+
+    let event = field::<Option<Text>>("event", env.event)?;
+    let events = field::<Option<Text>>("events", env.events)?;
+    let ntype = field::<Option<Text>>("notificationType", env.notification_type)?;
+    let name = name_of(&event, &events, &ntype).ok_or(DecodeError::NoEventName)?;
+    if let EventName::Unknown(n) = &name {
+        // Unknown names keep everything; the rest of the envelope is best effort.
+        return Ok(DecodedEvent {
+            account_id: field::<Option<Id>>("account_id", env.account_id).ok().flatten(),
+            domain: field::<Option<Text>>("domain", env.domain)
+                .ok()
+                .flatten()
+                .and_then(|d| Domain::parse(d.as_str())),
+            timestamp: field::<LenientTime>("timestamp", env.timestamp).ok().and_then(|t| t.0),
+            event: unknown(n, bytes)?,
+            name,
+        });
+    }
+
+    let raw_data = env.data.unwrap_or_default();
+    let part = |key: &'static str| raw_data.get(key).copied();
+    let mut data = Data::default();
+    match &name {
+        EventName::OnTicketCreate | EventName::OnTicketUpdate => {
+            data.ticket = field("data.ticket", part("ticket"))?;
+            data.requester = field("data.requester", part("requester"))?;
+        }
+        EventName::OnConversationCreate | EventName::OnConversationUpdate => {
+            data.conversation = field("data.conversation", part("conversation"))?;
+            data.actor = field("data.actor", part("actor"))?;
+            data.associations = field("data.associations", part("associations"))?;
+            data.changes = field("data.changes", part("changes"))?;
+        }
+        EventName::OnContactCreate | EventName::OnContactUpdate => {
+            data.contact = field("data.contact", part("contact"))?;
+        }
+        EventName::OnCallCreate | EventName::OnCallUpdate | EventName::OnPhoneCallCreate | EventName::OnPhoneCallUpdate => {
+            data.call = field("data.call", part("call"))?;
+            data.phone_call = field("data.phone_call", part("phone_call"))?;
+            data.changes = field("data.changes", part("changes"))?;
+        }
+        EventName::OnAgentUpdate => {
+            data.agent = field("data.agent", part("agent"))?;
+            data.changes = field("data.changes", part("changes"))?;
+        }
+        EventName::Xelion(_) | EventName::Unknown(_) => {}
+    }
+    let notification = match &name {
+        EventName::Xelion(_) => field("notification", env.notification)?,
+        _ => None,
+    };
+    let oid = field::<Option<Id>>("oid", env.oid).ok().flatten();
+    let event = assemble(&name, data, oid, notification, bytes)?;
+    Ok(DecodedEvent {
+        account_id: field("account_id", env.account_id)?,
+        domain: field::<Option<Text>>("domain", env.domain)?.and_then(|d| Domain::parse(d.as_str())),
+        timestamp: field::<LenientTime>("timestamp", env.timestamp)?.0,
+        event,
+        name,
+    })
+}
+
+/// Parses one raw part, naming its full path when it is wrong.
+fn field<T: for<'de> Deserialize<'de> + Default>(path: &str, raw: Option<&RawValue>) -> Result<T, DecodeError> {
+    let Some(raw) = raw else {
+        return Ok(T::default());
+    };
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.path().to_string();
+        let full = match (path.is_empty(), inner.as_str()) {
+            (true, p) => p.to_owned(),
+            (false, ".") => path.to_owned(),
+            (false, p) => format!("{path}.{p}"),
+        };
+        bad(&full, e.inner())
+    })
+}
+
+fn bad(path: &str, err: &serde_json::Error) -> DecodeError {
+    let message = err.to_string();
+    let message = match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message,
+    };
+    DecodeError::BadField { path: if path.is_empty() { "payload".into() } else { path.into() }, message }
+}
+
+/// Reads only the event name: `event`, `events` or `notificationType`.
+pub(super) fn peek_name(bytes: &[u8]) -> Option<EventName> {
+    #[derive(Deserialize)]
+    struct Names<'a> {
+        #[serde(default, borrow)]
+        event: Option<std::borrow::Cow<'a, str>>,
+        #[serde(default, borrow)]
+        events: Option<std::borrow::Cow<'a, str>>,
+        #[serde(default, borrow, rename = "notificationType")]
+        notification_type: Option<std::borrow::Cow<'a, str>>,
+    }
+    let n: Names = serde_json::from_slice(bytes).ok()?;
+    n.event.or(n.events).or(n.notification_type).map(|s| EventName::parse(&s))
+}

@@ -1,0 +1,22 @@
+//! Deskbell's core, with no GUI dependency. The pipeline, one way:
+//!
+//! source -> [`event`] decode -> [`dedupe`] -> [`board`] -> [`rules`] ->
+//! [`schedule`] hold gate -> [`coalesce`] -> deliveries for the sinks.
+//!
+//! [`pipeline`] chains the stages; [`check`] is the headless dry run;
+//! [`config`] the user's file. Every time-dependent function takes `now`.
+
+pub mod board;
+pub mod check;
+pub mod coalesce;
+pub mod config;
+pub mod dedupe;
+pub mod event;
+pub mod notification;
+pub mod pipeline;
+pub mod rules;
+pub mod schedule;
+pub mod wire;
+
+pub use event::{decode, DecodeError, DecodedEvent, Event, EventName};
+pub use notification::{Kind, Notification};

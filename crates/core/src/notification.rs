@@ -1,0 +1,114 @@
+//! What Deskbell shows: a [`Notification`] of one [`Kind`], plain text (the
+//! sink escapes it for its own markup), with a URL only on the account's own
+//! domain over https.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::wire::{Domain, Id, Timestamp};
+
+/// The notification kinds agents subscribe to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    MissedCall,
+    NewTicket,
+    ConversationReassigned,
+    TicketReassigned,
+    AgentStatus,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::MissedCall,
+        Kind::NewTicket,
+        Kind::ConversationReassigned,
+        Kind::TicketReassigned,
+        Kind::AgentStatus,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Kind::MissedCall => "missed_call",
+            Kind::NewTicket => "new_ticket",
+            Kind::ConversationReassigned => "conversation_reassigned",
+            Kind::TicketReassigned => "ticket_reassigned",
+            Kind::AgentStatus => "agent_status",
+        }
+    }
+
+    /// Plural label for menus and summaries ("3 missed calls").
+    pub fn plural(self, n: usize) -> String {
+        let (one, many) = match self {
+            Kind::MissedCall => ("missed call", "missed calls"),
+            Kind::NewTicket => ("new ticket", "new tickets"),
+            Kind::ConversationReassigned => ("reassigned conversation", "reassigned conversations"),
+            Kind::TicketReassigned => ("reassigned ticket", "reassigned tickets"),
+            Kind::AgentStatus => ("agent status change", "agent status changes"),
+        };
+        format!("{n} {}", if n == 1 { one } else { many })
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    Low,
+    Normal,
+    Critical,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Notification {
+    pub kind: Kind,
+    /// The thing notified about (a ticket, a call): a later notification with
+    /// the same key replaces the earlier one on screen.
+    pub key: String,
+    /// This occurrence: the same `dedupe_key` is never shown twice.
+    #[serde(skip)]
+    pub dedupe_key: String,
+    pub title: String,
+    pub body: String,
+    pub url: Option<String>,
+    pub urgency: Urgency,
+    /// When it happened, from the payload when it says.
+    pub at: Option<Timestamp>,
+}
+
+/// Links into the products. Only https on the payload's own domain.
+pub mod urls {
+    use super::*;
+
+    pub fn ticket(domain: Option<&Domain>, id: &Id) -> Option<String> {
+        Some(format!("https://{}/a/tickets/{}", domain?, path_segment(id.as_str())?))
+    }
+
+    /// Freshchat's agent inbox link (assumption, see docs: the web app opens
+    /// `/a/{account}/open/conversation/{id}`).
+    pub fn chat_conversation(domain: Option<&Domain>, account: Option<&Id>, id: &Id) -> Option<String> {
+        Some(format!(
+            "https://{}/a/{}/open/conversation/{}",
+            domain?,
+            path_segment(account?.as_str())?,
+            path_segment(id.as_str())?
+        ))
+    }
+
+    /// Freshcaller's call log entry (assumption, see docs).
+    pub fn call(domain: Option<&Domain>, id: &Id) -> Option<String> {
+        Some(format!("https://{}/calls/{}", domain?, path_segment(id.as_str())?))
+    }
+
+    /// Ids become path segments only when they cannot change the path.
+    fn path_segment(id: &str) -> Option<&str> {
+        let ok = !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        ok.then_some(id)
+    }
+}

@@ -1,0 +1,198 @@
+//! The one-way pipeline: bytes -> decode -> dedupe -> board -> rules ->
+//! (hold gate -> coalesce) -> deliveries for the sinks. No stage calls back
+//! into an earlier one; every time-dependent step takes `now`.
+
+use chrono::{DateTime, Duration, FixedOffset, Utc};
+use serde::Serialize;
+
+use crate::board::{Board, BoardChange};
+use crate::coalesce::{Coalescer, Delivery};
+use crate::dedupe::{event_fingerprint, fingerprint, Dedupe};
+use crate::event::{decode, DecodeError, DecodedEvent, Event};
+use crate::notification::Notification;
+use crate::rules::{classify, Context, Identity, Me, Rules, Skip, Verdict};
+use crate::wire::Timestamp;
+
+/// How long and how many events and notifications are remembered for dedupe.
+const DEDUPE_CAPACITY: usize = 20_000;
+const DEDUPE_WINDOW_HOURS: i64 = 24;
+
+/// Counters for the tray's health line and the metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    pub decoded: u64,
+    pub malformed: u64,
+    pub duplicates: u64,
+    pub notified: u64,
+    pub skipped: u64,
+}
+
+/// What became of one payload.
+#[derive(Debug)]
+pub struct Classified {
+    pub event: Result<DecodedEvent, DecodeError>,
+    /// `None` when the payload did not decode.
+    pub verdict: Option<Verdict>,
+    pub board_change: Option<BoardChange>,
+}
+
+/// Decode, dedupe, board and rules: the part `deskbell check` shares with
+/// the app. No time windows beyond dedupe's.
+#[derive(Debug)]
+pub struct Classifier {
+    pub rules: Rules,
+    pub identity: Identity,
+    board: Board,
+    events: Dedupe,
+    notifications: Dedupe,
+    stats: Stats,
+}
+
+impl Classifier {
+    pub fn new(rules: Rules, identity: Identity) -> Self {
+        let window = Duration::hours(DEDUPE_WINDOW_HOURS);
+        Classifier {
+            rules,
+            identity,
+            board: Board::default(),
+            events: Dedupe::new(DEDUPE_CAPACITY, window),
+            notifications: Dedupe::new(DEDUPE_CAPACITY, window),
+            stats: Stats::default(),
+        }
+    }
+
+    pub fn board(&self) -> &Board {
+        &self.board
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// My own status on the board, for "hold while I am on a call".
+    pub fn my_status(&self) -> Option<&crate::event::agent::AgentStatus> {
+        let me = Me { identity: &self.identity, board: &self.board };
+        self.board.status_of(|row| me.is_me(&row.id))
+    }
+
+    pub fn classify_bytes(&mut self, bytes: &[u8], now: DateTime<Utc>) -> Classified {
+        match decode(bytes) {
+            Ok(ev) => {
+                let (verdict, board_change) = self.classify_event(&ev, now);
+                Classified { event: Ok(ev), verdict: Some(verdict), board_change }
+            }
+            Err(err) => {
+                self.stats.malformed += 1;
+                Classified { event: Err(err), verdict: None, board_change: None }
+            }
+        }
+    }
+
+    pub fn classify_event(&mut self, ev: &DecodedEvent, now: DateTime<Utc>) -> (Verdict, Option<BoardChange>) {
+        self.stats.decoded += 1;
+        if !self.events.first_time(event_fingerprint(ev), now) {
+            self.stats.duplicates += 1;
+            return (Verdict::Skip(Skip::DuplicateEvent), None);
+        }
+        let board_change = match &ev.event {
+            Event::AgentUpdated(update) => self.board.apply(update, ev.timestamp.or(Some(Timestamp(now)))),
+            _ => None,
+        };
+        let ctx = Context {
+            rules: &self.rules,
+            me: Me { identity: &self.identity, board: &self.board },
+            board_change: board_change.as_ref(),
+        };
+        let verdict = match classify(ev, &ctx) {
+            Verdict::Notify(list) => {
+                let fresh: Vec<Notification> = list
+                    .into_iter()
+                    .filter(|n| self.notifications.first_time(fingerprint(&n.dedupe_key), now))
+                    .collect();
+                if fresh.is_empty() {
+                    Verdict::Skip(Skip::AlreadyNotified)
+                } else {
+                    Verdict::Notify(fresh)
+                }
+            }
+            skip => skip,
+        };
+        match &verdict {
+            Verdict::Notify(list) => self.stats.notified += list.len() as u64,
+            Verdict::Skip(_) => self.stats.skipped += 1,
+        }
+        (verdict, board_change)
+    }
+}
+
+/// The whole pipeline the app runs: the classifier, then the hold gate and
+/// the burst coalescer.
+#[derive(Debug)]
+pub struct Pipeline {
+    classifier: Classifier,
+    gate: crate::schedule::Gate,
+    coalescer: Coalescer,
+}
+
+/// One payload's passage: what the rules said, and what to show now.
+#[derive(Debug)]
+pub struct Ingested {
+    pub classified: Classified,
+    pub deliveries: Vec<Delivery>,
+}
+
+impl Pipeline {
+    pub fn new(rules: Rules, identity: Identity, coalesce_window: Duration) -> Self {
+        Pipeline {
+            classifier: Classifier::new(rules, identity),
+            gate: crate::schedule::Gate::default(),
+            coalescer: Coalescer::new(coalesce_window),
+        }
+    }
+
+    pub fn classifier(&self) -> &Classifier {
+        &self.classifier
+    }
+
+    pub fn rules_mut(&mut self) -> &mut Rules {
+        &mut self.classifier.rules
+    }
+
+    pub fn held_count(&self) -> usize {
+        self.gate.held_count()
+    }
+
+    pub fn ingest(&mut self, bytes: &[u8], now: DateTime<FixedOffset>) -> Ingested {
+        let utc = now.with_timezone(&Utc);
+        let classified = self.classifier.classify_bytes(bytes, utc);
+        // A status change of mine may end a hold: tick before delivering.
+        let mut deliveries = self.tick(now);
+        if let Some(Verdict::Notify(list)) = &classified.verdict {
+            let hold = self.hold_reason(now);
+            for n in list.iter().cloned() {
+                if let Some(n) = self.gate.offer(n, hold) {
+                    deliveries.extend(self.coalescer.push(n, utc));
+                }
+            }
+        }
+        Ingested { classified, deliveries }
+    }
+
+    /// Releases a finished hold and flushes ended bursts.
+    pub fn tick(&mut self, now: DateTime<FixedOffset>) -> Vec<Delivery> {
+        let mut out = Vec::new();
+        if let Some(summary) = self.gate.release(self.hold_reason(now)) {
+            out.push(Delivery::Held(summary));
+        }
+        out.extend(self.coalescer.tick(now.with_timezone(&Utc)));
+        out
+    }
+
+    pub fn next_deadline(&self) -> Option<DateTime<Utc>> {
+        self.coalescer.next_deadline()
+    }
+
+    fn hold_reason(&self, now: DateTime<FixedOffset>) -> Option<crate::schedule::HoldReason> {
+        self.classifier.rules.schedule.hold_reason(now, self.classifier.my_status())
+    }
+}

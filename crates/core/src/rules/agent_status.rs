@@ -1,0 +1,28 @@
+//! Agent status: every `onAgentUpdate` updates the board (`crate::board`);
+//! a notification is optional and off by default.
+
+use super::{Context, Skip, Verdict};
+use crate::event::agent::AgentUpdate;
+use crate::notification::{Kind, Notification, Urgency};
+
+pub fn classify(a: &AgentUpdate, ctx: &Context<'_>) -> Verdict {
+    let Some(change) = ctx.board_change.filter(|c| c.status_changed()) else {
+        return Verdict::Skip(Skip::NoStatusChange);
+    };
+    let name = a.agent.display_name().unwrap_or_else(|| format!("Agent {}", change.agent_id));
+    let key = format!("agent:{}", change.agent_id);
+    Verdict::Notify(vec![Notification {
+        kind: Kind::AgentStatus,
+        dedupe_key: format!("{key}:{}:{:?}", change.status.label(), change.since),
+        title: format!("{name} is now {}", change.status.label()),
+        body: change
+            .previous
+            .as_ref()
+            .map(|p| format!("was {}", p.label()))
+            .unwrap_or_default(),
+        url: None,
+        urgency: Urgency::Low,
+        at: change.since,
+        key,
+    }])
+}

@@ -1,0 +1,197 @@
+//! Rules: which decoded events become which notifications, and why the others
+//! do not. One module per notification kind:
+//! `missed_call.rs`, `new_ticket.rs`, `reassigned.rs`, `agent_status.rs`.
+//! When and whether they are shown (quiet hours, do-not-disturb, hold on a
+//! call) is `crate::schedule`; bursts are `crate::coalesce`.
+
+pub mod agent_status;
+mod identity;
+pub mod missed_call;
+pub mod new_ticket;
+pub mod reassigned;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use identity::{Identity, Me};
+pub use missed_call::CallTable;
+pub use new_ticket::TicketFilter;
+
+use crate::board::BoardChange;
+use crate::event::{DecodedEvent, Event};
+use crate::notification::{Kind, Notification};
+use crate::schedule::Schedule;
+
+/// Everything an agent configures about what they are told.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Rules {
+    pub subscriptions: Subscriptions,
+    pub new_ticket: TicketFilter,
+    pub calls: CallTable,
+    pub schedule: Schedule,
+}
+
+/// One switch per kind. Agent status is off by default: the board shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Subscriptions {
+    pub missed_call: bool,
+    pub new_ticket: bool,
+    pub conversation_reassigned: bool,
+    pub ticket_reassigned: bool,
+    pub agent_status: bool,
+}
+
+impl Default for Subscriptions {
+    fn default() -> Self {
+        Subscriptions {
+            missed_call: true,
+            new_ticket: true,
+            conversation_reassigned: true,
+            ticket_reassigned: true,
+            agent_status: false,
+        }
+    }
+}
+
+impl Subscriptions {
+    pub fn is_on(&self, kind: Kind) -> bool {
+        match kind {
+            Kind::MissedCall => self.missed_call,
+            Kind::NewTicket => self.new_ticket,
+            Kind::ConversationReassigned => self.conversation_reassigned,
+            Kind::TicketReassigned => self.ticket_reassigned,
+            Kind::AgentStatus => self.agent_status,
+        }
+    }
+
+    pub fn set(&mut self, kind: Kind, on: bool) {
+        let slot = match kind {
+            Kind::MissedCall => &mut self.missed_call,
+            Kind::NewTicket => &mut self.new_ticket,
+            Kind::ConversationReassigned => &mut self.conversation_reassigned,
+            Kind::TicketReassigned => &mut self.ticket_reassigned,
+            Kind::AgentStatus => &mut self.agent_status,
+        };
+        *slot = on;
+    }
+}
+
+/// Why an event raised nothing. `code()` is stable; `Display` is for people.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Skip {
+    /// The same event was already processed (at-least-once delivery).
+    DuplicateEvent,
+    /// This call, ticket or change was already notified.
+    AlreadyNotified,
+    UnknownEvent,
+    /// The event kind never notifies (contacts, ticket replies).
+    NotNotifiable,
+    NotSubscribed(Kind),
+    Filtered(String),
+    CallOutgoing,
+    CallAnswered,
+    CallEnded,
+    CallInProgress,
+    CallWithoutCustomer,
+    UnmappedCallStatus(i64),
+    UnmappedDirection(String),
+    NoAssignmentChange,
+    NotForMe,
+    NoStatusChange,
+}
+
+impl Skip {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Skip::DuplicateEvent => "duplicate_event",
+            Skip::AlreadyNotified => "already_notified",
+            Skip::UnknownEvent => "unknown_event",
+            Skip::NotNotifiable => "not_notifiable",
+            Skip::NotSubscribed(_) => "not_subscribed",
+            Skip::Filtered(_) => "filtered",
+            Skip::CallOutgoing => "call_outgoing",
+            Skip::CallAnswered => "call_answered",
+            Skip::CallEnded => "call_ended",
+            Skip::CallInProgress => "call_in_progress",
+            Skip::CallWithoutCustomer => "call_without_customer",
+            Skip::UnmappedCallStatus(_) => "unmapped_call_status",
+            Skip::UnmappedDirection(_) => "unmapped_direction",
+            Skip::NoAssignmentChange => "no_assignment_change",
+            Skip::NotForMe => "not_for_me",
+            Skip::NoStatusChange => "no_status_change",
+        }
+    }
+}
+
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Skip::DuplicateEvent => f.write_str("duplicate of an event already processed"),
+            Skip::AlreadyNotified => f.write_str("already notified for this item"),
+            Skip::UnknownEvent => f.write_str("unknown event name: kept, never notified"),
+            Skip::NotNotifiable => f.write_str("this event never raises a notification"),
+            Skip::NotSubscribed(kind) => write!(f, "{kind} notifications are switched off"),
+            Skip::Filtered(why) => write!(f, "filtered out: {why}"),
+            Skip::CallOutgoing => f.write_str("outgoing call"),
+            Skip::CallAnswered => f.write_str("call was answered"),
+            Skip::CallEnded => f.write_str("call ended without a missed status"),
+            Skip::CallInProgress => f.write_str("call has no outcome yet"),
+            Skip::CallWithoutCustomer => f.write_str("call has no Customer participant"),
+            Skip::UnmappedCallStatus(code) => {
+                write!(f, "call_status {code} is not in the call table: treated as not missed")
+            }
+            Skip::UnmappedDirection(d) => {
+                write!(f, "call direction {d} is not in the call table: treated as not missed")
+            }
+            Skip::NoAssignmentChange => f.write_str("no agent or group change"),
+            Skip::NotForMe => f.write_str("reassigned between others, not to or from me"),
+            Skip::NoStatusChange => f.write_str("agent status did not change"),
+        }
+    }
+}
+
+/// The outcome of ruling one event.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    Notify(Vec<Notification>),
+    Skip(Skip),
+}
+
+/// What the rules read besides the event: configuration, who "me" is, and
+/// what the board just learned from this event.
+pub struct Context<'a> {
+    pub rules: &'a Rules,
+    pub me: Me<'a>,
+    pub board_change: Option<&'a BoardChange>,
+}
+
+/// Rules one decoded event. Subscriptions apply here; filters per kind in
+/// each module. Pure: no clock, no I/O.
+pub fn classify(ev: &DecodedEvent, ctx: &Context<'_>) -> Verdict {
+    let (kind, verdict) = match &ev.event {
+        Event::TicketCreated(t) => (Kind::NewTicket, new_ticket::classify(ev, t, ctx)),
+        Event::TicketUpdated(t) => (Kind::TicketReassigned, reassigned::ticket(ev, t, ctx)),
+        Event::CallCreated(c) | Event::CallUpdated(c) => (Kind::MissedCall, missed_call::freshcaller(ev, c, ctx)),
+        Event::Xelion(x) => (Kind::MissedCall, missed_call::xelion(x)),
+        Event::ChatConversationUpdated(c) => (Kind::ConversationReassigned, reassigned::chat(ev, c, ctx)),
+        Event::AgentUpdated(a) => (Kind::AgentStatus, agent_status::classify(a, ctx)),
+        Event::ChatConversationCreated(_)
+        | Event::TicketConversationCreated(_)
+        | Event::TicketConversationUpdated(_)
+        | Event::ContactCreated(_)
+        | Event::ContactUpdated(_) => return Verdict::Skip(Skip::NotNotifiable),
+        Event::Unknown { .. } => return Verdict::Skip(Skip::UnknownEvent),
+    };
+    match verdict {
+        Verdict::Notify(_) if !ctx.rules.subscriptions.is_on(kind) => Verdict::Skip(Skip::NotSubscribed(kind)),
+        other => other,
+    }
+}
+
+/// Joins the present parts with " · ".
+pub(crate) fn join(parts: impl IntoIterator<Item = Option<String>>) -> String {
+    parts.into_iter().flatten().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ")
+}

@@ -1,0 +1,154 @@
+//! Reassignments: Freshdesk `onTicketUpdate` whose `responder_id` or
+//! `group_id` changed, and Freshchat `onConversationUpdate` whose
+//! `assigned_agent_id` or `assigned_group_id` changed. With a known identity
+//! only "assigned to me" and "taken from me" notify (and the same for my
+//! groups); with none, every reassignment does.
+
+use super::new_ticket::scope;
+use super::{join, Context, Me, Skip, Verdict};
+use crate::event::freshchat::ChatConversationEvent;
+use crate::event::freshdesk::TicketEvent;
+use crate::event::{Change, DecodedEvent};
+use crate::notification::{urls, Kind, Notification, Urgency};
+
+/// What a reassignment means to me; the order is the preference when one
+/// event changes both agent and group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Relation {
+    AssignedToMe,
+    TakenFromMe,
+    AssignedToMyGroup,
+    TakenFromMyGroup,
+    /// No identity configured: any reassignment.
+    Reassigned,
+}
+
+impl Relation {
+    fn phrase(self) -> &'static str {
+        match self {
+            Relation::AssignedToMe => "assigned to you",
+            Relation::TakenFromMe => "taken from you",
+            Relation::AssignedToMyGroup => "assigned to your group",
+            Relation::TakenFromMyGroup => "taken from your group",
+            Relation::Reassigned => "reassigned",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Agent,
+    Group,
+}
+
+fn relation(me: &Me<'_>, target: Target, change: &Change) -> Option<Relation> {
+    if !me.is_known() {
+        return Some(Relation::Reassigned);
+    }
+    let (old, new) = (change.old_text(), change.new_text());
+    let is = |v: &Option<String>| {
+        v.as_deref().is_some_and(|id| match target {
+            Target::Agent => me.is_me(id),
+            Target::Group => me.is_my_group(id),
+        })
+    };
+    match (target, is(&old), is(&new)) {
+        (_, true, true) | (_, false, false) => None,
+        (Target::Agent, false, true) => Some(Relation::AssignedToMe),
+        (Target::Agent, true, false) => Some(Relation::TakenFromMe),
+        (Target::Group, false, true) => Some(Relation::AssignedToMyGroup),
+        (Target::Group, true, false) => Some(Relation::TakenFromMyGroup),
+    }
+}
+
+/// The most relevant assignment change, or why there is none.
+fn pick<'c>(
+    me: &Me<'_>,
+    changes: &'c [Change],
+    agent_field: &str,
+    group_field: &str,
+) -> Result<(Relation, &'c Change), Skip> {
+    let mut any = false;
+    let mut best: Option<(Relation, &Change)> = None;
+    for c in changes {
+        let target = if c.field == agent_field {
+            Target::Agent
+        } else if c.field == group_field {
+            Target::Group
+        } else {
+            continue;
+        };
+        if c.old == c.new {
+            continue;
+        }
+        any = true;
+        if let Some(rel) = relation(me, target, c) {
+            if best.is_none_or(|(b, _)| rel < b) {
+                best = Some((rel, c));
+            }
+        }
+    }
+    match (best, any) {
+        (Some(b), _) => Ok(b),
+        (None, true) => Err(Skip::NotForMe),
+        (None, false) => Err(Skip::NoAssignmentChange),
+    }
+}
+
+fn describe(c: &Change, what: &str) -> String {
+    let side = |v: Option<String>| v.map(|v| format!("{what} {v}")).unwrap_or_else(|| "nobody".into());
+    format!("{} → {}", side(c.old_text()), side(c.new_text()))
+}
+
+fn occurrence(key: &str, c: &Change, when: Option<String>) -> String {
+    format!("reassigned:{key}:{}:{}:{}:{}", c.field, c.old, c.new, when.unwrap_or_default())
+}
+
+pub fn ticket(ev: &DecodedEvent, t: &TicketEvent, ctx: &Context<'_>) -> Verdict {
+    let ticket = &t.ticket;
+    let (rel, change) = match pick(&ctx.me, &ticket.changes, "responder_id", "group_id") {
+        Ok(found) => found,
+        Err(skip) => return Verdict::Skip(skip),
+    };
+    let what = if change.field == "group_id" { "group" } else { "agent" };
+    let key = format!("ticket:{}:{}", scope(ev), ticket.id);
+    let when = ticket.updated_at.0.or(ev.timestamp);
+    Verdict::Notify(vec![Notification {
+        kind: Kind::TicketReassigned,
+        dedupe_key: occurrence(&key, change, when.map(|w| w.to_rfc3339())),
+        title: format!("Ticket #{} {}", ticket.id, rel.phrase()),
+        body: join([ticket.subject.clone(), Some(describe(change, what))]),
+        url: urls::ticket(ev.domain.as_ref(), &ticket.id),
+        urgency: Urgency::Normal,
+        at: when,
+        key,
+    }])
+}
+
+pub fn chat(ev: &DecodedEvent, c: &ChatConversationEvent, ctx: &Context<'_>) -> Verdict {
+    let (rel, change) = match pick(&ctx.me, &c.changes, "assigned_agent_id", "assigned_group_id") {
+        Ok(found) => found,
+        Err(skip) => return Verdict::Skip(skip),
+    };
+    let conv = &c.conversation;
+    let id = conv.key().map(|i| i.to_string()).unwrap_or_default();
+    let key = format!("chat:{}:{id}", scope(ev));
+    let customer = c.user.as_ref().and_then(|u| u.display_name());
+    let actor = c.actor.as_ref().and_then(|a| a.display_name());
+    let what = if change.field == "assigned_group_id" { "group" } else { "agent" };
+    Verdict::Notify(vec![Notification {
+        kind: Kind::ConversationReassigned,
+        dedupe_key: occurrence(&key, change, ev.timestamp.map(|w| w.to_rfc3339())),
+        title: match customer {
+            Some(name) => format!("Conversation with {name} {}", rel.phrase()),
+            None => format!("Conversation {}", rel.phrase()),
+        },
+        body: join([actor.map(|a| format!("by {a}")), Some(describe(change, what))]),
+        url: conv
+            .key()
+            .and_then(|cid| urls::chat_conversation(ev.domain.as_ref(), conv.app_id.as_ref().or(ev.account_id.as_ref()), cid)),
+        urgency: Urgency::Normal,
+        at: ev.timestamp,
+        key,
+    }])
+}

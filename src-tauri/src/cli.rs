@@ -1,0 +1,116 @@
+//! The command line: `deskbell` starts the tray app; `deskbell check` is the
+//! headless dry run, which never touches the display.
+
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use deskbell_core::check::{self, CheckInput, CheckOptions};
+use deskbell_core::config::{self, ConfigFile};
+
+#[derive(Debug, Parser)]
+#[command(name = "deskbell", version, about = "Tray notifier for support agents")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show which notifications each payload raises, and why not for the others.
+    ///
+    /// A PATH is a JSON file with one payload, or a .ndjson/.jsonl file with one
+    /// payload per line; `-` (the default) reads NDJSON from standard input.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Config file to take rules and identity from (default: the user's config).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Who "me" is: an agent id or email; may repeat. Overrides the config's identity.
+    #[arg(long = "me", value_name = "ID")]
+    me: Vec<String>,
+    /// Inputs, processed in order as one stream.
+    #[arg(value_name = "PATH|-")]
+    inputs: Vec<String>,
+}
+
+pub enum Invocation {
+    Check(CheckArgs),
+    Desktop,
+}
+
+pub fn parse() -> Invocation {
+    // clap exits with status 2 on a usage error, as `check` promises.
+    match Cli::parse().command {
+        Some(Command::Check(args)) => Invocation::Check(args),
+        None => Invocation::Desktop,
+    }
+}
+
+/// Exit status: 0 when every payload decoded, 1 when any did not, 2 for usage
+/// or config errors.
+pub fn check(args: CheckArgs) -> ExitCode {
+    let config = match load_config(args.config) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("deskbell check: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut options = CheckOptions::from_config(&config);
+    if !args.me.is_empty() {
+        options.identity = deskbell_core::rules::Identity::from_strings(&args.me);
+    }
+    let inputs: Vec<CheckInput> = if args.inputs.is_empty() {
+        vec![CheckInput::Stdin]
+    } else {
+        args.inputs.iter().map(|s| CheckInput::parse(s)).collect()
+    };
+    let stdin = io::stdin();
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let result = check::run(&inputs, &options, &mut stdin.lock(), &mut out);
+    let flushed = out.flush();
+    match (result, flushed) {
+        (Ok(summary), Ok(())) => {
+            if summary.failed > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        (Err(err), _) => {
+            eprintln!("deskbell check: {err}");
+            ExitCode::from(2)
+        }
+        (Ok(_), Err(err)) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        (Ok(_), Err(err)) => {
+            eprintln!("deskbell check: writing output: {err}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// An explicit `--config` must load; the default file falls back to defaults
+/// with a warning, as the app does.
+fn load_config(path: Option<PathBuf>) -> Result<deskbell_core::config::Config, String> {
+    match path {
+        Some(path) => ConfigFile::at(path)
+            .load_strict()
+            .map_err(|err| err.to_string()),
+        None => {
+            let Some(file) = ConfigFile::default_location() else {
+                return Ok(config::Config::default());
+            };
+            let loaded = file.load();
+            if let Some(problem) = &loaded.problem {
+                eprintln!("deskbell check: {problem}; using defaults");
+            }
+            Ok(loaded.config)
+        }
+    }
+}

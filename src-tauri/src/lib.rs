@@ -1,0 +1,16 @@
+//! Deskbell's desktop shell. It parses the command line, runs `deskbell check`
+//! headless, or starts the tray app. Business logic lives in `deskbell-core`.
+
+mod cli;
+mod desktop;
+mod tray;
+
+use std::process::ExitCode;
+
+/// Entry point shared by `main.rs`: the binary does nothing but call this.
+pub fn run() -> ExitCode {
+    match cli::parse() {
+        cli::Invocation::Check(args) => cli::check(args),
+        cli::Invocation::Desktop => desktop::run(),
+    }
+}
