@@ -33,7 +33,13 @@ impl MenuId {
 }
 
 pub fn install(app: &AppHandle) -> tauri::Result<()> {
-    let open = MenuItem::with_id(app, MenuId::Open.as_str(), "Open Deskbell", true, None::<&str>)?;
+    let open = MenuItem::with_id(
+        app,
+        MenuId::Open.as_str(),
+        "Open Deskbell",
+        true,
+        None::<&str>,
+    )?;
     let quit = MenuItem::with_id(app, MenuId::Quit.as_str(), "Quit", true, None::<&str>)?;
     let separator = PredefinedMenuItem::separator(app)?;
     let menu = Menu::with_items(app, &[&open, &separator, &quit])?;

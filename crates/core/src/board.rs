@@ -50,7 +50,10 @@ impl Board {
         let id = agent.key()?.to_string();
         if let Some(email) = agent.email() {
             let email = email.to_ascii_lowercase();
-            for alias in [agent.id.as_ref(), agent.user_id.as_ref()].into_iter().flatten() {
+            for alias in [agent.id.as_ref(), agent.user_id.as_ref()]
+                .into_iter()
+                .flatten()
+            {
                 self.emails.insert(alias.to_string(), email.clone());
             }
         }
@@ -77,15 +80,32 @@ impl Board {
         let teams = agent.teams();
         let row = AgentRow {
             id: id.clone(),
-            name: agent.display_name().or_else(|| previous.as_ref().and_then(|p| p.name.clone())),
-            email: agent.email().map(str::to_owned).or_else(|| previous.as_ref().and_then(|p| p.email.clone())),
+            name: agent
+                .display_name()
+                .or_else(|| previous.as_ref().and_then(|p| p.name.clone())),
+            email: agent
+                .email()
+                .map(str::to_owned)
+                .or_else(|| previous.as_ref().and_then(|p| p.email.clone())),
             status: status.clone(),
-            available_on: agent.available_on().or_else(|| previous.as_ref().and_then(|p| p.available_on.clone())),
-            teams: if teams.is_empty() { previous.map(|p| p.teams).unwrap_or_default() } else { teams },
+            available_on: agent
+                .available_on()
+                .or_else(|| previous.as_ref().and_then(|p| p.available_on.clone())),
+            teams: if teams.is_empty() {
+                previous.map(|p| p.teams).unwrap_or_default()
+            } else {
+                teams
+            },
             since,
         };
         self.rows.insert(id.clone(), row);
-        Some(BoardChange { agent_id: id, previous: prev_status, status, since, removed: false })
+        Some(BoardChange {
+            agent_id: id,
+            previous: prev_status,
+            status,
+            since,
+            removed: false,
+        })
     }
 
     pub fn email_of(&self, agent_id: &str) -> Option<&str> {

@@ -38,7 +38,10 @@ pub struct CheckOptions {
 
 impl CheckOptions {
     pub fn from_config(config: &Config) -> Self {
-        CheckOptions { rules: config.rules.clone(), identity: config.identity.clone() }
+        CheckOptions {
+            rules: config.rules.clone(),
+            identity: config.identity.clone(),
+        }
     }
 }
 
@@ -92,7 +95,10 @@ pub fn run(
             CheckInput::Path(path) => {
                 let label = path.display().to_string();
                 let ndjson = matches!(
-                    path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
+                    path.extension()
+                        .and_then(|e| e.to_str())
+                        .map(str::to_ascii_lowercase)
+                        .as_deref(),
                     Some("ndjson" | "jsonl")
                 );
                 let file = match File::open(path) {
@@ -134,7 +140,9 @@ impl State<'_> {
             match n {
                 Ok(0) => return Ok(()),
                 Ok(_) => {}
-                Err(e) => return self.fail(&format!("{label}:{number}"), format!("cannot read: {e}")),
+                Err(e) => {
+                    return self.fail(&format!("{label}:{number}"), format!("cannot read: {e}"))
+                }
             }
             let at = format!("{label}:{number}");
             if buf.len() > MAX_LINE && buf.last() != Some(&b'\n') {
@@ -157,26 +165,49 @@ impl State<'_> {
             Ok(ev) => ev,
             Err(err) => {
                 self.summary.failed += 1;
-                return self.write(&Line { input, event: None, notifications: None, why: None, error: Some(err.to_string()) });
+                return self.write(&Line {
+                    input,
+                    event: None,
+                    notifications: None,
+                    why: None,
+                    error: Some(err.to_string()),
+                });
             }
         };
         let (shown, why) = match &classified.verdict {
             Some(Verdict::Notify(list)) => (
                 list.iter()
-                    .map(|n| Shown { kind: n.kind.as_str(), title: &n.title, body: &n.body, url: n.url.as_deref() })
+                    .map(|n| Shown {
+                        kind: n.kind.as_str(),
+                        title: &n.title,
+                        body: &n.body,
+                        url: n.url.as_deref(),
+                    })
                     .collect(),
                 None,
             ),
             Some(Verdict::Skip(skip)) => (Vec::new(), Some(skip.to_string())),
             None => (Vec::new(), None),
         };
-        self.write(&Line { input, event: Some(ev.name.as_str()), notifications: Some(shown), why, error: None })
+        self.write(&Line {
+            input,
+            event: Some(ev.name.as_str()),
+            notifications: Some(shown),
+            why,
+            error: None,
+        })
     }
 
     fn fail(&mut self, input: &str, error: String) -> io::Result<()> {
         self.summary.payloads += 1;
         self.summary.failed += 1;
-        self.write(&Line { input, event: None, notifications: None, why: None, error: Some(error) })
+        self.write(&Line {
+            input,
+            event: None,
+            notifications: None,
+            why: None,
+            error: Some(error),
+        })
     }
 
     fn write(&mut self, line: &Line<'_>) -> io::Result<()> {
@@ -205,7 +236,13 @@ fn skip_rest_of_line(reader: &mut dyn BufRead) -> io::Result<()> {
 }
 
 fn trim_ascii(b: &[u8]) -> &[u8] {
-    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
-    let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |i| i + 1);
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |i| i + 1);
     &b[start..end]
 }

@@ -16,7 +16,10 @@ use crate::schedule::HeldSummary;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Delivery {
     Single(Notification),
-    Burst { kind: Kind, items: Vec<Notification> },
+    Burst {
+        kind: Kind,
+        items: Vec<Notification>,
+    },
     Held(HeldSummary),
 }
 
@@ -33,7 +36,8 @@ impl Delivery {
         match self {
             Delivery::Single(n) => n.body.clone(),
             Delivery::Burst { items, .. } => {
-                let mut titles: Vec<&str> = items.iter().take(3).map(|n| n.title.as_str()).collect();
+                let mut titles: Vec<&str> =
+                    items.iter().take(3).map(|n| n.title.as_str()).collect();
                 if items.len() > 3 {
                     titles.push("…");
                 }
@@ -71,7 +75,10 @@ pub struct Coalescer {
 
 impl Coalescer {
     pub fn new(window: Duration) -> Self {
-        Coalescer { window, open: BTreeMap::new() }
+        Coalescer {
+            window,
+            open: BTreeMap::new(),
+        }
     }
 
     pub fn push(&mut self, n: Notification, now: DateTime<Utc>) -> Vec<Delivery> {
@@ -79,7 +86,13 @@ impl Coalescer {
         match self.open.get_mut(&n.kind) {
             Some(w) => w.pending.push(n),
             None => {
-                self.open.insert(n.kind, Window { opened: now, pending: Vec::new() });
+                self.open.insert(
+                    n.kind,
+                    Window {
+                        opened: now,
+                        pending: Vec::new(),
+                    },
+                );
                 out.push(Delivery::Single(n));
             }
         }
@@ -103,7 +116,10 @@ impl Coalescer {
                     true
                 }
                 _ => {
-                    out.push(Delivery::Burst { kind: *kind, items: std::mem::take(&mut w.pending) });
+                    out.push(Delivery::Burst {
+                        kind: *kind,
+                        items: std::mem::take(&mut w.pending),
+                    });
                     w.opened = now;
                     true
                 }

@@ -27,7 +27,12 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { version: CONFIG_VERSION, identity: Identity::default(), rules: Rules::default(), coalesce_seconds: 10 }
+        Config {
+            version: CONFIG_VERSION,
+            identity: Identity::default(),
+            rules: Rules::default(),
+            coalesce_seconds: 10,
+        }
     }
 }
 
@@ -36,10 +41,22 @@ pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: io::Error },
     #[error("{path}: {field}line {line}, column {column}: {message}")]
-    Parse { path: PathBuf, field: String, line: usize, column: usize, message: String },
+    Parse {
+        path: PathBuf,
+        field: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("{path}: version {found} is newer than this Deskbell understands ({supported})")]
-    UnsupportedVersion { path: PathBuf, found: u32, supported: u32 },
-    #[error("{path} is broken and was kept as it is; fix or remove it before settings can be saved")]
+    UnsupportedVersion {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error(
+        "{path} is broken and was kept as it is; fix or remove it before settings can be saved"
+    )]
     BrokenFileKept { path: PathBuf },
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
@@ -88,8 +105,14 @@ impl ConfigFile {
     /// Defaults when the file is absent; defaults plus the problem when broken.
     pub fn load(&self) -> Loaded {
         match self.load_strict() {
-            Ok(config) => Loaded { config, problem: None },
-            Err(problem) => Loaded { config: Config::default(), problem: Some(problem) },
+            Ok(config) => Loaded {
+                config,
+                problem: None,
+            },
+            Err(problem) => Loaded {
+                config: Config::default(),
+                problem: Some(problem),
+            },
         }
     }
 
@@ -98,7 +121,10 @@ impl ConfigFile {
         match fs::read_to_string(&self.path) {
             Ok(text) => parse(&self.path, &text),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Config::default()),
-            Err(source) => Err(ConfigError::Read { path: self.path.clone(), source }),
+            Err(source) => Err(ConfigError::Read {
+                path: self.path.clone(),
+                source,
+            }),
         }
     }
 
@@ -108,11 +134,18 @@ impl ConfigFile {
         match fs::read_to_string(&self.path) {
             Ok(text) => {
                 if parse(&self.path, &text).is_err() {
-                    return Err(ConfigError::BrokenFileKept { path: self.path.clone() });
+                    return Err(ConfigError::BrokenFileKept {
+                        path: self.path.clone(),
+                    });
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(source) => return Err(ConfigError::Read { path: self.path.clone(), source }),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: self.path.clone(),
+                    source,
+                })
+            }
         }
         let mut config = config.clone();
         config.version = CONFIG_VERSION;
@@ -120,7 +153,10 @@ impl ConfigFile {
             path: self.path.clone(),
             source: io::Error::other(e),
         })?;
-        write_atomically(&self.path, text.as_bytes()).map_err(|source| ConfigError::Write { path: self.path.clone(), source })
+        write_atomically(&self.path, text.as_bytes()).map_err(|source| ConfigError::Write {
+            path: self.path.clone(),
+            source,
+        })
     }
 }
 
@@ -129,17 +165,28 @@ fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
         let inner = e.into_inner();
-        let (line, column) = inner.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
+        let (line, column) = inner
+            .span()
+            .map(|s| line_col(text, s.start))
+            .unwrap_or((0, 0));
         ConfigError::Parse {
             path: path.to_owned(),
-            field: if field == "." { String::new() } else { format!("{field}: ") },
+            field: if field == "." {
+                String::new()
+            } else {
+                format!("{field}: ")
+            },
             line,
             column,
             message: inner.message().trim().to_owned(),
         }
     })?;
     if config.version > CONFIG_VERSION {
-        return Err(ConfigError::UnsupportedVersion { path: path.to_owned(), found: config.version, supported: CONFIG_VERSION });
+        return Err(ConfigError::UnsupportedVersion {
+            path: path.to_owned(),
+            found: config.version,
+            supported: CONFIG_VERSION,
+        });
     }
     Ok(config)
 }
@@ -147,14 +194,25 @@ fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, column)
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "config".into());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "config".into());
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;

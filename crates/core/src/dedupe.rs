@@ -79,7 +79,12 @@ pub fn event_fingerprint(ev: &DecodedEvent) -> u64 {
     let mut h = DefaultHasher::new();
     match &ev.event {
         Event::Xelion(x) if x.call.call_id.is_some() => {
-            ("xelion", x.kind.as_str(), x.call.call_id.as_ref().map(|c| c.as_str())).hash(&mut h);
+            (
+                "xelion",
+                x.kind.as_str(),
+                x.call.call_id.as_ref().map(|c| c.as_str()),
+            )
+                .hash(&mut h);
         }
         Event::Unknown { name, raw } => ("unknown", name, raw.get()).hash(&mut h),
         _ => {

@@ -87,12 +87,20 @@ pub mod urls {
     use super::*;
 
     pub fn ticket(domain: Option<&Domain>, id: &Id) -> Option<String> {
-        Some(format!("https://{}/a/tickets/{}", domain?, path_segment(id.as_str())?))
+        Some(format!(
+            "https://{}/a/tickets/{}",
+            domain?,
+            path_segment(id.as_str())?
+        ))
     }
 
     /// Freshchat's agent inbox link (assumption, see docs: the web app opens
     /// `/a/{account}/open/conversation/{id}`).
-    pub fn chat_conversation(domain: Option<&Domain>, account: Option<&Id>, id: &Id) -> Option<String> {
+    pub fn chat_conversation(
+        domain: Option<&Domain>,
+        account: Option<&Id>,
+        id: &Id,
+    ) -> Option<String> {
         Some(format!(
             "https://{}/a/{}/open/conversation/{}",
             domain?,
@@ -103,12 +111,19 @@ pub mod urls {
 
     /// Freshcaller's call log entry (assumption, see docs).
     pub fn call(domain: Option<&Domain>, id: &Id) -> Option<String> {
-        Some(format!("https://{}/calls/{}", domain?, path_segment(id.as_str())?))
+        Some(format!(
+            "https://{}/calls/{}",
+            domain?,
+            path_segment(id.as_str())?
+        ))
     }
 
     /// Ids become path segments only when they cannot change the path.
     fn path_segment(id: &str) -> Option<&str> {
-        let ok = !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let ok = !id.is_empty()
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         ok.then_some(id)
     }
 }

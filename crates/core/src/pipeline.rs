@@ -71,7 +71,10 @@ impl Classifier {
 
     /// My own status on the board, for "hold while I am on a call".
     pub fn my_status(&self) -> Option<&crate::event::agent::AgentStatus> {
-        let me = Me { identity: &self.identity, board: &self.board };
+        let me = Me {
+            identity: &self.identity,
+            board: &self.board,
+        };
         self.board.status_of(|row| me.is_me(&row.id))
     }
 
@@ -79,35 +82,55 @@ impl Classifier {
         match decode(bytes) {
             Ok(ev) => {
                 let (verdict, board_change) = self.classify_event(&ev, now);
-                Classified { event: Ok(ev), verdict: Some(verdict), board_change }
+                Classified {
+                    event: Ok(ev),
+                    verdict: Some(verdict),
+                    board_change,
+                }
             }
             Err(err) => {
                 self.stats.malformed += 1;
-                Classified { event: Err(err), verdict: None, board_change: None }
+                Classified {
+                    event: Err(err),
+                    verdict: None,
+                    board_change: None,
+                }
             }
         }
     }
 
-    pub fn classify_event(&mut self, ev: &DecodedEvent, now: DateTime<Utc>) -> (Verdict, Option<BoardChange>) {
+    pub fn classify_event(
+        &mut self,
+        ev: &DecodedEvent,
+        now: DateTime<Utc>,
+    ) -> (Verdict, Option<BoardChange>) {
         self.stats.decoded += 1;
         if !self.events.first_time(event_fingerprint(ev), now) {
             self.stats.duplicates += 1;
             return (Verdict::Skip(Skip::DuplicateEvent), None);
         }
         let board_change = match &ev.event {
-            Event::AgentUpdated(update) => self.board.apply(update, ev.timestamp.or(Some(Timestamp(now)))),
+            Event::AgentUpdated(update) => self
+                .board
+                .apply(update, ev.timestamp.or(Some(Timestamp(now)))),
             _ => None,
         };
         let ctx = Context {
             rules: &self.rules,
-            me: Me { identity: &self.identity, board: &self.board },
+            me: Me {
+                identity: &self.identity,
+                board: &self.board,
+            },
             board_change: board_change.as_ref(),
         };
         let verdict = match classify(ev, &ctx) {
             Verdict::Notify(list) => {
                 let fresh: Vec<Notification> = list
                     .into_iter()
-                    .filter(|n| self.notifications.first_time(fingerprint(&n.dedupe_key), now))
+                    .filter(|n| {
+                        self.notifications
+                            .first_time(fingerprint(&n.dedupe_key), now)
+                    })
                     .collect();
                 if fresh.is_empty() {
                     Verdict::Skip(Skip::AlreadyNotified)
@@ -175,7 +198,10 @@ impl Pipeline {
                 }
             }
         }
-        Ingested { classified, deliveries }
+        Ingested {
+            classified,
+            deliveries,
+        }
     }
 
     /// Releases a finished hold and flushes ended bursts.
@@ -193,6 +219,9 @@ impl Pipeline {
     }
 
     fn hold_reason(&self, now: DateTime<FixedOffset>) -> Option<crate::schedule::HoldReason> {
-        self.classifier.rules.schedule.hold_reason(now, self.classifier.my_status())
+        self.classifier
+            .rules
+            .schedule
+            .hold_reason(now, self.classifier.my_status())
     }
 }

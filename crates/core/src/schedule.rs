@@ -22,11 +22,15 @@ pub struct Schedule {
 
 impl Default for Schedule {
     fn default() -> Self {
-        Schedule { quiet_hours: BTreeMap::new(), do_not_disturb_until: None, hold_while_on_call: true }
+        Schedule {
+            quiet_hours: BTreeMap::new(),
+            do_not_disturb_until: None,
+            hold_while_on_call: true,
+        }
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Day {
     Mon,
@@ -36,6 +40,27 @@ pub enum Day {
     Fri,
     Sat,
     Sun,
+}
+
+impl<'de> Deserialize<'de> for Day {
+    // By hand, through a string, so a config error's path names the day.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "mon" | "monday" => Day::Mon,
+            "tue" | "tuesday" => Day::Tue,
+            "wed" | "wednesday" => Day::Wed,
+            "thu" | "thursday" => Day::Thu,
+            "fri" | "friday" => Day::Fri,
+            "sat" | "saturday" => Day::Sat,
+            "sun" | "sunday" => Day::Sun,
+            _ => {
+                return Err(serde::de::Error::custom(format!(
+                    "unknown day {s:?}, expected mon..sun"
+                )))
+            }
+        })
+    }
 }
 
 impl From<Weekday> for Day {
@@ -64,7 +89,10 @@ impl TimeRange {
         let bad = || format!("expected HH:MM-HH:MM, got {s:?}");
         let (a, b) = s.split_once('-').ok_or_else(bad)?;
         let t = |x: &str| NaiveTime::parse_from_str(x.trim(), "%H:%M").map_err(|_| bad());
-        Ok(TimeRange { start: t(a)?, end: t(b)? })
+        Ok(TimeRange {
+            start: t(a)?,
+            end: t(b)?,
+        })
     }
 
     fn crosses_midnight(&self) -> bool {
@@ -74,7 +102,12 @@ impl TimeRange {
 
 impl fmt::Display for TimeRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.start.format("%H:%M"), self.end.format("%H:%M"))
+        write!(
+            f,
+            "{}-{}",
+            self.start.format("%H:%M"),
+            self.end.format("%H:%M")
+        )
     }
 }
 
@@ -112,8 +145,15 @@ impl HoldReason {
 impl Schedule {
     /// Why notifications are held at `now` (local time with its offset), if
     /// they are. `my_status` is my own agent status from the board.
-    pub fn hold_reason(&self, now: DateTime<FixedOffset>, my_status: Option<&AgentStatus>) -> Option<HoldReason> {
-        if self.do_not_disturb_until.is_some_and(|until| now.with_timezone(&Utc) < until) {
+    pub fn hold_reason(
+        &self,
+        now: DateTime<FixedOffset>,
+        my_status: Option<&AgentStatus>,
+    ) -> Option<HoldReason> {
+        if self
+            .do_not_disturb_until
+            .is_some_and(|until| now.with_timezone(&Utc) < until)
+        {
             return Some(HoldReason::DoNotDisturb);
         }
         if self.in_quiet_hours(now) {
@@ -128,7 +168,8 @@ impl Schedule {
     pub fn in_quiet_hours(&self, now: DateTime<FixedOffset>) -> bool {
         let today = Day::from(now.weekday());
         let yesterday = Day::from(now.weekday().pred());
-        let t = NaiveTime::from_hms_opt(now.hour(), now.minute(), now.second()).unwrap_or(NaiveTime::MIN);
+        let t = NaiveTime::from_hms_opt(now.hour(), now.minute(), now.second())
+            .unwrap_or(NaiveTime::MIN);
         let ranges = |d: Day| self.quiet_hours.get(&d).into_iter().flatten();
         let today_hit = ranges(today).any(|r| {
             if r.start == r.end {
@@ -204,7 +245,8 @@ mod tests {
 
     fn quiet(day: Day, range: &str) -> Schedule {
         let mut s = Schedule::default();
-        s.quiet_hours.insert(day, vec![TimeRange::parse(range).unwrap()]);
+        s.quiet_hours
+            .insert(day, vec![TimeRange::parse(range).unwrap()]);
         s
     }
 
@@ -236,9 +278,14 @@ mod tests {
 
     #[test]
     fn dnd_until_then_clear() {
-        let mut s = Schedule::default();
-        s.do_not_disturb_until = Some(at("2026-11-23T10:00:00Z").with_timezone(&Utc));
-        assert_eq!(s.hold_reason(at("2026-11-23T09:59:59Z"), None), Some(HoldReason::DoNotDisturb));
+        let s = Schedule {
+            do_not_disturb_until: Some(at("2026-11-23T10:00:00Z").with_timezone(&Utc)),
+            ..Schedule::default()
+        };
+        assert_eq!(
+            s.hold_reason(at("2026-11-23T09:59:59Z"), None),
+            Some(HoldReason::DoNotDisturb)
+        );
         assert_eq!(s.hold_reason(at("2026-11-23T10:00:00Z"), None), None);
     }
 
@@ -246,8 +293,14 @@ mod tests {
     fn on_call_holds_only_when_enabled() {
         let mut s = Schedule::default();
         let now = at("2026-11-23T10:00:00Z");
-        assert_eq!(s.hold_reason(now, Some(&AgentStatus::Busy)), Some(HoldReason::OnCall));
-        assert_eq!(s.hold_reason(now, Some(&AgentStatus::AfterCallWork)), Some(HoldReason::OnCall));
+        assert_eq!(
+            s.hold_reason(now, Some(&AgentStatus::Busy)),
+            Some(HoldReason::OnCall)
+        );
+        assert_eq!(
+            s.hold_reason(now, Some(&AgentStatus::AfterCallWork)),
+            Some(HoldReason::OnCall)
+        );
         assert_eq!(s.hold_reason(now, Some(&AgentStatus::Online)), None);
         s.hold_while_on_call = false;
         assert_eq!(s.hold_reason(now, Some(&AgentStatus::Busy)), None);

@@ -44,7 +44,8 @@ impl Serialize for Id {
 
 impl<'de> Deserialize<'de> for Id {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(TextVisitor("an id (number or string)")).map(Id)
+        d.deserialize_any(TextVisitor("an id (number or string)"))
+            .map(Id)
     }
 }
 
@@ -79,7 +80,8 @@ impl Serialize for Text {
 
 impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(TextVisitor("text (string or number)")).map(Text)
+        d.deserialize_any(TextVisitor("text (string or number)"))
+            .map(Text)
     }
 }
 
@@ -231,10 +233,12 @@ impl<'de> Deserialize<'de> for Timestamp {
                 self.visit_f64(v as f64)
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Timestamp, E> {
-                Timestamp::from_epoch(v).ok_or_else(|| E::invalid_value(de::Unexpected::Float(v), &self))
+                Timestamp::from_epoch(v)
+                    .ok_or_else(|| E::invalid_value(de::Unexpected::Float(v), &self))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Timestamp, E> {
-                Timestamp::parse_str(v).ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))
+                Timestamp::parse_str(v)
+                    .ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))
             }
         }
         d.deserialize_any(V)
@@ -283,7 +287,10 @@ impl<'de> Deserialize<'de> for LenientTime {
                 Ok(LenientTime(None))
             }
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<LenientTime, A::Error> {
-                while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
                 Ok(LenientTime(None))
             }
         }
@@ -399,7 +406,11 @@ mod tests {
             "https://Sample.Freshdesk.com/",
             " sample.freshdesk.com/a/tickets/1 ",
         ] {
-            assert_eq!(Domain::parse(raw).unwrap().as_str(), "sample.freshdesk.com", "{raw}");
+            assert_eq!(
+                Domain::parse(raw).unwrap().as_str(),
+                "sample.freshdesk.com",
+                "{raw}"
+            );
         }
         assert_eq!(Domain::parse("http://"), None);
         assert_eq!(Domain::parse("evil.com\"><script>"), None);

@@ -145,7 +145,13 @@ impl Agent {
             });
         }
         // Freshdesk's agent has only `available`.
-        self.available.map(|a| if a { AgentStatus::Online } else { AgentStatus::Offline })
+        self.available.map(|a| {
+            if a {
+                AgentStatus::Online
+            } else {
+                AgentStatus::Offline
+            }
+        })
     }
 
     pub fn available_on(&self) -> Option<AvailableOn> {
@@ -159,7 +165,10 @@ impl Agent {
         self.group_ids
             .iter()
             .flatten()
-            .map(|id| Team { id: id.clone(), name: None })
+            .map(|id| Team {
+                id: id.clone(),
+                name: None,
+            })
             .collect()
     }
 

@@ -61,15 +61,27 @@ impl RawChanges {
             .into_iter()
             .map(|(field, a, b)| pair(field, a, b, PairOrder::OldNew))
             .collect();
-        out.extend(self.direct.into_iter().map(|(f, a, b)| pair(f, a, b, direct_order)));
+        out.extend(
+            self.direct
+                .into_iter()
+                .map(|(f, a, b)| pair(f, a, b, direct_order)),
+        );
         out
     }
 }
 
 fn pair(field: String, a: Value, b: Value, order: PairOrder) -> Change {
     match order {
-        PairOrder::OldNew => Change { field, old: a, new: b },
-        PairOrder::NewOld => Change { field, old: b, new: a },
+        PairOrder::OldNew => Change {
+            field,
+            old: a,
+            new: b,
+        },
+        PairOrder::NewOld => Change {
+            field,
+            old: b,
+            new: a,
+        },
     }
 }
 

@@ -5,7 +5,11 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum DecodeError {
     #[error("invalid JSON at line {line}, column {column}: {message}")]
-    InvalidJson { line: usize, column: usize, message: String },
+    InvalidJson {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("payload is not a JSON object")]
     NotAnObject,
     #[error("no event name: expected \"event\", \"events\" or \"notificationType\"")]
@@ -34,6 +38,10 @@ impl DecodeError {
             Some(i) => message[..i].to_owned(),
             None => message,
         };
-        Self::InvalidJson { line: err.line(), column: err.column(), message }
+        Self::InvalidJson {
+            line: err.line(),
+            column: err.column(),
+            message,
+        }
     }
 }

@@ -65,8 +65,12 @@ impl Event {
             | Event::TicketConversationUpdated(_)
             | Event::ContactCreated(_)
             | Event::ContactUpdated(_) => Product::Freshdesk,
-            Event::CallCreated(_) | Event::CallUpdated(_) | Event::AgentUpdated(_) => Product::Freshcaller,
-            Event::ChatConversationCreated(_) | Event::ChatConversationUpdated(_) => Product::Freshchat,
+            Event::CallCreated(_) | Event::CallUpdated(_) | Event::AgentUpdated(_) => {
+                Product::Freshcaller
+            }
+            Event::ChatConversationCreated(_) | Event::ChatConversationUpdated(_) => {
+                Product::Freshchat
+            }
             Event::Xelion(_) => Product::Xelion,
             Event::Unknown { .. } => Product::Unknown,
         }

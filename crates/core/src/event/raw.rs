@@ -38,29 +38,29 @@ pub(super) struct Payload {
     #[serde(default)]
     oid: Option<Id>,
     #[serde(default)]
-    notification: Option<XelionCall>,
+    notification: Option<Box<XelionCall>>,
 }
 
 #[derive(Default, Deserialize)]
 pub(super) struct Data {
     #[serde(default)]
-    ticket: Option<Ticket>,
+    ticket: Option<Box<Ticket>>,
     #[serde(default)]
-    requester: Option<Person>,
+    requester: Option<Box<Person>>,
     #[serde(default)]
-    conversation: Option<Conversation>,
+    conversation: Option<Box<Conversation>>,
     #[serde(default)]
-    contact: Option<Contact>,
+    contact: Option<Box<Contact>>,
     #[serde(default)]
-    call: Option<Call>,
+    call: Option<Box<Call>>,
     #[serde(default)]
-    phone_call: Option<Call>,
+    phone_call: Option<Box<Call>>,
     #[serde(default)]
-    agent: Option<Agent>,
+    agent: Option<Box<Agent>>,
     #[serde(default)]
-    actor: Option<Actor>,
+    actor: Option<Box<Actor>>,
     #[serde(default)]
-    associations: Option<Associations>,
+    associations: Option<Box<Associations>>,
     #[serde(default)]
     changes: Option<RawChanges>,
 }
@@ -107,7 +107,11 @@ struct Associations {
     user: Option<Actor>,
 }
 
-fn name_of(payload_event: &Option<Text>, events: &Option<Text>, notification_type: &Option<Text>) -> Option<EventName> {
+fn name_of(
+    payload_event: &Option<Text>,
+    events: &Option<Text>,
+    notification_type: &Option<Text>,
+) -> Option<EventName> {
     payload_event
         .as_ref()
         .or(events.as_ref())
@@ -120,12 +124,22 @@ fn unknown(name: &str, bytes: &[u8]) -> Result<Event, DecodeError> {
     // the whole payload (the check tool, the feed's detail view).
     let text = String::from_utf8_lossy(bytes).into_owned();
     let raw = RawValue::from_string(text).map_err(|e| DecodeError::from_json(&e))?;
-    Ok(Event::Unknown { name: name.to_owned(), raw })
+    Ok(Event::Unknown {
+        name: name.to_owned(),
+        raw,
+    })
 }
 
 pub(super) fn build(p: Payload, bytes: &[u8]) -> Result<DecodedEvent, DecodeError> {
-    let name = name_of(&p.event, &p.events, &p.notification_type).ok_or(DecodeError::NoEventName)?;
-    let event = assemble(&name, p.data.unwrap_or_default(), p.oid, p.notification, bytes)?;
+    let name =
+        name_of(&p.event, &p.events, &p.notification_type).ok_or(DecodeError::NoEventName)?;
+    let event = assemble(
+        &name,
+        p.data.unwrap_or_default(),
+        p.oid,
+        p.notification,
+        bytes,
+    )?;
     Ok(DecodedEvent {
         name,
         account_id: p.account_id,
@@ -136,20 +150,26 @@ pub(super) fn build(p: Payload, bytes: &[u8]) -> Result<DecodedEvent, DecodeErro
 }
 
 fn missing(name: &EventName, part: &'static str) -> DecodeError {
-    DecodeError::MissingPart { event: name.as_str().to_owned(), part }
+    DecodeError::MissingPart {
+        event: name.as_str().to_owned(),
+        part,
+    }
 }
 
 fn assemble(
     name: &EventName,
     data: Data,
     oid: Option<Id>,
-    notification: Option<XelionCall>,
+    notification: Option<Box<XelionCall>>,
     bytes: &[u8],
 ) -> Result<Event, DecodeError> {
     Ok(match name {
         EventName::OnTicketCreate | EventName::OnTicketUpdate => {
-            let ticket = data.ticket.ok_or_else(|| missing(name, "data.ticket"))?;
-            let ev = TicketEvent { ticket, requester: data.requester };
+            let ticket = *data.ticket.ok_or_else(|| missing(name, "data.ticket"))?;
+            let ev = TicketEvent {
+                ticket,
+                requester: data.requester.map(|r| *r),
+            };
             if *name == EventName::OnTicketCreate {
                 Event::TicketCreated(ev)
             } else {
@@ -157,7 +177,9 @@ fn assemble(
             }
         }
         EventName::OnConversationCreate | EventName::OnConversationUpdate => {
-            let c = data.conversation.ok_or_else(|| missing(name, "data.conversation"))?;
+            let c = data
+                .conversation
+                .ok_or_else(|| missing(name, "data.conversation"))?;
             let created = *name == EventName::OnConversationCreate;
             match c.ticket_id {
                 Some(ticket_id) => {
@@ -189,9 +211,12 @@ fn assemble(
                             assigned_group_id: c.assigned_group_id,
                             channel_id: c.channel_id,
                         },
-                        actor: data.actor,
+                        actor: data.actor.map(|a| *a),
                         user: data.associations.and_then(|a| a.user),
-                        changes: data.changes.unwrap_or_default().normalise(PairOrder::OldNew),
+                        changes: data
+                            .changes
+                            .unwrap_or_default()
+                            .normalise(PairOrder::OldNew),
                     };
                     if created {
                         Event::ChatConversationCreated(ev)
@@ -202,22 +227,27 @@ fn assemble(
             }
         }
         EventName::OnContactCreate | EventName::OnContactUpdate => {
-            let contact = data.contact.ok_or_else(|| missing(name, "data.contact"))?;
+            let contact = *data.contact.ok_or_else(|| missing(name, "data.contact"))?;
             if *name == EventName::OnContactCreate {
                 Event::ContactCreated(contact)
             } else {
                 Event::ContactUpdated(contact)
             }
         }
-        EventName::OnCallCreate | EventName::OnCallUpdate | EventName::OnPhoneCallCreate | EventName::OnPhoneCallUpdate => {
+        EventName::OnCallCreate
+        | EventName::OnCallUpdate
+        | EventName::OnPhoneCallCreate
+        | EventName::OnPhoneCallUpdate => {
             // Accept either object under either name: the platforms were seen
             // to mix them during migration.
             let (call, platform) = match (data.phone_call, data.call) {
-                (Some(c), _) => (c, CallPlatform::PhoneCall),
-                (None, Some(c)) => (c, CallPlatform::Call),
+                (Some(c), _) => (*c, CallPlatform::PhoneCall),
+                (None, Some(c)) => (*c, CallPlatform::Call),
                 (None, None) => {
                     let part = match name {
-                        EventName::OnPhoneCallCreate | EventName::OnPhoneCallUpdate => "data.phone_call",
+                        EventName::OnPhoneCallCreate | EventName::OnPhoneCallUpdate => {
+                            "data.phone_call"
+                        }
                         _ => "data.call",
                     };
                     return Err(missing(name, part));
@@ -226,7 +256,10 @@ fn assemble(
             let ev = CallEvent {
                 call,
                 platform,
-                changes: data.changes.unwrap_or_default().normalise(PairOrder::NewOld),
+                changes: data
+                    .changes
+                    .unwrap_or_default()
+                    .normalise(PairOrder::NewOld),
             };
             match name {
                 EventName::OnCallCreate | EventName::OnPhoneCallCreate => Event::CallCreated(ev),
@@ -234,13 +267,20 @@ fn assemble(
             }
         }
         EventName::OnAgentUpdate => {
-            let agent = data.agent.ok_or_else(|| missing(name, "data.agent"))?;
-            let changes = data.changes.unwrap_or_default().normalise(PairOrder::OldNew);
+            let agent = *data.agent.ok_or_else(|| missing(name, "data.agent"))?;
+            let changes = data
+                .changes
+                .unwrap_or_default()
+                .normalise(PairOrder::OldNew);
             Event::AgentUpdated(AgentUpdate { agent, changes })
         }
         EventName::Xelion(kind) => {
-            let call = notification.ok_or_else(|| missing(name, "notification"))?;
-            Event::Xelion(XelionCallEvent { kind: kind.clone(), oid, call })
+            let call = *notification.ok_or_else(|| missing(name, "notification"))?;
+            Event::Xelion(XelionCallEvent {
+                kind: kind.clone(),
+                oid,
+                call,
+            })
         }
         EventName::Unknown(n) => unknown(n, bytes)?,
     })
@@ -284,12 +324,16 @@ pub(super) fn decode_carefully(bytes: &[u8]) -> Result<DecodedEvent, DecodeError
     if let EventName::Unknown(n) = &name {
         // Unknown names keep everything; the rest of the envelope is best effort.
         return Ok(DecodedEvent {
-            account_id: field::<Option<Id>>("account_id", env.account_id).ok().flatten(),
+            account_id: field::<Option<Id>>("account_id", env.account_id)
+                .ok()
+                .flatten(),
             domain: field::<Option<Text>>("domain", env.domain)
                 .ok()
                 .flatten()
                 .and_then(|d| Domain::parse(d.as_str())),
-            timestamp: field::<LenientTime>("timestamp", env.timestamp).ok().and_then(|t| t.0),
+            timestamp: field::<LenientTime>("timestamp", env.timestamp)
+                .ok()
+                .and_then(|t| t.0),
             event: unknown(n, bytes)?,
             name,
         });
@@ -312,7 +356,10 @@ pub(super) fn decode_carefully(bytes: &[u8]) -> Result<DecodedEvent, DecodeError
         EventName::OnContactCreate | EventName::OnContactUpdate => {
             data.contact = field("data.contact", part("contact"))?;
         }
-        EventName::OnCallCreate | EventName::OnCallUpdate | EventName::OnPhoneCallCreate | EventName::OnPhoneCallUpdate => {
+        EventName::OnCallCreate
+        | EventName::OnCallUpdate
+        | EventName::OnPhoneCallCreate
+        | EventName::OnPhoneCallUpdate => {
             data.call = field("data.call", part("call"))?;
             data.phone_call = field("data.phone_call", part("phone_call"))?;
             data.changes = field("data.changes", part("changes"))?;
@@ -331,7 +378,8 @@ pub(super) fn decode_carefully(bytes: &[u8]) -> Result<DecodedEvent, DecodeError
     let event = assemble(&name, data, oid, notification, bytes)?;
     Ok(DecodedEvent {
         account_id: field("account_id", env.account_id)?,
-        domain: field::<Option<Text>>("domain", env.domain)?.and_then(|d| Domain::parse(d.as_str())),
+        domain: field::<Option<Text>>("domain", env.domain)?
+            .and_then(|d| Domain::parse(d.as_str())),
         timestamp: field::<LenientTime>("timestamp", env.timestamp)?.0,
         event,
         name,
@@ -339,7 +387,10 @@ pub(super) fn decode_carefully(bytes: &[u8]) -> Result<DecodedEvent, DecodeError
 }
 
 /// Parses one raw part, naming its full path when it is wrong.
-fn field<T: for<'de> Deserialize<'de> + Default>(path: &str, raw: Option<&RawValue>) -> Result<T, DecodeError> {
+fn field<T: for<'de> Deserialize<'de> + Default>(
+    path: &str,
+    raw: Option<&RawValue>,
+) -> Result<T, DecodeError> {
     let Some(raw) = raw else {
         return Ok(T::default());
     };
@@ -361,7 +412,14 @@ fn bad(path: &str, err: &serde_json::Error) -> DecodeError {
         Some(i) => message[..i].to_owned(),
         None => message,
     };
-    DecodeError::BadField { path: if path.is_empty() { "payload".into() } else { path.into() }, message }
+    DecodeError::BadField {
+        path: if path.is_empty() {
+            "payload".into()
+        } else {
+            path.into()
+        },
+        message,
+    }
 }
 
 /// Reads only the event name: `event`, `events` or `notificationType`.
@@ -376,5 +434,8 @@ pub(super) fn peek_name(bytes: &[u8]) -> Option<EventName> {
         notification_type: Option<std::borrow::Cow<'a, str>>,
     }
     let n: Names = serde_json::from_slice(bytes).ok()?;
-    n.event.or(n.events).or(n.notification_type).map(|s| EventName::parse(&s))
+    n.event
+        .or(n.events)
+        .or(n.notification_type)
+        .map(|s| EventName::parse(&s))
 }

@@ -9,7 +9,10 @@ pub fn classify(a: &AgentUpdate, ctx: &Context<'_>) -> Verdict {
     let Some(change) = ctx.board_change.filter(|c| c.status_changed()) else {
         return Verdict::Skip(Skip::NoStatusChange);
     };
-    let name = a.agent.display_name().unwrap_or_else(|| format!("Agent {}", change.agent_id));
+    let name = a
+        .agent
+        .display_name()
+        .unwrap_or_else(|| format!("Agent {}", change.agent_id));
     let key = format!("agent:{}", change.agent_id);
     Verdict::Notify(vec![Notification {
         kind: Kind::AgentStatus,

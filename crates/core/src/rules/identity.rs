@@ -46,7 +46,11 @@ impl Me<'_> {
             return true;
         }
         match self.board.email_of(agent_id) {
-            Some(email) => self.identity.emails.iter().any(|e| e.eq_ignore_ascii_case(email)),
+            Some(email) => self
+                .identity
+                .emails
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(email)),
             None => false,
         }
     }

@@ -78,7 +78,10 @@ impl CallTable {
 fn warn_once(what: &str, code: String) {
     static SEEN: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
     let key = format!("{what}:{code}");
-    let first = SEEN.lock().map(|mut seen| seen.insert(key)).unwrap_or(false);
+    let first = SEEN
+        .lock()
+        .map(|mut seen| seen.insert(key))
+        .unwrap_or(false);
     if first {
         tracing::warn!(%what, %code, "not in the call table; treated as not missed");
     }
@@ -118,7 +121,10 @@ pub fn freshcaller(ev: &DecodedEvent, c: &CallEvent, ctx: &Context<'_>) -> Verdi
         .as_ref()
         .map(|t| t.to_string())
         .filter(|n| !n.trim().is_empty() && Some(n) != number.as_ref());
-    let who = name.clone().or(number.clone()).unwrap_or_else(|| "unknown caller".into());
+    let who = name
+        .clone()
+        .or(number.clone())
+        .unwrap_or_else(|| "unknown caller".into());
     let scope = ev
         .domain
         .as_ref()
@@ -158,7 +164,10 @@ pub fn xelion(x: &XelionCallEvent) -> Verdict {
         kind: Kind::MissedCall,
         dedupe_key: format!("missed:{key}"),
         key,
-        title: format!("Missed call from {}", number.as_deref().unwrap_or("unknown caller")),
+        title: format!(
+            "Missed call from {}",
+            number.as_deref().unwrap_or("unknown caller")
+        ),
         body: join([call.callee_phone_number.as_ref().map(|n| format!("to {n}"))]),
         url: None,
         urgency: Urgency::Critical,

@@ -141,10 +141,16 @@ impl fmt::Display for Skip {
             Skip::CallInProgress => f.write_str("call has no outcome yet"),
             Skip::CallWithoutCustomer => f.write_str("call has no Customer participant"),
             Skip::UnmappedCallStatus(code) => {
-                write!(f, "call_status {code} is not in the call table: treated as not missed")
+                write!(
+                    f,
+                    "call_status {code} is not in the call table: treated as not missed"
+                )
             }
             Skip::UnmappedDirection(d) => {
-                write!(f, "call direction {d} is not in the call table: treated as not missed")
+                write!(
+                    f,
+                    "call direction {d} is not in the call table: treated as not missed"
+                )
             }
             Skip::NoAssignmentChange => f.write_str("no agent or group change"),
             Skip::NotForMe => f.write_str("reassigned between others, not to or from me"),
@@ -174,9 +180,13 @@ pub fn classify(ev: &DecodedEvent, ctx: &Context<'_>) -> Verdict {
     let (kind, verdict) = match &ev.event {
         Event::TicketCreated(t) => (Kind::NewTicket, new_ticket::classify(ev, t, ctx)),
         Event::TicketUpdated(t) => (Kind::TicketReassigned, reassigned::ticket(ev, t, ctx)),
-        Event::CallCreated(c) | Event::CallUpdated(c) => (Kind::MissedCall, missed_call::freshcaller(ev, c, ctx)),
+        Event::CallCreated(c) | Event::CallUpdated(c) => {
+            (Kind::MissedCall, missed_call::freshcaller(ev, c, ctx))
+        }
         Event::Xelion(x) => (Kind::MissedCall, missed_call::xelion(x)),
-        Event::ChatConversationUpdated(c) => (Kind::ConversationReassigned, reassigned::chat(ev, c, ctx)),
+        Event::ChatConversationUpdated(c) => {
+            (Kind::ConversationReassigned, reassigned::chat(ev, c, ctx))
+        }
         Event::AgentUpdated(a) => (Kind::AgentStatus, agent_status::classify(a, ctx)),
         Event::ChatConversationCreated(_)
         | Event::TicketConversationCreated(_)
@@ -186,12 +196,19 @@ pub fn classify(ev: &DecodedEvent, ctx: &Context<'_>) -> Verdict {
         Event::Unknown { .. } => return Verdict::Skip(Skip::UnknownEvent),
     };
     match verdict {
-        Verdict::Notify(_) if !ctx.rules.subscriptions.is_on(kind) => Verdict::Skip(Skip::NotSubscribed(kind)),
+        Verdict::Notify(_) if !ctx.rules.subscriptions.is_on(kind) => {
+            Verdict::Skip(Skip::NotSubscribed(kind))
+        }
         other => other,
     }
 }
 
 /// Joins the present parts with " · ".
 pub(crate) fn join(parts: impl IntoIterator<Item = Option<String>>) -> String {
-    parts.into_iter().flatten().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ")
+    parts
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ")
 }

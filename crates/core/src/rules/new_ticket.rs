@@ -30,12 +30,20 @@ pub fn classify(ev: &DecodedEvent, t: &TicketEvent, ctx: &Context<'_>) -> Verdic
         if p < i64::from(min) {
             return filtered(format!(
                 "priority {} is below the minimum {}",
-                ticket.priority().map(Priority::label).unwrap_or_else(|| "(none)".into()),
+                ticket
+                    .priority()
+                    .map(Priority::label)
+                    .unwrap_or_else(|| "(none)".into()),
                 Priority::from_code(i64::from(min)).label()
             ));
         }
     }
-    if !f.groups.is_empty() && !ticket.group_id.as_ref().is_some_and(|g| f.groups.iter().any(|x| x == g.as_str())) {
+    if !f.groups.is_empty()
+        && !ticket
+            .group_id
+            .as_ref()
+            .is_some_and(|g| f.groups.iter().any(|x| x == g.as_str()))
+    {
         return filtered("group is not one of the chosen groups".into());
     }
     if !f.types.is_empty()
@@ -49,10 +57,20 @@ pub fn classify(ev: &DecodedEvent, t: &TicketEvent, ctx: &Context<'_>) -> Verdic
     if !f.sources.is_empty() && !ticket.source.is_some_and(|s| f.sources.contains(&s.0)) {
         return filtered("source is not one of the chosen sources".into());
     }
-    if !f.tags.is_empty() && !ticket.tags().iter().any(|t| f.tags.iter().any(|x| x.eq_ignore_ascii_case(t))) {
+    if !f.tags.is_empty()
+        && !ticket
+            .tags()
+            .iter()
+            .any(|t| f.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
+    {
         return filtered("has none of the chosen tags".into());
     }
-    if f.only_mine && !ticket.responder_id.as_ref().is_some_and(|r| ctx.me.is_me(r.as_str())) {
+    if f.only_mine
+        && !ticket
+            .responder_id
+            .as_ref()
+            .is_some_and(|r| ctx.me.is_me(r.as_str()))
+    {
         return filtered("not assigned to me".into());
     }
 
@@ -70,11 +88,18 @@ pub fn classify(ev: &DecodedEvent, t: &TicketEvent, ctx: &Context<'_>) -> Verdic
     Verdict::Notify(vec![Notification {
         kind: Kind::NewTicket,
         dedupe_key: format!("created:{key}"),
-        title: format!("New ticket #{}: {}", ticket.id, subject.as_deref().unwrap_or("(no subject)")),
+        title: format!(
+            "New ticket #{}: {}",
+            ticket.id,
+            subject.as_deref().unwrap_or("(no subject)")
+        ),
         body: join([
             priority.map(|p| format!("{} priority", p.label())),
             requester.map(|r| format!("from {r}")),
-            ticket.source.and_then(|s| ticket_source_name(s.0)).map(|s| s.to_owned()),
+            ticket
+                .source
+                .and_then(|s| ticket_source_name(s.0))
+                .map(|s| s.to_owned()),
         ]),
         url: urls::ticket(ev.domain.as_ref(), &ticket.id),
         urgency: match priority {

@@ -96,12 +96,21 @@ fn pick<'c>(
 }
 
 fn describe(c: &Change, what: &str) -> String {
-    let side = |v: Option<String>| v.map(|v| format!("{what} {v}")).unwrap_or_else(|| "nobody".into());
+    let side = |v: Option<String>| {
+        v.map(|v| format!("{what} {v}"))
+            .unwrap_or_else(|| "nobody".into())
+    };
     format!("{} → {}", side(c.old_text()), side(c.new_text()))
 }
 
 fn occurrence(key: &str, c: &Change, when: Option<String>) -> String {
-    format!("reassigned:{key}:{}:{}:{}:{}", c.field, c.old, c.new, when.unwrap_or_default())
+    format!(
+        "reassigned:{key}:{}:{}:{}:{}",
+        c.field,
+        c.old,
+        c.new,
+        when.unwrap_or_default()
+    )
 }
 
 pub fn ticket(ev: &DecodedEvent, t: &TicketEvent, ctx: &Context<'_>) -> Verdict {
@@ -110,7 +119,11 @@ pub fn ticket(ev: &DecodedEvent, t: &TicketEvent, ctx: &Context<'_>) -> Verdict 
         Ok(found) => found,
         Err(skip) => return Verdict::Skip(skip),
     };
-    let what = if change.field == "group_id" { "group" } else { "agent" };
+    let what = if change.field == "group_id" {
+        "group"
+    } else {
+        "agent"
+    };
     let key = format!("ticket:{}:{}", scope(ev), ticket.id);
     let when = ticket.updated_at.0.or(ev.timestamp);
     Verdict::Notify(vec![Notification {
@@ -126,7 +139,12 @@ pub fn ticket(ev: &DecodedEvent, t: &TicketEvent, ctx: &Context<'_>) -> Verdict 
 }
 
 pub fn chat(ev: &DecodedEvent, c: &ChatConversationEvent, ctx: &Context<'_>) -> Verdict {
-    let (rel, change) = match pick(&ctx.me, &c.changes, "assigned_agent_id", "assigned_group_id") {
+    let (rel, change) = match pick(
+        &ctx.me,
+        &c.changes,
+        "assigned_agent_id",
+        "assigned_group_id",
+    ) {
         Ok(found) => found,
         Err(skip) => return Verdict::Skip(skip),
     };
@@ -135,7 +153,11 @@ pub fn chat(ev: &DecodedEvent, c: &ChatConversationEvent, ctx: &Context<'_>) -> 
     let key = format!("chat:{}:{id}", scope(ev));
     let customer = c.user.as_ref().and_then(|u| u.display_name());
     let actor = c.actor.as_ref().and_then(|a| a.display_name());
-    let what = if change.field == "assigned_group_id" { "group" } else { "agent" };
+    let what = if change.field == "assigned_group_id" {
+        "group"
+    } else {
+        "agent"
+    };
     Verdict::Notify(vec![Notification {
         kind: Kind::ConversationReassigned,
         dedupe_key: occurrence(&key, change, ev.timestamp.map(|w| w.to_rfc3339())),
@@ -143,10 +165,17 @@ pub fn chat(ev: &DecodedEvent, c: &ChatConversationEvent, ctx: &Context<'_>) -> 
             Some(name) => format!("Conversation with {name} {}", rel.phrase()),
             None => format!("Conversation {}", rel.phrase()),
         },
-        body: join([actor.map(|a| format!("by {a}")), Some(describe(change, what))]),
-        url: conv
-            .key()
-            .and_then(|cid| urls::chat_conversation(ev.domain.as_ref(), conv.app_id.as_ref().or(ev.account_id.as_ref()), cid)),
+        body: join([
+            actor.map(|a| format!("by {a}")),
+            Some(describe(change, what)),
+        ]),
+        url: conv.key().and_then(|cid| {
+            urls::chat_conversation(
+                ev.domain.as_ref(),
+                conv.app_id.as_ref().or(ev.account_id.as_ref()),
+                cid,
+            )
+        }),
         urgency: Urgency::Normal,
         at: ev.timestamp,
         key,

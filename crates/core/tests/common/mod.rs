@@ -1,0 +1,60 @@
+//! Loads the shared payload fixtures from the repository's `tests/fixtures/`.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use deskbell_core::rules::{Context, Identity, Me, Rules, Verdict};
+use deskbell_core::{decode, DecodedEvent, Notification};
+
+pub fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+}
+
+pub fn bytes(name: &str) -> Vec<u8> {
+    let path = fixtures_dir().join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+}
+
+pub fn event(name: &str) -> DecodedEvent {
+    decode(&bytes(name)).unwrap_or_else(|e| panic!("fixture {name} should decode: {e}"))
+}
+
+/// Every fixture file under a family folder, sorted.
+pub fn all_in(folder: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(fixtures_dir().join(folder))
+        .unwrap()
+        .map(|e| format!("{folder}/{}", e.unwrap().file_name().to_string_lossy()))
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Rules one event alone with an empty board.
+pub fn rule(name: &str, rules: &Rules, identity: &Identity) -> Verdict {
+    let board = deskbell_core::board::Board::default();
+    let ev = event(name);
+    let ctx = Context {
+        rules,
+        me: Me {
+            identity,
+            board: &board,
+        },
+        board_change: None,
+    };
+    deskbell_core::rules::classify(&ev, &ctx)
+}
+
+pub fn notified(v: Verdict) -> Vec<Notification> {
+    match v {
+        Verdict::Notify(list) => list,
+        Verdict::Skip(skip) => panic!("expected a notification, got skip: {skip}"),
+    }
+}
+
+pub fn skipped(v: Verdict) -> deskbell_core::rules::Skip {
+    match v {
+        Verdict::Skip(s) => s,
+        Verdict::Notify(list) => panic!("expected a skip, got {list:?}"),
+    }
+}

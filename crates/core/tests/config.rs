@@ -1,0 +1,92 @@
+//! The config file: defaults when absent, a clear error naming the line and
+//! field when broken, the broken file never overwritten, atomic writes.
+
+use deskbell_core::config::{Config, ConfigError, ConfigFile, CONFIG_VERSION};
+use deskbell_core::notification::Kind;
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("deskbell-config-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn absent_file_means_defaults() {
+    let file = ConfigFile::at(temp_dir("absent").join("config.toml"));
+    let loaded = file.load();
+    assert!(loaded.problem.is_none());
+    assert_eq!(loaded.config, Config::default());
+}
+
+#[test]
+fn save_then_load_round_trips() {
+    let dir = temp_dir("roundtrip");
+    let file = ConfigFile::at(dir.join("nested/config.toml"));
+    let mut config = Config::default();
+    config.identity.agent_ids = vec!["320".into()];
+    config.rules.subscriptions.set(Kind::NewTicket, false);
+    config.rules.new_ticket.min_priority = Some(3);
+    config.rules.schedule.quiet_hours.insert(
+        deskbell_core::schedule::Day::Mon,
+        vec![deskbell_core::schedule::TimeRange::parse("18:00-08:00").unwrap()],
+    );
+    file.save(&config).unwrap();
+    let text = std::fs::read_to_string(file.path()).unwrap();
+    assert!(text.contains("version = 1"), "{text}");
+    assert!(text.contains("\"18:00-08:00\""), "{text}");
+    assert_eq!(file.load_strict().unwrap(), config);
+    // No temp files left behind.
+    let names: Vec<_> = std::fs::read_dir(dir.join("nested"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+}
+
+#[test]
+fn broken_file_names_line_and_field_and_is_never_overwritten() {
+    let dir = temp_dir("broken");
+    let path = dir.join("config.toml");
+    let broken = "version = 1\n\n[rules.new_ticket]\nmin_priority = \"high\"\n";
+    std::fs::write(&path, broken).unwrap();
+    let file = ConfigFile::at(&path);
+    let loaded = file.load();
+    assert_eq!(loaded.config, Config::default(), "runs on defaults");
+    let problem = loaded.problem.expect("a problem is reported");
+    assert_eq!(problem.code(), "config_parse");
+    let msg = problem.to_string();
+    assert!(msg.contains("rules.new_ticket.min_priority"), "{msg}");
+    assert!(msg.contains("line 4"), "{msg}");
+    let err = file.save(&Config::default()).unwrap_err();
+    assert!(matches!(err, ConfigError::BrokenFileKept { .. }), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), broken);
+}
+
+#[test]
+fn bad_quiet_hours_range_names_the_value() {
+    let dir = temp_dir("quiet");
+    let path = dir.join("config.toml");
+    std::fs::write(&path, "[rules.schedule.quiet_hours]\nmon = [\"9-17\"]\n").unwrap();
+    let msg = ConfigFile::at(&path).load_strict().unwrap_err().to_string();
+    assert!(msg.contains("rules.schedule.quiet_hours.mon"), "{msg}");
+    assert!(msg.contains("expected HH:MM-HH:MM, got \"9-17\""), "{msg}");
+}
+
+#[test]
+fn syntax_error_names_the_line() {
+    let dir = temp_dir("syntax");
+    let path = dir.join("config.toml");
+    std::fs::write(&path, "version = 1\n[identity\nagent_ids = []\n").unwrap();
+    let msg = ConfigFile::at(&path).load_strict().unwrap_err().to_string();
+    assert!(msg.contains("line 2"), "{msg}");
+}
+
+#[test]
+fn newer_version_is_refused_not_misread() {
+    let dir = temp_dir("version");
+    let path = dir.join("config.toml");
+    std::fs::write(&path, format!("version = {}\n", CONFIG_VERSION + 1)).unwrap();
+    let err = ConfigFile::at(&path).load_strict().unwrap_err();
+    assert_eq!(err.code(), "config_version");
+}

@@ -1,0 +1,265 @@
+//! The stages chained, with `now` passed in: dedupe across deliveries, the
+//! board, holds that release one summary, and burst coalescing.
+
+mod common;
+
+use chrono::{DateTime, Duration, FixedOffset};
+use common::bytes;
+use deskbell_core::coalesce::Delivery;
+use deskbell_core::event::agent::AgentStatus;
+use deskbell_core::notification::Kind;
+use deskbell_core::pipeline::{Classifier, Pipeline};
+use deskbell_core::rules::{Identity, Rules, Skip, Verdict};
+use deskbell_core::schedule::HoldReason;
+
+fn t(s: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(s).unwrap()
+}
+
+fn pipeline(identity: Identity) -> Pipeline {
+    Pipeline::new(Rules::default(), identity, Duration::seconds(10))
+}
+
+fn tom() -> Identity {
+    Identity::from_strings(&["tom@acme.example".to_string()])
+}
+
+fn titles(d: &[Delivery]) -> Vec<String> {
+    d.iter().map(Delivery::title).collect()
+}
+
+#[test]
+fn one_missed_call_however_many_updates() {
+    let mut p = pipeline(Identity::default());
+    let now = t("2026-11-20T10:00:00Z");
+    let first = p.ingest(&bytes("freshcaller/call-update-incoming-missed.json"), now);
+    assert_eq!(titles(&first.deliveries), ["Missed call from Rachel Green"]);
+    let again = p.ingest(
+        &bytes("freshcaller/call-update-incoming-missed-cost-added.json"),
+        now + Duration::seconds(60),
+    );
+    assert!(again.deliveries.is_empty());
+    assert_eq!(
+        again.classified.verdict,
+        Some(Verdict::Skip(Skip::AlreadyNotified))
+    );
+    // Platform 3, two legs of one transferred call (same root_call_id).
+    let a = p.ingest(
+        &bytes("freshcaller/phone-call-update-missed.json"),
+        now + Duration::seconds(120),
+    );
+    let b = p.ingest(
+        &bytes("freshcaller/phone-call-update-missed-after-transfer.json"),
+        now + Duration::seconds(121),
+    );
+    assert_eq!(a.deliveries.len(), 1);
+    assert!(b.deliveries.is_empty());
+}
+
+#[test]
+fn redelivered_event_is_a_duplicate() {
+    let mut c = Classifier::new(Rules::default(), Identity::default());
+    let now = t("2026-11-20T10:00:00Z").to_utc();
+    let payload = bytes("freshdesk/ticket-create.json");
+    assert!(matches!(
+        c.classify_bytes(&payload, now).verdict,
+        Some(Verdict::Notify(_))
+    ));
+    // Same content, different bytes (compact vs pretty): still the same event.
+    let compact =
+        serde_json::to_vec(&serde_json::from_slice::<serde_json::Value>(&payload).unwrap())
+            .unwrap();
+    assert_eq!(
+        c.classify_bytes(&compact, now).verdict,
+        Some(Verdict::Skip(Skip::DuplicateEvent))
+    );
+    assert_eq!(c.stats().duplicates, 1);
+}
+
+#[test]
+fn xelion_repeated_hangup_is_deduped_on_call_id_and_type() {
+    let mut c = Classifier::new(Rules::default(), Identity::default());
+    let now = t("2026-11-20T10:00:00Z").to_utc();
+    let first = c.classify_bytes(&bytes("xelion/hangup-a-to-b-first.json"), now);
+    assert_eq!(first.verdict, Some(Verdict::Skip(Skip::NotNotifiable)));
+    let second = c.classify_bytes(&bytes("xelion/hangup-a-to-b-second.json"), now);
+    assert_eq!(second.verdict, Some(Verdict::Skip(Skip::DuplicateEvent)));
+    // A different type with the same callId is a different event.
+    let missed = c.classify_bytes(&bytes("xelion/missed-call.json"), now);
+    let repeat = c.classify_bytes(&bytes("xelion/missed-call-repeated.json"), now);
+    assert!(matches!(missed.verdict, Some(Verdict::Notify(_))));
+    assert_eq!(repeat.verdict, Some(Verdict::Skip(Skip::DuplicateEvent)));
+}
+
+#[test]
+fn malformed_payload_is_counted_and_the_stream_goes_on() {
+    let mut p = pipeline(Identity::default());
+    let now = t("2026-11-20T10:00:00Z");
+    let bad = p.ingest(b"{\"event\": \"onTicketCreate\", ", now);
+    assert!(bad.classified.event.is_err());
+    let good = p.ingest(&bytes("freshdesk/ticket-create.json"), now);
+    assert_eq!(good.deliveries.len(), 1);
+    let stats = p.classifier().stats();
+    assert_eq!((stats.malformed, stats.notified), (1, 1));
+}
+
+#[test]
+fn board_follows_agent_updates() {
+    let mut p = pipeline(Identity::default());
+    let now = t("2026-11-20T10:00:00Z");
+    for name in [
+        "freshcaller/agent-update-busy.json",
+        "freshcaller/agent-update-custom-status.json",
+        "freshcaller/agent-update-mobile.json",
+    ] {
+        p.ingest(&bytes(name), now);
+    }
+    let board = p.classifier().board();
+    assert_eq!(board.len(), 3);
+    assert_eq!(board.get("5001").unwrap().status, AgentStatus::Busy);
+    assert_eq!(
+        board.get("5002").unwrap().status,
+        AgentStatus::Custom("In a meeting".into())
+    );
+    p.ingest(&bytes("freshcaller/agent-update-online.json"), now);
+    let tom = p.classifier().board().get("5001").unwrap();
+    assert_eq!(tom.status, AgentStatus::Online);
+    assert_eq!(tom.since.unwrap().to_rfc3339(), "2026-11-20T09:22:00Z");
+    assert_eq!(tom.teams.len(), 2);
+}
+
+#[test]
+fn agent_status_notifies_only_when_switched_on() {
+    let mut rules = Rules::default();
+    rules.subscriptions.agent_status = true;
+    let mut p = Pipeline::new(rules, Identity::default(), Duration::seconds(10));
+    let now = t("2026-11-20T10:00:00Z");
+    let d = p
+        .ingest(&bytes("freshcaller/agent-update-custom-status.json"), now)
+        .deliveries;
+    assert_eq!(titles(&d), ["Monica Lead is now In a meeting"]);
+}
+
+#[test]
+fn on_a_call_everything_is_held_then_summarised_once() {
+    let mut p = pipeline(tom());
+    let now = t("2026-11-20T10:00:00Z");
+    // Tom goes busy: a hold starts.
+    p.ingest(&bytes("freshcaller/agent-update-busy.json"), now);
+    let held1 = p.ingest(
+        &bytes("freshdesk/ticket-create.json"),
+        now + Duration::seconds(1),
+    );
+    let held2 = p.ingest(
+        &bytes("freshcaller/call-update-incoming-missed.json"),
+        now + Duration::seconds(2),
+    );
+    assert!(held1.deliveries.is_empty() && held2.deliveries.is_empty());
+    assert_eq!(p.held_count(), 2);
+    // After-call work still holds.
+    let acw = p.ingest(
+        &bytes("freshcaller/agent-update-after-call-work.json"),
+        now + Duration::seconds(30),
+    );
+    assert!(acw.deliveries.is_empty());
+    // Back online: one summary with everything.
+    let back = p.ingest(
+        &bytes("freshcaller/agent-update-online.json"),
+        now + Duration::seconds(60),
+    );
+    assert_eq!(back.deliveries.len(), 1);
+    let Delivery::Held(summary) = &back.deliveries[0] else {
+        panic!("{:?}", back.deliveries)
+    };
+    assert_eq!(summary.reason, HoldReason::OnCall);
+    assert_eq!(summary.items.len(), 2);
+    assert_eq!(back.deliveries[0].title(), "While you were on a call");
+    assert_eq!(back.deliveries[0].body(), "1 missed call, 1 new ticket");
+    assert_eq!(p.held_count(), 0);
+    // Nothing is released twice.
+    assert!(p.tick(now + Duration::seconds(61)).is_empty());
+}
+
+#[test]
+fn do_not_disturb_releases_on_tick_after_it_ends() {
+    let mut rules = Rules::default();
+    rules.schedule.do_not_disturb_until = Some(t("2026-11-20T11:00:00Z").to_utc());
+    let mut p = Pipeline::new(rules, Identity::default(), Duration::seconds(10));
+    let d = p.ingest(
+        &bytes("freshdesk/ticket-create.json"),
+        t("2026-11-20T10:30:00Z"),
+    );
+    assert!(d.deliveries.is_empty());
+    assert!(p.tick(t("2026-11-20T10:59:59Z")).is_empty());
+    let out = p.tick(t("2026-11-20T11:00:00Z"));
+    assert_eq!(titles(&out), ["While you were in do-not-disturb"]);
+}
+
+#[test]
+fn a_burst_becomes_one_summary() {
+    let mut p = pipeline(Identity::default());
+    let now = t("2026-11-20T10:00:00Z");
+    let base: serde_json::Value =
+        serde_json::from_slice(&bytes("freshdesk/ticket-create.json")).unwrap();
+    let mut shown = Vec::new();
+    for i in 0..12 {
+        let mut v = base.clone();
+        v["data"]["ticket"]["id"] = serde_json::json!(100 + i);
+        let out = p.ingest(
+            &serde_json::to_vec(&v).unwrap(),
+            now + Duration::milliseconds(100 * i),
+        );
+        shown.extend(out.deliveries);
+    }
+    // The first at once, the other eleven as one when the window ends.
+    assert_eq!(titles(&shown), ["New ticket #100: Support Needed..."]);
+    assert_eq!(
+        p.next_deadline(),
+        Some((now + Duration::seconds(10)).to_utc())
+    );
+    let flushed = p.tick(now + Duration::seconds(10));
+    assert_eq!(titles(&flushed), ["11 new tickets"]);
+    assert!(
+        matches!(&flushed[0], Delivery::Burst { kind: Kind::NewTicket, items } if items.len() == 11)
+    );
+    // A quiet window closes; the next ticket shows at once again.
+    assert!(p.tick(now + Duration::seconds(20)).is_empty());
+    let mut v = base.clone();
+    v["data"]["ticket"]["id"] = serde_json::json!(500);
+    let next = p.ingest(
+        &serde_json::to_vec(&v).unwrap(),
+        now + Duration::seconds(30),
+    );
+    assert_eq!(
+        titles(&next.deliveries),
+        ["New ticket #500: Support Needed..."]
+    );
+}
+
+#[test]
+fn identity_by_email_resolves_through_the_board() {
+    let mut c = Classifier::new(Rules::default(), tom());
+    let now = t("2026-11-20T10:00:00Z").to_utc();
+    // Before the board knows Tom's id, the responder change is not "for me".
+    let v = c
+        .classify_bytes(
+            &bytes("freshdesk/ticket-update-responder-320-to-321.json"),
+            now,
+        )
+        .verdict;
+    assert_eq!(v, Some(Verdict::Skip(Skip::NotForMe)));
+    // Freshdesk's agent update teaches the board that 320 is tom@.
+    let tom_fd = r#"{"event":"onAgentUpdate","data":{"agent":{"id":320,"available":true,"contact":{"name":"Tom","email":"TOM@acme.example"}}}}"#;
+    c.classify_bytes(tom_fd.as_bytes(), now);
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&bytes("freshdesk/ticket-update-responder-320-to-321.json"))
+            .unwrap();
+    v["data"]["ticket"]["updated_at"] = serde_json::json!("2015-07-09T15:00:00Z");
+    let out = c
+        .classify_bytes(&serde_json::to_vec(&v).unwrap(), now)
+        .verdict;
+    let Some(Verdict::Notify(n)) = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(n[0].title, "Ticket #1 taken from you");
+}

@@ -1,0 +1,359 @@
+//! Which fixtures notify, with what, and why the others do not.
+
+mod common;
+
+use common::{notified, rule, skipped};
+use deskbell_core::notification::{Kind, Urgency};
+use deskbell_core::rules::{Identity, Rules, Skip};
+
+fn none() -> Identity {
+    Identity::default()
+}
+
+fn me(ids: &[&str]) -> Identity {
+    Identity::from_strings(&ids.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+}
+
+#[test]
+fn missed_incoming_call_notifies_with_caller_and_contact() {
+    let n = notified(rule(
+        "freshcaller/call-update-incoming-missed.json",
+        &Rules::default(),
+        &none(),
+    ));
+    assert_eq!(n.len(), 1);
+    assert_eq!(n[0].kind, Kind::MissedCall);
+    assert_eq!(n[0].title, "Missed call from Rachel Green");
+    assert_eq!(n[0].body, "+14155550123 · to +18005550100");
+    assert_eq!(n[0].urgency, Urgency::Critical);
+    assert_eq!(
+        n[0].url.as_deref(),
+        Some("https://acme.freshcaller.com/calls/70001")
+    );
+}
+
+#[test]
+fn call_outcomes_that_are_not_missed() {
+    let r = Rules::default();
+    assert_eq!(
+        skipped(rule(
+            "freshcaller/call-update-incoming-answered.json",
+            &r,
+            &none()
+        )),
+        Skip::CallAnswered
+    );
+    assert_eq!(
+        skipped(rule(
+            "freshcaller/call-update-incoming-ended.json",
+            &r,
+            &none()
+        )),
+        Skip::CallEnded
+    );
+    assert_eq!(
+        skipped(rule(
+            "freshcaller/call-update-outgoing-unanswered.json",
+            &r,
+            &none()
+        )),
+        Skip::CallOutgoing
+    );
+    assert_eq!(
+        skipped(rule(
+            "freshcaller/call-create-incoming-ringing.json",
+            &r,
+            &none()
+        )),
+        Skip::CallInProgress
+    );
+    assert_eq!(
+        skipped(rule(
+            "freshcaller/call-update-unmapped-status.json",
+            &r,
+            &none()
+        )),
+        Skip::UnmappedCallStatus(7)
+    );
+    assert_eq!(
+        skipped(rule(
+            "freshcaller/call-update-direction-integer.json",
+            &r,
+            &none()
+        )),
+        Skip::UnmappedDirection("1".into())
+    );
+}
+
+#[test]
+fn the_call_table_is_configurable() {
+    let mut r = Rules::default();
+    r.calls.missed_statuses.push(7);
+    r.calls.incoming_direction_codes.push(1);
+    notified(rule(
+        "freshcaller/call-update-unmapped-status.json",
+        &r,
+        &none(),
+    ));
+    notified(rule(
+        "freshcaller/call-update-direction-integer.json",
+        &r,
+        &none(),
+    ));
+    r.calls.missed_statuses.clear();
+    assert_eq!(
+        skipped(rule(
+            "freshcaller/call-update-incoming-missed.json",
+            &r,
+            &none()
+        )),
+        Skip::UnmappedCallStatus(3)
+    );
+}
+
+#[test]
+fn xelion_missed_call_notifies_other_call_events_do_not() {
+    let n = notified(rule("xelion/missed-call.json", &Rules::default(), &none()));
+    assert_eq!(n[0].kind, Kind::MissedCall);
+    assert_eq!(n[0].title, "Missed call from +31201234567");
+    assert_eq!(n[0].url, None);
+    for name in [
+        "xelion/new-call.json",
+        "xelion/call-connected.json",
+        "xelion/hangup-customer-to-a.json",
+    ] {
+        assert_eq!(
+            skipped(rule(name, &Rules::default(), &none())),
+            Skip::NotNotifiable,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn new_ticket_notifies_with_subject_priority_requester_and_link() {
+    let n = notified(rule(
+        "freshdesk/ticket-create.json",
+        &Rules::default(),
+        &none(),
+    ));
+    assert_eq!(n[0].kind, Kind::NewTicket);
+    assert_eq!(n[0].title, "New ticket #1: Support Needed...");
+    assert_eq!(
+        n[0].body,
+        "Low priority · from Rachel <rachel@freshdesk.com> · Portal"
+    );
+    assert_eq!(
+        n[0].url.as_deref(),
+        Some("https://sample.freshdesk.com/a/tickets/1")
+    );
+    assert_eq!(n[0].urgency, Urgency::Low);
+}
+
+#[test]
+fn new_ticket_filters() {
+    let name = "freshdesk/ticket-create.json"; // priority 1, group 351, Question, source 2, tags sales+marketing, responder 320
+    let check = |edit: &dyn Fn(&mut Rules), pass: bool| {
+        let mut r = Rules::default();
+        edit(&mut r);
+        let v = rule(name, &r, &me(&["320"]));
+        assert_eq!(
+            matches!(v, deskbell_core::rules::Verdict::Notify(_)),
+            pass,
+            "{:?}",
+            r.new_ticket
+        );
+    };
+    check(&|r| r.new_ticket.min_priority = Some(2), false);
+    check(&|r| r.new_ticket.min_priority = Some(1), true);
+    check(&|r| r.new_ticket.groups = vec!["999".into()], false);
+    check(&|r| r.new_ticket.groups = vec!["351".into()], true);
+    check(&|r| r.new_ticket.types = vec!["incident".into()], false);
+    check(&|r| r.new_ticket.types = vec!["question".into()], true);
+    check(&|r| r.new_ticket.sources = vec![1], false);
+    check(&|r| r.new_ticket.sources = vec![2], true);
+    check(&|r| r.new_ticket.tags = vec!["vip".into()], false);
+    check(&|r| r.new_ticket.tags = vec!["Sales".into()], true);
+    check(&|r| r.new_ticket.only_mine = true, true);
+    let mut r = Rules::default();
+    r.new_ticket.only_mine = true;
+    let s = skipped(rule(name, &r, &me(&["999"])));
+    assert_eq!(s, Skip::Filtered("not assigned to me".into()));
+    r.new_ticket.min_priority = Some(3);
+    let s = skipped(rule(name, &r, &none()));
+    assert_eq!(
+        s.to_string(),
+        "filtered out: priority Low is below the minimum High"
+    );
+}
+
+#[test]
+fn ticket_reassignment_with_and_without_identity() {
+    let name = "freshdesk/ticket-update-responder-320-to-321.json";
+    let r = Rules::default();
+    let any = notified(rule(name, &r, &none()));
+    assert_eq!(any[0].kind, Kind::TicketReassigned);
+    assert_eq!(any[0].title, "Ticket #1 reassigned");
+    assert_eq!(any[0].body, "Support Needed... · agent 320 → agent 321");
+    assert_eq!(
+        notified(rule(name, &r, &me(&["321"])))[0].title,
+        "Ticket #1 assigned to you"
+    );
+    assert_eq!(
+        notified(rule(name, &r, &me(&["320"])))[0].title,
+        "Ticket #1 taken from you"
+    );
+    assert_eq!(skipped(rule(name, &r, &me(&["999"]))), Skip::NotForMe);
+}
+
+#[test]
+fn ticket_group_change_follows_my_groups() {
+    let name = "freshdesk/ticket-update-group-351-to-352.json";
+    let r = Rules::default();
+    assert_eq!(
+        notified(rule(name, &r, &none()))[0].title,
+        "Ticket #1 reassigned"
+    );
+    let mut id = me(&["320"]);
+    id.group_ids = vec!["352".into()];
+    assert_eq!(
+        notified(rule(name, &r, &id))[0].title,
+        "Ticket #1 assigned to your group"
+    );
+    id.group_ids = vec!["351".into()];
+    assert_eq!(
+        notified(rule(name, &r, &id))[0].title,
+        "Ticket #1 taken from your group"
+    );
+}
+
+#[test]
+fn other_ticket_updates_raise_nothing() {
+    let r = Rules::default();
+    for name in [
+        "freshdesk/ticket-update-source-priority.json",
+        "freshdesk/ticket-update-status-resolved.json",
+        "freshdesk/ticket-update-deleted.json",
+    ] {
+        assert_eq!(
+            skipped(rule(name, &r, &none())),
+            Skip::NoAssignmentChange,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn chat_reassignment_to_and_from_me() {
+    let r = Rules::default();
+    let mine = me(&["2823233e-7122-4f87-9d56-38aaaaeb676a"]);
+    let to = notified(rule(
+        "freshchat/conversation-update-assigned-to-agent.json",
+        &r,
+        &mine,
+    ));
+    assert_eq!(to[0].kind, Kind::ConversationReassigned);
+    assert_eq!(to[0].title, "Conversation with Ross Geller assigned to you");
+    assert!(to[0].body.starts_with("by Monica Lead"), "{}", to[0].body);
+    assert_eq!(
+        to[0].url.as_deref(),
+        Some("https://acme.freshchat.com/a/884923745698263/open/conversation/3f1d2b4a-5c6e-4f70-8a9b-0c1d2e3f4a5b")
+    );
+    let from = notified(rule(
+        "freshchat/conversation-update-taken-from-agent.json",
+        &r,
+        &mine,
+    ));
+    assert_eq!(
+        from[0].title,
+        "Conversation with Ross Geller taken from you"
+    );
+    // Unassigned from me on resolve: agent change wins over the group change.
+    let resolved = notified(rule(
+        "freshchat/conversation-update-resolved-unassigned.json",
+        &r,
+        &mine,
+    ));
+    assert_eq!(
+        resolved[0].title,
+        "Conversation with Ross Geller taken from you"
+    );
+    assert_eq!(
+        skipped(rule(
+            "freshchat/conversation-update-reopened.json",
+            &r,
+            &mine
+        )),
+        Skip::NoAssignmentChange
+    );
+    assert_eq!(
+        skipped(rule(
+            "freshchat/conversation-update-assigned-to-agent.json",
+            &r,
+            &me(&["someone-else"])
+        )),
+        Skip::NotForMe
+    );
+}
+
+#[test]
+fn subscriptions_switch_kinds_off() {
+    let mut r = Rules::default();
+    r.subscriptions.set(Kind::NewTicket, false);
+    assert_eq!(
+        skipped(rule("freshdesk/ticket-create.json", &r, &none())),
+        Skip::NotSubscribed(Kind::NewTicket)
+    );
+    r.subscriptions.set(Kind::MissedCall, false);
+    assert_eq!(
+        skipped(rule("xelion/missed-call.json", &r, &none())),
+        Skip::NotSubscribed(Kind::MissedCall)
+    );
+    // Agent status is off by default.
+    assert!(!Rules::default().subscriptions.agent_status);
+}
+
+#[test]
+fn non_notifying_events_say_so() {
+    for name in [
+        "freshdesk/contact-create.json",
+        "freshdesk/contact-update-phone.json",
+        "freshdesk/conversation-create-reply.json",
+        "freshchat/conversation-create.json",
+    ] {
+        assert_eq!(
+            skipped(rule(name, &Rules::default(), &none())),
+            Skip::NotNotifiable,
+            "{name}"
+        );
+    }
+    assert_eq!(
+        skipped(rule(
+            "tolerance/unknown-event-name.json",
+            &Rules::default(),
+            &none()
+        )),
+        Skip::UnknownEvent
+    );
+}
+
+#[test]
+fn hostile_text_stays_plain_text_and_urls_stay_on_the_domain() {
+    let n = notified(rule(
+        "tolerance/hostile-markup-in-customer-text.json",
+        &Rules::default(),
+        &none(),
+    ));
+    // The core passes text through unchanged; the notification sink escapes it.
+    assert!(n[0].title.contains("<b>URGENT</b>"));
+    assert_eq!(
+        n[0].url.as_deref(),
+        Some("https://sample.freshdesk.com/a/tickets/1")
+    );
+    // An id that would change the path yields no link at all.
+    use deskbell_core::notification::urls;
+    use deskbell_core::wire::{Domain, Id};
+    let d = Domain::parse("sample.freshdesk.com");
+    assert_eq!(urls::ticket(d.as_ref(), &Id::new("1/../../evil")), None);
+    assert_eq!(urls::ticket(None, &Id::new("1")), None);
+}

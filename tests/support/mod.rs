@@ -1,0 +1,210 @@
+//! Helpers for the app's end-to-end tests: the built binary, fixtures, and
+//! the tray as the desktop sees it over D-Bus (through `gdbus`).
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_deskbell")
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Fails the test, loudly, when it runs outside scripts/headless-session.
+pub fn require_headless_desktop() {
+    for var in ["DISPLAY", "DBUS_SESSION_BUS_ADDRESS"] {
+        assert!(
+            std::env::var_os(var).is_some(),
+            "{var} is not set: run desktop tests through scripts/headless-session (scripts/test does)"
+        );
+    }
+}
+
+pub fn gdbus(args: &[&str]) -> Result<String, String> {
+    let out: Output = Command::new("gdbus")
+        .arg("call")
+        .arg("--session")
+        .args(args)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// The tray item of the process `pid`, once it is on the bus.
+pub struct Tray {
+    pub bus_name: String,
+    pub menu_path: String,
+}
+
+const ITEM_ROOT: &str = "/org/ayatana/NotificationItem";
+const DBUS: [&str; 4] = [
+    "--dest",
+    "org.freedesktop.DBus",
+    "--object-path",
+    "/org/freedesktop/DBus",
+];
+
+impl Tray {
+    pub fn wait_for(pid: u32, timeout: Duration) -> Tray {
+        let start = Instant::now();
+        loop {
+            if let Some(tray) = Tray::find(pid) {
+                return tray;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "no tray item from pid {pid} within {timeout:?}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn find(pid: u32) -> Option<Tray> {
+        let names =
+            gdbus(&[&DBUS[..], &["--method", "org.freedesktop.DBus.ListNames"]].concat()).ok()?;
+        for name in names
+            .split(['\'', ' ', ',', '[', ']', '(', ')'])
+            .filter(|n| n.starts_with(':'))
+        {
+            let owner = gdbus(
+                &[
+                    &DBUS[..],
+                    &[
+                        "--method",
+                        "org.freedesktop.DBus.GetConnectionUnixProcessID",
+                        name,
+                    ],
+                ]
+                .concat(),
+            );
+            let owner_pid = owner.ok().and_then(|o| {
+                o.replace("uint32", "")
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect::<String>()
+                    .parse::<u32>()
+                    .ok()
+            });
+            if owner_pid != Some(pid) {
+                continue;
+            }
+            let intro = Command::new("gdbus")
+                .args([
+                    "introspect",
+                    "--session",
+                    "--dest",
+                    name,
+                    "--object-path",
+                    ITEM_ROOT,
+                ])
+                .output()
+                .ok()?;
+            let text = String::from_utf8_lossy(&intro.stdout);
+            // The root prints as `node /org/...`; its children by bare name.
+            let child = text
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("node "))
+                .map(|n| n.trim_end_matches('{').trim())
+                .find(|n| !n.starts_with('/') && !n.is_empty());
+            if let Some(node) = child {
+                return Some(Tray {
+                    bus_name: name.to_owned(),
+                    menu_path: format!("{ITEM_ROOT}/{node}/Menu"),
+                });
+            }
+        }
+        None
+    }
+
+    /// The menu layout as `gdbus` prints it.
+    pub fn layout(&self) -> String {
+        gdbus(&[
+            "--dest",
+            &self.bus_name,
+            "--object-path",
+            &self.menu_path,
+            "--method",
+            "com.canonical.dbusmenu.GetLayout",
+            "0",
+            "int32 -1",
+            "[]",
+        ])
+        .expect("GetLayout")
+    }
+
+    /// The dbusmenu id of the item labelled `label`.
+    pub fn item_id(&self, label: &str) -> i32 {
+        let layout = self.layout();
+        let needle = format!("'label': <'{label}'>");
+        let at = layout
+            .find(&needle)
+            .unwrap_or_else(|| panic!("no menu item {label:?} in {layout}"));
+        // Items print as `(ID, {... 'label': <'X'> ...}, [])`: the last "(" before the label.
+        let open = layout[..at].rfind('(').expect("item start");
+        layout[open + 1..]
+            .split(',')
+            .next()
+            .unwrap()
+            .trim()
+            .parse()
+            .expect("item id")
+    }
+
+    pub fn click(&self, label: &str) {
+        let id = self.item_id(label).to_string();
+        gdbus(&[
+            "--dest",
+            &self.bus_name,
+            "--object-path",
+            &self.menu_path,
+            "--method",
+            "com.canonical.dbusmenu.Event",
+            &id,
+            "clicked",
+            "<0>",
+            "0",
+        ])
+        .expect("menu click");
+    }
+}
+
+pub fn wait_exit(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+/// True while a visible X window is titled exactly `title`.
+pub fn window_exists(title: &str) -> bool {
+    Command::new("xdotool")
+        .args(["search", "--onlyvisible", "--name", &format!("^{title}$")])
+        .output()
+        .map(|o| o.status.success() && !o.stdout.is_empty())
+        .unwrap_or(false)
+}
+
+pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
