@@ -97,11 +97,9 @@ pub fn check(args: CheckArgs) -> ExitCode {
 
 /// An explicit `--config` must load; the default file falls back to defaults
 /// with a warning, as the app does.
-fn load_config(path: Option<PathBuf>) -> Result<deskbell_core::config::Config, String> {
+fn load_config(path: Option<PathBuf>) -> Result<config::Config, config::ConfigError> {
     match path {
-        Some(path) => ConfigFile::at(path)
-            .load_strict()
-            .map_err(|err| err.to_string()),
+        Some(path) => ConfigFile::at(path).load_strict(),
         None => {
             let Some(file) = ConfigFile::default_location() else {
                 return Ok(config::Config::default());

@@ -16,6 +16,8 @@ pub mod notification;
 pub mod pipeline;
 pub mod rules;
 pub mod schedule;
+pub mod secret;
+pub mod stream;
 pub mod wire;
 
 pub use event::{decode, DecodeError, DecodedEvent, Event, EventName};

@@ -84,9 +84,14 @@ pub struct TimeRange {
     pub end: NaiveTime,
 }
 
+/// A quiet-hours range that is not `HH:MM-HH:MM`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("expected HH:MM-HH:MM, got {0:?}")]
+pub struct TimeRangeError(pub String);
+
 impl TimeRange {
-    pub fn parse(s: &str) -> Result<TimeRange, String> {
-        let bad = || format!("expected HH:MM-HH:MM, got {s:?}");
+    pub fn parse(s: &str) -> Result<TimeRange, TimeRangeError> {
+        let bad = || TimeRangeError(s.to_owned());
         let (a, b) = s.split_once('-').ok_or_else(bad)?;
         let t = |x: &str| NaiveTime::parse_from_str(x.trim(), "%H:%M").map_err(|_| bad());
         Ok(TimeRange {
@@ -273,7 +278,7 @@ mod tests {
     #[test]
     fn bad_range_is_rejected_with_the_input() {
         let err = TimeRange::parse("9-17").unwrap_err();
-        assert!(err.contains("\"9-17\""), "{err}");
+        assert_eq!(err.to_string(), "expected HH:MM-HH:MM, got \"9-17\"");
     }
 
     #[test]
@@ -304,5 +309,33 @@ mod tests {
         assert_eq!(s.hold_reason(now, Some(&AgentStatus::Online)), None);
         s.hold_while_on_call = false;
         assert_eq!(s.hold_reason(now, Some(&AgentStatus::Busy)), None);
+    }
+
+    #[test]
+    fn a_long_hold_keeps_exact_counts_and_releases_once() {
+        use crate::notification::Urgency;
+        let mut gate = Gate::default();
+        for i in 0..(MAX_HELD_ITEMS + 100) {
+            let n = Notification {
+                kind: Kind::NewTicket,
+                key: format!("t{i}"),
+                dedupe_key: format!("t{i}"),
+                title: String::new(),
+                body: String::new(),
+                url: None,
+                urgency: Urgency::Normal,
+                at: None,
+            };
+            assert!(gate.offer(n, Some(HoldReason::QuietHours)).is_none());
+        }
+        assert!(
+            gate.release(Some(HoldReason::QuietHours)).is_none(),
+            "still held"
+        );
+        let summary = gate.release(None).expect("released");
+        assert_eq!(summary.reason, HoldReason::QuietHours);
+        assert_eq!(summary.counts[&Kind::NewTicket], MAX_HELD_ITEMS + 100);
+        assert_eq!(summary.items.len(), MAX_HELD_ITEMS);
+        assert!(gate.release(None).is_none());
     }
 }

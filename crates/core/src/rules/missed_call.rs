@@ -40,6 +40,13 @@ impl Default for CallTable {
     }
 }
 
+/// A call's direction after the table: unmapped ones say what they were.
+enum Heading {
+    Incoming,
+    Outgoing,
+    Unmapped(String),
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
     Missed,
@@ -61,15 +68,14 @@ impl CallTable {
         }
     }
 
-    /// `Ok(true)` incoming, `Ok(false)` outgoing, `Err` unmapped.
-    fn is_incoming(&self, d: &Direction) -> Result<bool, String> {
+    fn heading(&self, d: &Direction) -> Heading {
         match d {
-            Direction::Incoming => Ok(true),
-            Direction::Outgoing => Ok(false),
-            Direction::Code(c) if self.incoming_direction_codes.contains(c) => Ok(true),
-            Direction::Code(c) if self.outgoing_direction_codes.contains(c) => Ok(false),
-            Direction::Code(c) => Err(c.to_string()),
-            Direction::Unknown(s) => Err(format!("{s:?}")),
+            Direction::Incoming => Heading::Incoming,
+            Direction::Outgoing => Heading::Outgoing,
+            Direction::Code(c) if self.incoming_direction_codes.contains(c) => Heading::Incoming,
+            Direction::Code(c) if self.outgoing_direction_codes.contains(c) => Heading::Outgoing,
+            Direction::Code(c) => Heading::Unmapped(c.to_string()),
+            Direction::Unknown(s) => Heading::Unmapped(format!("{s:?}")),
         }
     }
 }
@@ -90,10 +96,10 @@ fn warn_once(what: &str, code: String) {
 pub fn freshcaller(ev: &DecodedEvent, c: &CallEvent, ctx: &Context<'_>) -> Verdict {
     let table = &ctx.rules.calls;
     let call = &c.call;
-    match call.direction.as_ref().map(|d| table.is_incoming(d)) {
-        Some(Ok(true)) => {}
-        Some(Ok(false)) => return Verdict::Skip(Skip::CallOutgoing),
-        Some(Err(code)) => {
+    match call.direction.as_ref().map(|d| table.heading(d)) {
+        Some(Heading::Incoming) => {}
+        Some(Heading::Outgoing) => return Verdict::Skip(Skip::CallOutgoing),
+        Some(Heading::Unmapped(code)) => {
             warn_once("direction", code.clone());
             return Verdict::Skip(Skip::UnmappedDirection(code));
         }

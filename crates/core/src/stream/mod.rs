@@ -1,0 +1,60 @@
+//! The live sources: the relay's SSE stream (`relay_client.rs`) and the
+//! Xelion WebSocket (`xelion_client.rs`), with the SSE framing (`sse.rs`)
+//! and the reconnect policy (`backoff.rs`) they share. Both hand payloads to
+//! the pipeline as [`StreamOutput`] and report a [`ConnectionState`].
+
+pub mod backoff;
+pub mod relay_client;
+pub mod sse;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// What the tray and the UI show for an account's connection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ConnectionState {
+    Connecting,
+    Live {
+        since: DateTime<Utc>,
+    },
+    BackingOff {
+        attempt: u32,
+        retry_at: DateTime<Utc>,
+        reason: String,
+    },
+    /// The server refused the credentials: no retry until they change.
+    SignInNeeded {
+        status: u16,
+    },
+    Stopped,
+}
+
+/// One payload from a source, for the pipeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamEvent {
+    /// The relay's event id; `None` for sources without ids (Xelion).
+    pub id: Option<u64>,
+    pub name: String,
+    pub data: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StreamOutput {
+    State(ConnectionState),
+    Event(StreamEvent),
+    /// The resume point was older than the relay's retention.
+    Reset {
+        dropped: u64,
+        resume_from: u64,
+    },
+    /// Something on the wire was skipped; the stream goes on.
+    Skipped(SkipReason),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SkipReason {
+    Oversized,
+    BadId(String),
+    BadReset(String),
+}

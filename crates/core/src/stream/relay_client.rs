@@ -1,0 +1,405 @@
+//! The desktop's client for the relay's SSE stream (docs/stream-protocol.md):
+//! resume with Last-Event-ID, jittered backoff, 45 s idle timeout, replayed
+//! duplicates dropped, 401/403 waits for new credentials.
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use reqwest::header::{ACCEPT, RETRY_AFTER};
+use reqwest::{StatusCode, Url};
+use thiserror::Error;
+use tokio::sync::{mpsc, watch};
+
+use super::backoff::Backoff;
+use super::sse::{Frame, SseParser};
+use super::{ConnectionState, SkipReason, StreamEvent, StreamOutput};
+use crate::secret::Secret;
+
+/// Largest event accepted: the relay's 1 MiB payload cap plus framing.
+pub const MAX_EVENT_BYTES: usize = 1024 * 1024 + 4096;
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum EndpointError {
+    #[error("not a URL: {0}")]
+    InvalidUrl(String),
+    #[error("{0} is plain http to a host other than this machine; use https")]
+    InsecureHttp(String),
+    #[error("unsupported scheme {0}: use https")]
+    UnsupportedScheme(String),
+}
+
+impl EndpointError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            EndpointError::InvalidUrl(_) => "invalid_url",
+            EndpointError::InsecureHttp(_) => "insecure_http",
+            EndpointError::UnsupportedScheme(_) => "unsupported_scheme",
+        }
+    }
+}
+
+/// `https://` anywhere; `http://` only to this machine.
+pub fn check_url(raw: &str) -> Result<Url, EndpointError> {
+    let url = Url::parse(raw.trim()).map_err(|_| EndpointError::InvalidUrl(raw.to_owned()))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(EndpointError::InsecureHttp(raw.to_owned())),
+        other => Err(EndpointError::UnsupportedScheme(other.to_owned())),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RelayEndpoint {
+    /// The relay's base URL, e.g. `https://relay.example.com/`.
+    pub base: Url,
+    pub token: Secret,
+    /// The stream's `?events=` filter; empty for all.
+    pub events: Vec<String>,
+}
+
+impl RelayEndpoint {
+    pub fn stream_url(&self) -> Url {
+        let mut url = self
+            .base
+            .join("v1/stream")
+            .unwrap_or_else(|_| self.base.clone());
+        if !self.events.is_empty() {
+            url.query_pairs_mut()
+                .append_pair("events", &self.events.join(","));
+        }
+        url
+    }
+}
+
+#[derive(Debug)]
+pub struct RelayClient {
+    http: reqwest::Client,
+    endpoint: RelayEndpoint,
+    backoff: Backoff,
+    idle_timeout: Duration,
+    /// The id of the last event handed on: the resume point.
+    last_id: Option<u64>,
+}
+
+/// How one connection ended.
+enum Ended {
+    Stopped,
+    Unauthorized(u16),
+    Failed {
+        live_for: Option<Duration>,
+        retry_after: Option<Duration>,
+        reason: String,
+    },
+}
+
+impl RelayClient {
+    pub fn new(endpoint: RelayEndpoint, last_id: Option<u64>) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .tcp_keepalive(Duration::from_secs(30))
+            .user_agent(concat!("deskbell/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(RelayClient {
+            http,
+            endpoint,
+            backoff: Backoff::default(),
+            idle_timeout: IDLE_TIMEOUT,
+            last_id,
+        })
+    }
+
+    /// Shorter timeouts for tests that prove the behaviour without waiting 45 s.
+    pub fn with_idle_timeout(mut self, idle: Duration) -> Self {
+        self.idle_timeout = idle;
+        self
+    }
+
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Runs until `stop` turns true (or every receiver is gone).
+    pub async fn run(mut self, tx: mpsc::Sender<StreamOutput>, mut stop: watch::Receiver<bool>) {
+        let mut failures: u32 = 0;
+        let mut backoff = self.backoff;
+        loop {
+            if *stop.borrow()
+                || send(&tx, StreamOutput::State(ConnectionState::Connecting))
+                    .await
+                    .is_err()
+            {
+                break;
+            }
+            match self.connect_once(&tx, &mut stop, &mut backoff).await {
+                Ended::Stopped => break,
+                Ended::Unauthorized(status) => {
+                    let _ = send(
+                        &tx,
+                        StreamOutput::State(ConnectionState::SignInNeeded { status }),
+                    )
+                    .await;
+                    // New credentials mean a new client: this one waits to be stopped.
+                    let _ = stopped(&mut stop).await;
+                    break;
+                }
+                Ended::Failed {
+                    live_for,
+                    retry_after,
+                    reason,
+                } => {
+                    if live_for.is_some_and(|t| t >= backoff.reset_after) {
+                        failures = 0;
+                    }
+                    let delay = backoff
+                        .honour_retry_after(backoff.delay(failures, fastrand::f64()), retry_after);
+                    failures = failures.saturating_add(1);
+                    let retry_at =
+                        Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+                    let state = ConnectionState::BackingOff {
+                        attempt: failures,
+                        retry_at,
+                        reason,
+                    };
+                    if send(&tx, StreamOutput::State(state)).await.is_err() {
+                        break;
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = stopped(&mut stop) => break,
+                    }
+                }
+            }
+        }
+        let _ = tx.send(StreamOutput::State(ConnectionState::Stopped)).await;
+    }
+
+    async fn connect_once(
+        &mut self,
+        tx: &mpsc::Sender<StreamOutput>,
+        stop: &mut watch::Receiver<bool>,
+        backoff: &mut Backoff,
+    ) -> Ended {
+        let mut req = self
+            .http
+            .get(self.endpoint.stream_url())
+            .bearer_auth(self.endpoint.token.expose())
+            .header(ACCEPT, "text/event-stream");
+        if let Some(id) = self.last_id {
+            req = req.header("Last-Event-ID", id.to_string());
+        }
+        let sent = tokio::select! {
+            r = tokio::time::timeout(self.idle_timeout, req.send()) => r,
+            _ = stopped(stop) => return Ended::Stopped,
+        };
+        let mut resp = match sent {
+            Err(_) => return failed(None, None, "no answer from the relay".into()),
+            Ok(Err(e)) => return failed(None, None, describe(&e)),
+            Ok(Ok(resp)) => resp,
+        };
+        let status = resp.status();
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Ended::Unauthorized(status.as_u16());
+        }
+        if !status.is_success() {
+            let retry_after = resp
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            return failed(None, retry_after, format!("relay answered {status}"));
+        }
+
+        let live_since = Instant::now();
+        if send(
+            tx,
+            StreamOutput::State(ConnectionState::Live { since: Utc::now() }),
+        )
+        .await
+        .is_err()
+        {
+            return Ended::Stopped;
+        }
+        let mut parser =
+            SseParser::new(MAX_EVENT_BYTES).with_last_id(self.last_id.map(|i| i.to_string()));
+        let mut frames = Vec::new();
+        loop {
+            let chunk = tokio::select! {
+                c = tokio::time::timeout(self.idle_timeout, resp.chunk()) => c,
+                _ = stopped(stop) => return Ended::Stopped,
+            };
+            let live_for = Some(live_since.elapsed());
+            let bytes = match chunk {
+                Err(_) => {
+                    return failed(
+                        live_for,
+                        None,
+                        format!("no data for {} s", self.idle_timeout.as_secs()),
+                    )
+                }
+                Ok(Err(e)) => return failed(live_for, None, describe(&e)),
+                Ok(Ok(None)) => {
+                    return failed(live_for, None, "the relay closed the stream".into())
+                }
+                Ok(Ok(Some(bytes))) => bytes,
+            };
+            parser.push(&bytes, &mut frames);
+            for frame in frames.drain(..) {
+                if let Some(out) = self.on_frame(frame, backoff) {
+                    if send(tx, out).await.is_err() {
+                        return Ended::Stopped;
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_frame(&mut self, frame: Frame, backoff: &mut Backoff) -> Option<StreamOutput> {
+        match frame {
+            Frame::Comment => None,
+            Frame::Retry(ms) => {
+                *backoff = backoff.with_server_retry(ms);
+                None
+            }
+            Frame::Oversized { id } => {
+                if let Some(id) = id.and_then(|i| i.parse::<u64>().ok()) {
+                    self.last_id = Some(self.last_id.map_or(id, |l| l.max(id)));
+                }
+                Some(StreamOutput::Skipped(SkipReason::Oversized))
+            }
+            Frame::Event(ev) if ev.event == "reset" => {
+                #[derive(serde::Deserialize)]
+                struct Reset {
+                    dropped: u64,
+                    resume_from: u64,
+                }
+                Some(match serde_json::from_str::<Reset>(&ev.data) {
+                    Ok(r) => StreamOutput::Reset {
+                        dropped: r.dropped,
+                        resume_from: r.resume_from,
+                    },
+                    Err(_) => StreamOutput::Skipped(SkipReason::BadReset(ev.data)),
+                })
+            }
+            Frame::Event(ev) => {
+                let id = match ev.id.as_deref().map(str::parse::<u64>) {
+                    Some(Ok(id)) => Some(id),
+                    Some(Err(_)) => {
+                        return Some(StreamOutput::Skipped(SkipReason::BadId(
+                            ev.id.unwrap_or_default(),
+                        )))
+                    }
+                    None => None,
+                };
+                if let (Some(id), Some(last)) = (id, self.last_id) {
+                    if id <= last {
+                        return None; // replayed: already handed on
+                    }
+                }
+                if id.is_some() {
+                    self.last_id = id;
+                }
+                Some(StreamOutput::Event(StreamEvent {
+                    id,
+                    name: ev.event,
+                    data: ev.data,
+                }))
+            }
+        }
+    }
+}
+
+fn failed(live_for: Option<Duration>, retry_after: Option<Duration>, reason: String) -> Ended {
+    Ended::Failed {
+        live_for,
+        retry_after,
+        reason,
+    }
+}
+
+/// A reqwest error in words, without the URL (it may carry a query).
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_connect() {
+        "cannot connect to the relay"
+    } else if e.is_timeout() {
+        "timed out"
+    } else if e.is_body() || e.is_decode() {
+        "the stream broke off"
+    } else {
+        "request failed"
+    };
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}: {detail}")
+    }
+}
+
+async fn send(tx: &mpsc::Sender<StreamOutput>, out: StreamOutput) -> Result<(), ()> {
+    tx.send(out).await.map_err(|_| ())
+}
+
+/// Resolves once the flag turns true (or its sender is gone). The guard
+/// `wait_for` returns is dropped here, so callers' futures stay `Send`.
+async fn stopped(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_only_to_loopback() {
+        assert!(check_url("https://relay.example.com").is_ok());
+        assert!(check_url("http://127.0.0.1:8787").is_ok());
+        assert!(check_url("http://127.9.9.9:8787").is_ok());
+        assert!(check_url("http://localhost:8787/").is_ok());
+        assert!(check_url("http://[::1]:8787/").is_ok());
+        assert_eq!(
+            check_url("http://relay.example.com").unwrap_err().code(),
+            "insecure_http"
+        );
+        assert_eq!(
+            check_url("http://10.0.0.1").unwrap_err().code(),
+            "insecure_http"
+        );
+        assert_eq!(
+            check_url("ftp://x").unwrap_err().code(),
+            "unsupported_scheme"
+        );
+        assert_eq!(check_url("not a url").unwrap_err().code(), "invalid_url");
+    }
+
+    #[test]
+    fn stream_url_carries_the_filter() {
+        let ep = RelayEndpoint {
+            base: Url::parse("https://r.example/base/").unwrap(),
+            token: Secret::new("t"),
+            events: vec!["onTicketCreate".into(), "onCallUpdate".into()],
+        };
+        assert_eq!(
+            ep.stream_url().as_str(),
+            "https://r.example/base/v1/stream?events=onTicketCreate%2ConCallUpdate"
+        );
+    }
+}

@@ -1,0 +1,176 @@
+//! `deskbell-relay serve | token add NAME | token list | token revoke NAME`,
+//! every subcommand with `--data DIR`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use tokio::sync::{broadcast, watch};
+
+use crate::config::{default_data_dir, ConfigError, RelayConfig};
+use crate::log::{self, Writer};
+use crate::server::{Relay, LIVE_BUFFER};
+use crate::tokens;
+
+#[derive(Parser)]
+#[command(
+    name = "deskbell-relay",
+    version,
+    about = "Event relay for Deskbell desktops"
+)]
+struct Cli {
+    /// Where the log and tokens live (default: $XDG_DATA_HOME/deskbell-relay).
+    #[arg(long, global = true, value_name = "DIR")]
+    data: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the relay.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8787; port 0 picks one).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+        /// TOML config (listen, ingress_secret, retention, keepalive_seconds).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Manage agent tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Create a token for NAME; it is printed once, on the last line.
+    Add { name: String },
+    /// List token names and their state (never the tokens).
+    List,
+    /// Revoke NAME's token; its open streams close.
+    Revoke { name: String },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let data = cli.data.unwrap_or_else(default_data_dir);
+    let result = match cli.command {
+        Command::Serve { listen, config } => serve(data, listen, config),
+        Command::Token { action } => token(data, action),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("deskbell-relay: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn token(data: PathBuf, action: TokenAction) -> Result<(), String> {
+    let conn = log::open(&data).map_err(|e| e.to_string())?;
+    match action {
+        TokenAction::Add { name } => {
+            let token = tokens::add(&conn, &name).map_err(|e| e.to_string())?;
+            println!("Token for {name} (shown once; give it to the agent's Deskbell):");
+            println!("{}", token.expose());
+        }
+        TokenAction::List => {
+            for t in tokens::list(&conn).map_err(|e| e.to_string())? {
+                let state = if t.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!("{}\t{}\tcreated {}", t.name, state, t.created_at);
+            }
+        }
+        TokenAction::Revoke { name } => {
+            tokens::revoke(&conn, &name).map_err(|e| e.to_string())?;
+            println!("Revoked {name}");
+        }
+    }
+    Ok(())
+}
+
+fn serve(data: PathBuf, listen: Option<SocketAddr>, config: Option<PathBuf>) -> Result<(), String> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let mut config = RelayConfig::load(config.as_deref()).map_err(|e| e.to_string())?;
+    if let Some(listen) = listen {
+        config.listen = listen;
+    }
+    let secret = config
+        .ingress_secret
+        .clone()
+        .ok_or(ConfigError::NoSecret)
+        .map_err(|e| e.to_string())?;
+    let conn = log::open(&data).map_err(|e| e.to_string())?;
+    let (live, _) = broadcast::channel(LIVE_BUFFER);
+    let (writer, writer_thread) = Writer::start(conn, config.retention.clone(), live.clone());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let result = runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let relay = Relay::new(
+            writer,
+            data.clone(),
+            secret.expose(),
+            live,
+            stop_rx,
+            config.keepalive(),
+        );
+        // Tests and scripts wait for this line.
+        println!("deskbell-relay: listening on http://{addr}");
+        tracing::info!(%addr, data = %data.display(), "relay started");
+        let stop_tx = Arc::new(stop_tx);
+        let signal_tx = stop_tx.clone();
+        axum::serve(listener, relay.router())
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                tracing::info!("shutting down: closing streams");
+                let _ = signal_tx.send(true);
+            })
+            .await
+            .map_err(|e| e.to_string())
+    });
+    // The router (and its writer handle) is gone: the writer commits what it
+    // has and stops.
+    drop(runtime);
+    let _ = writer_thread.join();
+    result
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,9 @@
+//! deskbell-relay: authenticated ingress for Freshworks events, a durable
+//! SQLite log, and SSE streams with resume for every agent's desktop.
+//! The wire contract is docs/stream-protocol.md.
+
+pub mod cli;
+pub mod config;
+pub mod log;
+pub mod server;
+pub mod tokens;

@@ -1,0 +1,246 @@
+//! The durable log: SQLite in WAL mode, `synchronous = FULL`, so an event
+//! acknowledged to the sender survives `kill -9` and power loss. One writer
+//! thread commits ingests in batches (group commit); readers open their own
+//! connections (WAL lets them read while it writes).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use thiserror::Error;
+use tokio::sync::{broadcast, oneshot};
+
+use crate::config::Retention;
+
+#[derive(Debug, Error)]
+pub enum LogError {
+    #[error("log database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("log: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("the log writer has stopped")]
+    WriterGone,
+}
+
+/// One stored event, as the stream sends it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stored {
+    pub id: u64,
+    pub name: String,
+    /// One-line JSON.
+    pub data: String,
+}
+
+pub fn db_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("relay.sqlite3")
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_received_at ON events(received_at);
+CREATE TABLE IF NOT EXISTS tokens (
+    name TEXT PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+";
+
+pub fn open(data_dir: &Path) -> Result<Connection, LogError> {
+    let path = db_path(data_dir);
+    let open = || -> Result<Connection, rusqlite::Error> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        let conn = Connection::open(&path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(conn)
+    };
+    open().map_err(|source| LogError::Open { path, source })
+}
+
+/// A read-only connection for replays.
+pub fn open_reader(data_dir: &Path) -> Result<Connection, LogError> {
+    let path = db_path(data_dir);
+    let conn = Connection::open_with_flags(
+        &path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|source| LogError::Open {
+        path: path.clone(),
+        source,
+    })?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    Ok(conn)
+}
+
+pub fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Events after `after`, oldest first, at most `limit`.
+pub fn read_after(conn: &Connection, after: u64, limit: usize) -> Result<Vec<Stored>, LogError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT id, name, data FROM events WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+    let rows = stmt.query_map(params![after as i64, limit as i64], |r| {
+        Ok(Stored {
+            id: r.get::<_, i64>(0)? as u64,
+            name: r.get(1)?,
+            data: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The oldest stored id, and the last id ever assigned (ids are never reused).
+pub fn bounds(conn: &Connection) -> Result<(Option<u64>, u64), LogError> {
+    let min: Option<i64> = conn.query_row("SELECT min(id) FROM events", [], |r| r.get(0))?;
+    let seq: Option<i64> = conn
+        .query_row(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'events'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok((min.map(|m| m as u64), seq.unwrap_or(0) as u64))
+}
+
+struct Ingest {
+    name: String,
+    data: String,
+    reply: oneshot::Sender<Result<u64, String>>,
+}
+
+/// The handle ingress uses to append; cheap to clone.
+#[derive(Clone)]
+pub struct Writer {
+    tx: std::sync::mpsc::SyncSender<Ingest>,
+}
+
+/// Largest batch committed at once.
+const MAX_BATCH: usize = 512;
+
+impl Writer {
+    /// Starts the writer thread. Committed events go to `live` for fan-out.
+    pub fn start(
+        conn: Connection,
+        retention: Retention,
+        live: broadcast::Sender<Arc<Stored>>,
+    ) -> (Writer, std::thread::JoinHandle<()>) {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Ingest>(4096);
+        let handle = std::thread::Builder::new()
+            .name("relay-log-writer".into())
+            .spawn(move || writer_loop(conn, rx, retention, live))
+            .unwrap_or_else(|e| panic!("cannot start the log writer thread: {e}"));
+        (Writer { tx }, handle)
+    }
+
+    /// Appends one event; resolves once it is committed, with its id.
+    pub async fn append(&self, name: String, data: String) -> Result<u64, LogError> {
+        let (reply, rx) = oneshot::channel();
+        let tx = self.tx.clone();
+        // The channel is bounded: a full queue waits off the async threads.
+        tokio::task::spawn_blocking(move || tx.send(Ingest { name, data, reply }))
+            .await
+            .map_err(|_| LogError::WriterGone)?
+            .map_err(|_| LogError::WriterGone)?;
+        match rx.await {
+            Ok(Ok(id)) => Ok(id),
+            Ok(Err(msg)) => Err(LogError::Sql(rusqlite::Error::InvalidParameterName(msg))),
+            Err(_) => Err(LogError::WriterGone),
+        }
+    }
+}
+
+fn writer_loop(
+    mut conn: Connection,
+    rx: std::sync::mpsc::Receiver<Ingest>,
+    retention: Retention,
+    live: broadcast::Sender<Arc<Stored>>,
+) {
+    let prune_every = Duration::from_secs(retention.prune_every_seconds.max(1));
+    let mut next_prune = std::time::Instant::now();
+    loop {
+        if std::time::Instant::now() >= next_prune {
+            if let Err(e) = prune(&conn, &retention) {
+                tracing::warn!("pruning the log failed: {e}");
+            }
+            next_prune = std::time::Instant::now() + prune_every;
+        }
+        let first = match rx.recv_timeout(prune_every) {
+            Ok(first) => first,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+            // Every sender is gone: the server is shutting down.
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(more) => batch.push(more),
+                Err(_) => break,
+            }
+        }
+        match commit(&mut conn, &batch) {
+            Ok(ids) => {
+                for (ingest, id) in batch.into_iter().zip(ids) {
+                    let stored = Arc::new(Stored {
+                        id,
+                        name: ingest.name,
+                        data: ingest.data,
+                    });
+                    let _ = ingest.reply.send(Ok(id));
+                    // No receivers is fine: nobody is connected.
+                    let _ = live.send(stored);
+                }
+            }
+            Err(e) => {
+                tracing::error!("committing {} events failed: {e}", batch.len());
+                for ingest in batch {
+                    let _ = ingest.reply.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+fn commit(conn: &mut Connection, batch: &[Ingest]) -> Result<Vec<u64>, rusqlite::Error> {
+    let tx = conn.transaction()?;
+    let now = now_secs();
+    let mut ids = Vec::with_capacity(batch.len());
+    {
+        let mut stmt =
+            tx.prepare_cached("INSERT INTO events (name, received_at, data) VALUES (?1, ?2, ?3)")?;
+        for ingest in batch {
+            stmt.execute(params![ingest.name, now, ingest.data])?;
+            ids.push(tx.last_insert_rowid() as u64);
+        }
+    }
+    tx.commit()?;
+    Ok(ids)
+}
+
+/// Drops events older than the age limit and beyond the count limit.
+pub fn prune(conn: &Connection, retention: &Retention) -> Result<usize, rusqlite::Error> {
+    let cutoff = now_secs() - (retention.max_age_days as i64).saturating_mul(86_400);
+    let mut n = conn.execute("DELETE FROM events WHERE received_at < ?1", params![cutoff])?;
+    let max: Option<i64> = conn.query_row("SELECT max(id) FROM events", [], |r| r.get(0))?;
+    if let Some(max) = max {
+        let keep_from = max - retention.max_events as i64;
+        n += conn.execute("DELETE FROM events WHERE id <= ?1", params![keep_from])?;
+    }
+    Ok(n)
+}
