@@ -342,7 +342,7 @@ impl StreamState {
         .map_err(|_| ())?;
         let Some(last) = last_id else {
             self.mark(seq);
-            return Ok(());
+            return self.announce_position().await;
         };
         let reset = if last > seq {
             // Ahead of this log (it was replaced): start over from its end.
@@ -365,7 +365,15 @@ impl StreamState {
             }
             None => self.mark(last),
         }
+        self.announce_position().await?;
         self.replay_to(None).await
+    }
+
+    /// `id: N` alone: the client's resume point from here on, even if this
+    /// connection drops before any event arrives.
+    async fn announce_position(&mut self) -> Result<(), ()> {
+        self.send(Bytes::from(format!("id: {}\n\n", self.sent)))
+            .await
     }
 
     fn mark(&mut self, id: u64) {

@@ -4,6 +4,7 @@
 //! the pipeline as [`StreamOutput`] and report a [`ConnectionState`].
 
 pub mod backoff;
+#[cfg(feature = "net")]
 pub mod relay_client;
 pub mod sse;
 
@@ -55,6 +56,7 @@ pub enum StreamOutput {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SkipReason {
     Oversized,
+    InvalidUtf8,
     BadId(String),
     BadReset(String),
 }

@@ -236,19 +236,24 @@ impl RelayClient {
         let mut parser =
             SseParser::new(MAX_EVENT_BYTES).with_last_id(self.last_id.map(|i| i.to_string()));
         let mut frames = Vec::new();
+        // Progress is a complete frame, not a byte: a stream trickling one
+        // byte a second is as dead as a silent one.
+        let mut last_progress = tokio::time::Instant::now();
         loop {
+            let deadline = last_progress + self.idle_timeout;
             let chunk = tokio::select! {
-                c = tokio::time::timeout(self.idle_timeout, resp.chunk()) => c,
+                c = tokio::time::timeout_at(deadline, resp.chunk()) => c,
                 _ = stopped(stop) => return Ended::Stopped,
             };
             let live_for = Some(live_since.elapsed());
             let bytes = match chunk {
                 Err(_) => {
+                    let secs = self.idle_timeout.as_secs_f32();
                     return failed(
                         live_for,
                         None,
-                        format!("no data for {} s", self.idle_timeout.as_secs()),
-                    )
+                        format!("no complete event or keepalive for {secs} s"),
+                    );
                 }
                 Ok(Err(e)) => return failed(live_for, None, describe(&e)),
                 Ok(Ok(None)) => {
@@ -257,6 +262,9 @@ impl RelayClient {
                 Ok(Ok(Some(bytes))) => bytes,
             };
             parser.push(&bytes, &mut frames);
+            if !frames.is_empty() {
+                last_progress = tokio::time::Instant::now();
+            }
             for frame in frames.drain(..) {
                 if let Some(out) = self.on_frame(frame, backoff) {
                     if send(tx, out).await.is_err() {
@@ -264,21 +272,38 @@ impl RelayClient {
                     }
                 }
             }
+            // A bare `id:` (the relay's starting position) moves the resume
+            // point too, so a first connection that drops loses nothing.
+            if let Some(id) = parser.last_id().and_then(|s| s.parse::<u64>().ok()) {
+                if self.last_id.is_none_or(|last| id > last) {
+                    self.last_id = Some(id);
+                }
+            }
         }
     }
 
     fn on_frame(&mut self, frame: Frame, backoff: &mut Backoff) -> Option<StreamOutput> {
+        let frame_kind = match frame {
+            Frame::Oversized { .. } => FrameKind::Oversized,
+            _ => FrameKind::Other,
+        };
         match frame {
             Frame::Comment => None,
             Frame::Retry(ms) => {
                 *backoff = backoff.with_server_retry(ms);
                 None
             }
-            Frame::Oversized { id } => {
+            Frame::Oversized { id } | Frame::InvalidUtf8 { id } => {
+                let reason = if matches!(frame_kind, FrameKind::Oversized) {
+                    SkipReason::Oversized
+                } else {
+                    SkipReason::InvalidUtf8
+                };
+                // Skipped for good: do not fetch it again on the next resume.
                 if let Some(id) = id.and_then(|i| i.parse::<u64>().ok()) {
                     self.last_id = Some(self.last_id.map_or(id, |l| l.max(id)));
                 }
-                Some(StreamOutput::Skipped(SkipReason::Oversized))
+                Some(StreamOutput::Skipped(reason))
             }
             Frame::Event(ev) if ev.event == "reset" => {
                 #[derive(serde::Deserialize)]
@@ -287,10 +312,14 @@ impl RelayClient {
                     resume_from: u64,
                 }
                 Some(match serde_json::from_str::<Reset>(&ev.data) {
-                    Ok(r) => StreamOutput::Reset {
-                        dropped: r.dropped,
-                        resume_from: r.resume_from,
-                    },
+                    Ok(r) => {
+                        // The relay's log moved on (or was replaced): its word wins.
+                        self.last_id = r.resume_from.checked_sub(1);
+                        StreamOutput::Reset {
+                            dropped: r.dropped,
+                            resume_from: r.resume_from,
+                        }
+                    }
                     Err(_) => StreamOutput::Skipped(SkipReason::BadReset(ev.data)),
                 })
             }
@@ -320,6 +349,11 @@ impl RelayClient {
             }
         }
     }
+}
+
+enum FrameKind {
+    Oversized,
+    Other,
 }
 
 fn failed(live_for: Option<Duration>, retry_after: Option<Duration>, reason: String) -> Ended {

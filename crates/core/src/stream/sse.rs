@@ -13,15 +13,21 @@ pub enum Frame {
     Retry(u64),
     /// A comment line (keepalive).
     Comment,
-    /// An event whose data passed the cap; its `id`, if any, still counts.
+    /// An event whose data passed the cap; its own `id`, if any, still counts.
     Oversized {
+        id: Option<String>,
+    },
+    /// An event whose data is not UTF-8. Skipped rather than repaired: a
+    /// payload silently changed is worse than one reported missing.
+    InvalidUtf8 {
         id: Option<String>,
     },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SseEvent {
-    /// The last event id after this event (the `id:` field, or the one before).
+    /// This event's own `id:` field, if it had one (not one inherited from
+    /// an earlier event, which `SseParser::last_id` gives).
     pub id: Option<String>,
     /// `event:`, default "message".
     pub event: String,
@@ -35,6 +41,10 @@ pub struct SseParser {
     line: Vec<u8>,
     data: Vec<u8>,
     event: Vec<u8>,
+    /// The spec's "last event ID buffer": set by an `id:` line.
+    id_buffer: Option<String>,
+    /// The last event ID, committed at each blank line: a resume point is
+    /// never in the middle of an event.
     last_id: Option<String>,
     /// The data of the current event passed the cap.
     oversized: bool,
@@ -42,6 +52,8 @@ pub struct SseParser {
     after_cr: bool,
     /// Still at the very start of the stream (a BOM may come).
     at_start: bool,
+    /// The current event has its own `id:` line.
+    own_id: bool,
 }
 
 impl SseParser {
@@ -51,19 +63,23 @@ impl SseParser {
             line: Vec::new(),
             data: Vec::new(),
             event: Vec::new(),
+            id_buffer: None,
             last_id: None,
             oversized: false,
             after_cr: false,
             at_start: true,
+            own_id: false,
         }
     }
 
     /// Sets the id a resumed stream continues from.
     pub fn with_last_id(mut self, id: Option<String>) -> Self {
+        self.id_buffer = id.clone();
         self.last_id = id;
         self
     }
 
+    /// The id as of the last complete frame (an `id:` alone counts).
     pub fn last_id(&self) -> Option<&str> {
         self.last_id.as_deref()
     }
@@ -168,7 +184,8 @@ impl SseParser {
             }
             // An id with NUL is ignored, as the spec says.
             b"id" if !value.contains(&0) => {
-                self.last_id = Some(String::from_utf8_lossy(value).into_owned());
+                self.id_buffer = Some(String::from_utf8_lossy(value).into_owned());
+                self.own_id = true;
             }
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
                 if let Ok(ms) = std::str::from_utf8(value).unwrap_or("").parse() {
@@ -180,36 +197,39 @@ impl SseParser {
     }
 
     fn dispatch(&mut self, out: &mut Vec<Frame>) {
+        self.last_id.clone_from(&self.id_buffer);
+        let own_id = if std::mem::take(&mut self.own_id) {
+            self.last_id.clone()
+        } else {
+            None
+        };
         if std::mem::take(&mut self.oversized) {
             self.data.clear();
             self.event.clear();
-            out.push(Frame::Oversized {
-                id: self.last_id.clone(),
-            });
+            out.push(Frame::Oversized { id: own_id });
             return;
         }
         if self.data.is_empty() {
             // No data: nothing to dispatch, but an `id:` alone still moved
-            // the resume point, which the next event carries.
+            // the resume point (`last_id`).
             self.event.clear();
             return;
         }
         self.data.pop(); // the trailing LF
-        let data = match String::from_utf8(std::mem::take(&mut self.data)) {
-            Ok(s) => s,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        };
         let event = if self.event.is_empty() {
             "message".to_owned()
         } else {
             String::from_utf8_lossy(&self.event).into_owned()
         };
         self.event.clear();
-        out.push(Frame::Event(SseEvent {
-            id: self.last_id.clone(),
-            event,
-            data,
-        }));
+        match String::from_utf8(std::mem::take(&mut self.data)) {
+            Ok(data) => out.push(Frame::Event(SseEvent {
+                id: own_id,
+                event,
+                data,
+            })),
+            Err(_) => out.push(Frame::InvalidUtf8 { id: own_id }),
+        }
     }
 }
 
@@ -303,8 +323,15 @@ mod tests {
     }
 
     #[test]
-    fn incomplete_event_is_not_dispatched() {
-        assert_eq!(parse_chunks(&[b"id: 7\ndata: {\"half\":"]), []);
+    fn incomplete_event_is_not_dispatched_and_does_not_move_the_resume_point() {
+        let mut p = SseParser::new(1024).with_last_id(Some("6".into()));
+        let mut out = Vec::new();
+        p.push(b"id: 7\ndata: {\"half\":", &mut out);
+        assert_eq!(out, []);
+        assert_eq!(p.last_id(), Some("6"));
+        // An `id:` alone, completed by a blank line, does move it.
+        p.push(b"\n\nid: 9\n\n", &mut out);
+        assert_eq!(p.last_id(), Some("9"));
     }
 
     #[test]
@@ -348,12 +375,14 @@ mod tests {
     }
 
     #[test]
-    fn invalid_utf8_is_replaced_not_fatal() {
-        let out = parse_chunks(&[b"data: \xff\xfe\n\ndata: fine\n\n"]);
+    fn invalid_utf8_is_reported_not_repaired_or_fatal() {
+        let out = parse_chunks(&[b"id: 3\ndata: \xff\xfe\n\ndata: fine\n\n"]);
         assert_eq!(
             out,
             [
-                ev(None, "message", "\u{FFFD}\u{FFFD}"),
+                Frame::InvalidUtf8 {
+                    id: Some("3".into())
+                },
                 ev(None, "message", "fine")
             ]
         );
@@ -361,8 +390,12 @@ mod tests {
 
     #[test]
     fn id_with_nul_is_ignored_and_bad_retry_too() {
-        let out = parse_chunks(&[b"id: 5\n\nid: 6\0\nretry: 1s\ndata: x\n\n"]);
-        assert_eq!(out, [ev(Some("5"), "message", "x")]);
+        let mut p = SseParser::new(1024);
+        let mut out = Vec::new();
+        p.push(b"id: 5\n\nid: 6\0\nretry: 1s\ndata: x\n\n", &mut out);
+        // The event has no valid id of its own; the resume point stays 5.
+        assert_eq!(out, [ev(None, "message", "x")]);
+        assert_eq!(p.last_id(), Some("5"));
     }
 
     #[test]

@@ -1,0 +1,366 @@
+//! The relay against docs/stream-protocol.md, as a real process on loopback.
+
+mod support;
+
+use std::time::Duration;
+
+use deskbell_core::stream::sse::{one_line_json, Frame, SseParser};
+use support::{add_token, fixture, http, post, relay_cli, ticket, Relay, Sse, TempDir, SECRET};
+
+const T: Duration = Duration::from_secs(10);
+
+#[tokio::test]
+async fn ingress_answers_as_documented() {
+    let dir = TempDir::new("ingress");
+    let relay = Relay::start(&dir.0, "");
+    let base = relay.base();
+    assert_eq!(post(&base, &ticket(1)).await, Ok(1));
+    assert_eq!(post(&base, &ticket(2)).await, Ok(2));
+    // Unknown event names decode, so they are accepted.
+    assert_eq!(
+        post(&base, &fixture("tolerance/unknown-event-name.json")).await,
+        Ok(3)
+    );
+
+    let c = http();
+    let url = format!("{base}v1/events");
+    let no_auth = c.post(&url).body(ticket(4)).send().await.unwrap();
+    assert_eq!(no_auth.status(), 401);
+    let wrong = c
+        .post(&url)
+        .bearer_auth("nope")
+        .body(ticket(4))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+
+    let bad = c
+        .post(&url)
+        .bearer_auth(SECRET)
+        .body("{\"event\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let body: serde_json::Value = bad.json().await.unwrap();
+    assert_eq!(body["code"], "invalid_json");
+    let undecodable = c
+        .post(&url)
+        .bearer_auth(SECRET)
+        .body(fixture("invalid/ticket-create-without-ticket.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(undecodable.status(), 400);
+    let body: serde_json::Value = undecodable.json().await.unwrap();
+    assert_eq!(
+        body["message"],
+        "onTicketCreate needs data.ticket, which is missing or null"
+    );
+
+    let huge = vec![b' '; 1024 * 1024 + 1];
+    let too_large = c
+        .post(&url)
+        .bearer_auth(SECRET)
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_large.status(), 413);
+    // Nothing refused was stored: the next id follows on.
+    assert_eq!(post(&base, &ticket(5)).await, Ok(4));
+}
+
+#[tokio::test]
+async fn stream_replays_after_last_event_id_as_one_line_json() {
+    let dir = TempDir::new("replay");
+    let relay = Relay::start(&dir.0, "");
+    let token = add_token(&dir.0, "agent-1");
+    let base = relay.base();
+    let pretty = fixture("freshcaller/call-update-incoming-missed.json");
+    post(&base, &ticket(1)).await.unwrap();
+    post(&base, &pretty).await.unwrap();
+    post(&base, &fixture("freshdesk/contact-create.json"))
+        .await
+        .unwrap();
+
+    let mut s = Sse::open(&base, &token, Some(1), "").await.unwrap();
+    assert_eq!(s.next(T).await, Some(Frame::Retry(1000)));
+    let two = s.next_event(T).await.unwrap();
+    assert_eq!(
+        (two.id.as_deref(), two.event.as_str()),
+        (Some("2"), "onCallUpdate")
+    );
+    assert_eq!(two.data, one_line_json(&pretty));
+    assert!(!two.data.contains('\n'));
+    let v1: serde_json::Value = serde_json::from_str(&two.data).unwrap();
+    let v2: serde_json::Value = serde_json::from_slice(&pretty).unwrap();
+    assert_eq!(v1, v2);
+    let three = s.next_event(T).await.unwrap();
+    assert_eq!(
+        (three.id.as_deref(), three.event.as_str()),
+        (Some("3"), "onContactCreate")
+    );
+
+    // Live events follow the replay.
+    post(&base, &ticket(9)).await.unwrap();
+    assert_eq!(s.next_event(T).await.unwrap().id.as_deref(), Some("4"));
+}
+
+#[tokio::test]
+async fn events_filter_and_new_events_only_without_a_resume_point() {
+    let dir = TempDir::new("filter");
+    let relay = Relay::start(&dir.0, "");
+    let token = add_token(&dir.0, "agent-1");
+    let base = relay.base();
+    post(&base, &ticket(1)).await.unwrap();
+    let mut all_new = Sse::open(&base, &token, None, "").await.unwrap();
+    let mut calls = Sse::open(
+        &base,
+        &token,
+        Some(0),
+        "?events=onCallUpdate,onPhoneCallUpdate",
+    )
+    .await
+    .unwrap();
+    post(
+        &base,
+        &fixture("freshcaller/call-update-incoming-missed.json"),
+    )
+    .await
+    .unwrap();
+    post(&base, &ticket(2)).await.unwrap();
+    post(&base, &fixture("freshcaller/phone-call-update-missed.json"))
+        .await
+        .unwrap();
+
+    // No Last-Event-ID: only what came after connecting (2, 3, 4), not 1.
+    let ids: Vec<String> = [
+        all_new.next_event(T).await.unwrap(),
+        all_new.next_event(T).await.unwrap(),
+        all_new.next_event(T).await.unwrap(),
+    ]
+    .into_iter()
+    .map(|e| e.id.unwrap())
+    .collect();
+    assert_eq!(ids, ["2", "3", "4"]);
+    let a = calls.next_event(T).await.unwrap();
+    let b = calls.next_event(T).await.unwrap();
+    assert_eq!(
+        (a.event.as_str(), a.id.as_deref()),
+        ("onCallUpdate", Some("2"))
+    );
+    assert_eq!(
+        (b.event.as_str(), b.id.as_deref()),
+        ("onPhoneCallUpdate", Some("4"))
+    );
+}
+
+#[tokio::test]
+async fn stream_needs_a_live_token_and_revocation_closes_it() {
+    let dir = TempDir::new("tokens");
+    let relay = Relay::start(&dir.0, "keepalive_seconds = 1");
+    let base = relay.base();
+    assert_eq!(Sse::open(&base, "", None, "").await.err(), Some(401));
+    assert_eq!(
+        Sse::open(&base, "dbr_0000", None, "").await.err(),
+        Some(401)
+    );
+    let token = add_token(&dir.0, "agent-1");
+    let mut s = Sse::open(&base, &token, None, "").await.unwrap();
+
+    // `token list` names tokens but never shows them.
+    let list = relay_cli(&dir.0, &["token", "list"]);
+    let text = String::from_utf8(list.stdout).unwrap();
+    assert!(text.starts_with("agent-1\tactive"), "{text}");
+    assert!(!text.contains(&token));
+    // The store holds only the hash.
+    let db = std::fs::read(dir.0.join("relay.sqlite3")).unwrap();
+    assert!(!db.windows(token.len()).any(|w| w == token.as_bytes()));
+
+    assert!(relay_cli(&dir.0, &["token", "revoke", "agent-1"])
+        .status
+        .success());
+    assert!(
+        s.ends_within(Duration::from_secs(5)).await,
+        "revoked stream closes within a keepalive"
+    );
+    assert_eq!(Sse::open(&base, &token, None, "").await.err(), Some(401));
+    // A name can get a new token once the old one is revoked; not twice.
+    let again = add_token(&dir.0, "agent-1");
+    assert_ne!(again, token);
+    assert!(!relay_cli(&dir.0, &["token", "add", "agent-1"])
+        .status
+        .success());
+}
+
+#[tokio::test]
+async fn a_resume_point_past_retention_gets_a_reset() {
+    let dir = TempDir::new("reset");
+    let relay = Relay::start(
+        &dir.0,
+        "[retention]\nmax_events = 2\nprune_every_seconds = 1",
+    );
+    let token = add_token(&dir.0, "agent-1");
+    let base = relay.base();
+    for n in 1..=5 {
+        post(&base, &ticket(n)).await.unwrap();
+    }
+    // Let the writer prune (ids 1..=3 go).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut s = Sse::open(&base, &token, Some(1), "").await.unwrap();
+    let reset = s.next_event(T).await.unwrap();
+    assert_eq!(reset.event, "reset");
+    assert_eq!(
+        reset.id, None,
+        "a reset has no id line, so it never moves the resume point"
+    );
+    let v: serde_json::Value = serde_json::from_str(&reset.data).unwrap();
+    assert_eq!(v, serde_json::json!({"dropped": 2, "resume_from": 4}));
+    assert_eq!(s.next_event(T).await.unwrap().id.as_deref(), Some("4"));
+    assert_eq!(s.next_event(T).await.unwrap().id.as_deref(), Some("5"));
+
+    // A resume point ahead of the log (the log was replaced) restarts at its end.
+    let mut ahead = Sse::open(&base, &token, Some(99), "").await.unwrap();
+    let reset = ahead.next_event(T).await.unwrap();
+    assert_eq!(reset.data, r#"{"dropped":0,"resume_from":6}"#);
+}
+
+#[tokio::test]
+async fn idle_stream_gets_keepalive_comments() {
+    let dir = TempDir::new("keepalive");
+    let relay = Relay::start(&dir.0, "keepalive_seconds = 1");
+    let token = add_token(&dir.0, "agent-1");
+    let mut s = Sse::open(&relay.base(), &token, None, "").await.unwrap();
+    assert_eq!(s.next(T).await, Some(Frame::Retry(1000)));
+    assert_eq!(s.next(Duration::from_secs(3)).await, Some(Frame::Comment));
+}
+
+#[tokio::test]
+async fn health_and_metrics() {
+    let dir = TempDir::new("metrics");
+    let relay = Relay::start(&dir.0, "");
+    let token = add_token(&dir.0, "agent-1");
+    let c = http();
+    assert_eq!(
+        c.get(relay.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "ok\n"
+    );
+    let _s = Sse::open(&relay.base(), &token, None, "").await.unwrap();
+    post(&relay.base(), &ticket(1)).await.unwrap();
+    let _ = c
+        .post(relay.url("/v1/events"))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let m = c
+        .get(relay.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "deskbell_relay_events_in_total 1",
+        "deskbell_relay_events_rejected_total{reason=\"unauthorized\"} 1",
+        "deskbell_relay_clients_connected 1",
+        "deskbell_relay_last_event_id 1",
+        "deskbell_relay_fanout_lag_events 0",
+    ] {
+        assert!(m.lines().any(|l| l == line), "{line:?} in\n{m}");
+    }
+}
+
+#[tokio::test]
+async fn acknowledged_events_survive_kill_9() {
+    let dir = TempDir::new("kill9");
+    let mut relay = Relay::start(&dir.0, "");
+    let token = add_token(&dir.0, "agent-1");
+    let mut acked = Vec::new();
+    for n in 0..50 {
+        acked.push(post(&relay.base(), &ticket(n)).await.unwrap());
+    }
+    relay.kill9();
+    relay.restart();
+    let mut s = Sse::open(&relay.base(), &token, Some(0), "").await.unwrap();
+    let mut got = Vec::new();
+    while got.len() < acked.len() {
+        let e = s
+            .next_event(T)
+            .await
+            .expect("every acknowledged event after the restart");
+        got.push(e.id.unwrap().parse::<u64>().unwrap());
+    }
+    assert_eq!(got, acked);
+}
+
+#[tokio::test]
+async fn sigterm_ends_streams_cleanly_and_exits() {
+    let dir = TempDir::new("sigterm");
+    let mut relay = Relay::start(&dir.0, "");
+    let token = add_token(&dir.0, "agent-1");
+    post(&relay.base(), &ticket(1)).await.unwrap();
+    let mut s = Sse::open(&relay.base(), &token, Some(0), "").await.unwrap();
+    assert_eq!(s.next_event(T).await.unwrap().id.as_deref(), Some("1"));
+    let status = relay
+        .terminate(Duration::from_secs(10))
+        .expect("exits after SIGTERM");
+    assert!(status.success(), "{status:?}");
+    assert!(s.ends_within(Duration::from_secs(2)).await);
+}
+
+/// The examples in docs/stream-protocol.md parse as the protocol says.
+#[test]
+fn protocol_doc_examples_parse() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/stream-protocol.md"
+    ))
+    .unwrap();
+    let blocks: Vec<&str> = doc
+        .split("```text\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert_eq!(blocks.len(), 2, "the event and reset examples");
+    let mut out = Vec::new();
+    let mut p = SseParser::new(1 << 20);
+    for b in &blocks {
+        // The doc indents continuation; the wire does not.
+        let wire: String = b
+            .lines()
+            .map(|l| l.trim_start())
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n";
+        p.push(wire.as_bytes(), &mut out);
+    }
+    let events: Vec<_> = out
+        .into_iter()
+        .filter_map(|f| {
+            if let Frame::Event(e) = f {
+                Some(e)
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(events.len(), 2);
+    assert_eq!(
+        (events[0].id.as_deref(), events[0].event.as_str()),
+        (Some("42"), "onTicketCreate")
+    );
+    assert_eq!(events[1].event, "reset");
+    let reset: serde_json::Value = serde_json::from_str(&events[1].data).unwrap();
+    assert_eq!(reset["resume_from"], 1241);
+}

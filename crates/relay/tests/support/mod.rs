@@ -1,0 +1,286 @@
+//! The relay as a real process on loopback, and helpers to talk to it.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use deskbell_core::stream::sse::{Frame, SseParser};
+
+pub mod proxy;
+
+pub const SECRET: &str = "ingress-secret-for-tests";
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_deskbell-relay")
+}
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A scratch directory removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "deskbell-relay-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub struct Relay {
+    child: Child,
+    pub addr: String,
+    pub data: PathBuf,
+    config: PathBuf,
+}
+
+impl Relay {
+    /// Starts `deskbell-relay serve` on a free loopback port.
+    pub fn start(data: &Path, extra_config: &str) -> Relay {
+        Relay::start_on(data, "127.0.0.1:0", extra_config)
+    }
+
+    pub fn start_on(data: &Path, listen: &str, extra_config: &str) -> Relay {
+        let config = data.join("relay.toml");
+        std::fs::write(
+            &config,
+            format!("ingress_secret = \"{SECRET}\"\n{extra_config}\n"),
+        )
+        .unwrap();
+        let mut child = Command::new(bin())
+            .args([
+                "--data",
+                data.to_str().unwrap(),
+                "serve",
+                "--listen",
+                listen,
+                "--config",
+                config.to_str().unwrap(),
+            ])
+            .env_remove("DESKBELL_RELAY_SECRET")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("relay printed its address");
+        let addr = line.rsplit("http://").next().unwrap().trim().to_owned();
+        Relay {
+            child,
+            addr,
+            data: data.to_owned(),
+            config,
+        }
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn kill9(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-9", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+
+    pub fn terminate(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    /// Starts again on the same address and data, as after a crash.
+    pub fn restart(&mut self) {
+        let extra = std::fs::read_to_string(&self.config).unwrap();
+        let extra: String = extra.lines().skip(1).collect::<Vec<_>>().join("\n");
+        let addr = self.addr.clone();
+        *self = Relay::start_on(&self.data, &addr, &extra);
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `deskbell-relay token add NAME`; the token is the last line printed.
+pub fn add_token(data: &Path, name: &str) -> String {
+    let out = Command::new(bin())
+        .args(["--data", data.to_str().unwrap(), "token", "add", name])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+pub fn relay_cli(data: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(bin())
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+/// Posts a payload; `Ok(id)` on 202, `Err(status)` otherwise.
+pub async fn post(relay_base: &str, body: &[u8]) -> Result<u64, u16> {
+    let resp = http()
+        .post(format!("{relay_base}v1/events"))
+        .bearer_auth(SECRET)
+        .header("content-type", "application/json")
+        .body(body.to_vec())
+        .send()
+        .await
+        .map_err(|_| 0u16)?;
+    if resp.status().as_u16() != 202 {
+        return Err(resp.status().as_u16());
+    }
+    let v: serde_json::Value = resp.json().await.map_err(|_| 1u16)?;
+    Ok(v["id"].as_u64().unwrap())
+}
+
+/// A ticket payload whose id makes it a distinct event.
+pub fn ticket(n: u64) -> Vec<u8> {
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&fixture("freshdesk/ticket-create.json")).unwrap();
+    v["data"]["ticket"]["id"] = serde_json::json!(n);
+    serde_json::to_vec(&v).unwrap()
+}
+
+/// An open SSE stream read with the core's parser.
+pub struct Sse {
+    resp: reqwest::Response,
+    parser: SseParser,
+    frames: std::collections::VecDeque<Frame>,
+}
+
+impl Sse {
+    pub async fn open(
+        base: &str,
+        token: &str,
+        last_id: Option<u64>,
+        query: &str,
+    ) -> Result<Sse, u16> {
+        let mut req = http()
+            .get(format!("{base}v1/stream{query}"))
+            .bearer_auth(token);
+        if let Some(id) = last_id {
+            req = req.header("Last-Event-ID", id.to_string());
+        }
+        let resp = req.send().await.map_err(|_| 0u16)?;
+        if !resp.status().is_success() {
+            return Err(resp.status().as_u16());
+        }
+        Ok(Sse {
+            resp,
+            parser: SseParser::new(2 << 20),
+            frames: Default::default(),
+        })
+    }
+
+    /// The next frame, or `None` when the stream ended or `timeout` passed.
+    pub async fn next(&mut self, timeout: Duration) -> Option<Frame> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(f) = self.frames.pop_front() {
+                return Some(f);
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.resp.chunk())
+                .await
+                .ok()?
+                .ok()??;
+            let mut out = Vec::new();
+            self.parser.push(&chunk, &mut out);
+            self.frames.extend(out);
+        }
+    }
+
+    /// The next event (skipping comments and retry), or `None`.
+    pub async fn next_event(
+        &mut self,
+        timeout: Duration,
+    ) -> Option<deskbell_core::stream::sse::SseEvent> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.next(left).await? {
+                Frame::Event(e) => return Some(e),
+                _ => continue,
+            }
+        }
+    }
+
+    /// True once the server ended the stream within `timeout`.
+    pub async fn ends_within(&mut self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, self.resp.chunk()).await {
+                Err(_) => return false,
+                Ok(Ok(Some(_))) => continue,
+                Ok(_) => return true,
+            }
+        }
+    }
+}
