@@ -7,6 +7,8 @@ pub mod backoff;
 #[cfg(feature = "net")]
 pub mod relay_client;
 pub mod sse;
+#[cfg(feature = "net")]
+pub mod xelion_client;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -1,0 +1,274 @@
+//! The Xelion client against a PBX double that follows the public API.
+
+mod common;
+mod xelion_server;
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use deskbell_core::pipeline::Classifier;
+use deskbell_core::rules::{Identity, Rules, Skip, Verdict};
+use deskbell_core::secret::Secret;
+use deskbell_core::stream::xelion_client::{Timing, XelionAccount, XelionClient, ADMIN_EVENTS};
+use deskbell_core::stream::{ConnectionState, StreamOutput};
+use tokio::sync::{mpsc, watch};
+use xelion_server::{Push, XelionServer, PASSWORD, TENANT, USER};
+
+#[derive(Default)]
+struct Seen {
+    states: Vec<ConnectionState>,
+    notified: Vec<String>,
+    duplicates: u32,
+    decoded: u32,
+}
+
+struct Run {
+    seen: Arc<Mutex<Seen>>,
+    stop: watch::Sender<bool>,
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+fn timing() -> Timing {
+    Timing {
+        heartbeat: Duration::from_millis(200),
+        idle: Duration::from_secs(1),
+        renew_at: 0.8,
+    }
+}
+
+fn start(server: &XelionServer, password: &str, admin: bool) -> Run {
+    let account = XelionAccount {
+        base: server.base.parse().unwrap(),
+        tenant: TENANT.into(),
+        user: USER.into(),
+        password: Secret::new(password),
+        user_space: None,
+        admin,
+    };
+    let client = XelionClient::new(account).unwrap().with_timing(timing());
+    let (tx, mut rx) = mpsc::channel(64);
+    let (stop, stop_rx) = watch::channel(false);
+    tokio::spawn(client.run(tx, stop_rx));
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let s = seen.clone();
+    tokio::spawn(async move {
+        let mut classifier = Classifier::new(Rules::default(), Identity::default());
+        while let Some(out) = rx.recv().await {
+            match out {
+                StreamOutput::State(st) => s.lock().unwrap().states.push(st),
+                StreamOutput::Event(ev) => {
+                    let c = classifier.classify_bytes(ev.data.as_bytes(), chrono::Utc::now());
+                    let mut seen = s.lock().unwrap();
+                    seen.decoded += c.event.is_ok() as u32;
+                    match c.verdict {
+                        Some(Verdict::Notify(n)) => {
+                            seen.notified.extend(n.into_iter().map(|n| n.title))
+                        }
+                        Some(Verdict::Skip(Skip::DuplicateEvent)) => seen.duplicates += 1,
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+    });
+    Run { seen, stop }
+}
+
+async fn wait(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while tokio::time::Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    f()
+}
+
+fn fixture(name: &str) -> String {
+    let v: serde_json::Value = serde_json::from_slice(&common::bytes(name)).unwrap();
+    v.to_string()
+}
+
+async fn live(run: &Run) {
+    let ok = wait(Duration::from_secs(10), || {
+        matches!(
+            run.seen.lock().unwrap().states.last(),
+            Some(ConnectionState::Live { .. })
+        )
+    })
+    .await;
+    assert!(ok, "{:?}", run.seen.lock().unwrap().states);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missed_call_notifies_once_and_heartbeats_keep_the_socket() {
+    let server = XelionServer::start(Duration::from_secs(3600)).await;
+    let run = start(&server, PASSWORD, false);
+    live(&run).await;
+    assert!(
+        wait(Duration::from_secs(2), || server
+            .shared
+            .subscriptions
+            .lock()
+            .unwrap()
+            .len()
+            == 1)
+        .await
+    );
+    assert_eq!(
+        server.shared.subscriptions.lock().unwrap()[0],
+        ["missedCallEvent"]
+    );
+
+    server.push(Push::Notification(fixture("xelion/missed-call.json")));
+    server.push(Push::Notification(fixture(
+        "xelion/missed-call-repeated.json",
+    )));
+    assert!(
+        wait(Duration::from_secs(5), || run.seen.lock().unwrap().decoded
+            == 2)
+        .await
+    );
+    {
+        let seen = run.seen.lock().unwrap();
+        assert_eq!(seen.notified, ["Missed call from +31201234567"]);
+        assert_eq!(seen.duplicates, 1);
+    }
+
+    // Past the idle timeout, alive on heartbeat echoes alone.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(server.shared.echoes.load(Ordering::Relaxed) >= 3);
+    assert_eq!(server.shared.connections.load(Ordering::Relaxed), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_subscribes_to_call_events_and_the_repeated_hangup_is_deduped() {
+    let server = XelionServer::start(Duration::from_secs(3600)).await;
+    let run = start(&server, PASSWORD, true);
+    live(&run).await;
+    assert!(
+        wait(Duration::from_secs(2), || server
+            .shared
+            .subscriptions
+            .lock()
+            .unwrap()
+            .len()
+            == 1)
+        .await
+    );
+    assert_eq!(server.shared.subscriptions.lock().unwrap()[0], ADMIN_EVENTS);
+    // The attendant transfer: C->A, A->B twice with one callId, C->B.
+    for name in [
+        "xelion/hangup-customer-to-a.json",
+        "xelion/hangup-a-to-b-first.json",
+        "xelion/hangup-a-to-b-second.json",
+    ] {
+        server.push(Push::Notification(fixture(name)));
+    }
+    assert!(
+        wait(Duration::from_secs(5), || run.seen.lock().unwrap().decoded
+            == 3)
+        .await
+    );
+    assert_eq!(run.seen.lock().unwrap().duplicates, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_is_renewed_before_valid_until() {
+    let server = XelionServer::start(Duration::from_secs(2)).await;
+    let run = start(&server, PASSWORD, false);
+    live(&run).await;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert!(server.shared.renewals.load(Ordering::Relaxed) >= 1);
+    assert_eq!(
+        server.shared.logins.load(Ordering::Relaxed),
+        1,
+        "renewed, not logged in again"
+    );
+    assert_eq!(server.shared.connections.load(Ordering::Relaxed), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silence_past_the_idle_timeout_reconnects() {
+    let server = XelionServer::start(Duration::from_secs(3600)).await;
+    server.shared.echo.store(false, Ordering::Relaxed);
+    let run = start(&server, PASSWORD, false);
+    live(&run).await;
+    assert!(
+        wait(Duration::from_secs(6), || server
+            .shared
+            .connections
+            .load(Ordering::Relaxed)
+            >= 2)
+        .await
+    );
+    assert!(run.seen.lock().unwrap().states.iter().any(|s| matches!(
+        s,
+        ConnectionState::BackingOff { reason, .. } if reason.starts_with("no message or heartbeat echo")
+    )));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_socket_reconnects_and_delivers_again() {
+    let server = XelionServer::start(Duration::from_secs(3600)).await;
+    let run = start(&server, PASSWORD, false);
+    live(&run).await;
+    server.push(Push::Drop);
+    assert!(
+        wait(Duration::from_secs(5), || server
+            .shared
+            .connections
+            .load(Ordering::Relaxed)
+            == 2)
+        .await
+    );
+    live(&run).await;
+    server.push(Push::Notification(fixture("xelion/missed-call.json")));
+    assert!(
+        wait(Duration::from_secs(5), || run
+            .seen
+            .lock()
+            .unwrap()
+            .notified
+            .len()
+            == 1)
+        .await
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_password_means_sign_in_needed_without_retrying() {
+    let server = XelionServer::start(Duration::from_secs(3600)).await;
+    let run = start(&server, "wrong", false);
+    assert!(
+        wait(Duration::from_secs(5), || matches!(
+            run.seen.lock().unwrap().states.last(),
+            Some(ConnectionState::SignInNeeded { status: 401 })
+        ))
+        .await
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(server.shared.logins.load(Ordering::Relaxed), 1);
+}
+
+#[test]
+fn plain_http_pbx_is_refused_off_this_machine() {
+    let account = XelionAccount {
+        base: "http://pbx.example.com/".parse().unwrap(),
+        tenant: TENANT.into(),
+        user: USER.into(),
+        password: Secret::new(PASSWORD),
+        user_space: None,
+        admin: false,
+    };
+    let err = XelionClient::new(account).unwrap_err();
+    assert!(err.to_string().contains("use https"), "{err}");
+}
