@@ -8,6 +8,8 @@ pub mod backoff;
 pub mod relay_client;
 pub mod sse;
 #[cfg(feature = "net")]
+mod supervise;
+#[cfg(feature = "net")]
 pub mod xelion_client;
 
 use chrono::{DateTime, Utc};

@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::backoff::Backoff;
 use super::sse::{Frame, SseParser};
+use super::supervise::{stopped, supervise, Connect, Ended};
 use super::{ConnectionState, SkipReason, StreamEvent, StreamOutput};
 use crate::secret::Secret;
 
@@ -93,17 +94,6 @@ pub struct RelayClient {
     last_id: Option<u64>,
 }
 
-/// How one connection ended.
-enum Ended {
-    Stopped,
-    Unauthorized(u16),
-    Failed {
-        live_for: Option<Duration>,
-        retry_after: Option<Duration>,
-        reason: String,
-    },
-}
-
 impl RelayClient {
     pub fn new(endpoint: RelayEndpoint, last_id: Option<u64>) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
@@ -132,65 +122,14 @@ impl RelayClient {
     }
 
     /// Runs until `stop` turns true (or every receiver is gone).
-    pub async fn run(mut self, tx: mpsc::Sender<StreamOutput>, mut stop: watch::Receiver<bool>) {
-        let mut failures: u32 = 0;
-        let mut backoff = self.backoff;
-        loop {
-            if *stop.borrow()
-                || send(&tx, StreamOutput::State(ConnectionState::Connecting))
-                    .await
-                    .is_err()
-            {
-                break;
-            }
-            match self.connect_once(&tx, &mut stop, &mut backoff).await {
-                Ended::Stopped => break,
-                Ended::Unauthorized(status) => {
-                    let _ = send(
-                        &tx,
-                        StreamOutput::State(ConnectionState::SignInNeeded { status }),
-                    )
-                    .await;
-                    // New credentials mean a new client: this one waits to be stopped.
-                    let _ = stopped(&mut stop).await;
-                    break;
-                }
-                Ended::Failed {
-                    live_for,
-                    retry_after,
-                    reason,
-                } => {
-                    if live_for.is_some_and(|t| t >= backoff.reset_after) {
-                        failures = 0;
-                    }
-                    let delay = backoff
-                        .honour_retry_after(backoff.delay(failures, fastrand::f64()), retry_after);
-                    failures = failures.saturating_add(1);
-                    let retry_at =
-                        Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
-                    let state = ConnectionState::BackingOff {
-                        attempt: failures,
-                        retry_at,
-                        reason,
-                    };
-                    if send(&tx, StreamOutput::State(state)).await.is_err() {
-                        break;
-                    }
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = stopped(&mut stop) => break,
-                    }
-                }
-            }
-        }
-        let _ = tx.send(StreamOutput::State(ConnectionState::Stopped)).await;
+    pub async fn run(self, tx: mpsc::Sender<StreamOutput>, stop: watch::Receiver<bool>) {
+        supervise(self, tx, stop).await;
     }
 
-    async fn connect_once(
+    async fn connect(
         &mut self,
         tx: &mpsc::Sender<StreamOutput>,
         stop: &mut watch::Receiver<bool>,
-        backoff: &mut Backoff,
     ) -> Ended {
         let mut req = self
             .http
@@ -266,7 +205,7 @@ impl RelayClient {
                 last_progress = tokio::time::Instant::now();
             }
             for frame in frames.drain(..) {
-                if let Some(out) = self.on_frame(frame, backoff) {
+                if let Some(out) = self.on_frame(frame) {
                     if send(tx, out).await.is_err() {
                         return Ended::Stopped;
                     }
@@ -282,7 +221,7 @@ impl RelayClient {
         }
     }
 
-    fn on_frame(&mut self, frame: Frame, backoff: &mut Backoff) -> Option<StreamOutput> {
+    fn on_frame(&mut self, frame: Frame) -> Option<StreamOutput> {
         let frame_kind = match frame {
             Frame::Oversized { .. } => FrameKind::Oversized,
             _ => FrameKind::Other,
@@ -290,7 +229,7 @@ impl RelayClient {
         match frame {
             Frame::Comment => None,
             Frame::Retry(ms) => {
-                *backoff = backoff.with_server_retry(ms);
+                self.backoff = self.backoff.with_server_retry(ms);
                 None
             }
             Frame::Oversized { id } | Frame::InvalidUtf8 { id } => {
@@ -392,10 +331,18 @@ async fn send(tx: &mpsc::Sender<StreamOutput>, out: StreamOutput) -> Result<(), 
     tx.send(out).await.map_err(|_| ())
 }
 
-/// Resolves once the flag turns true (or its sender is gone). The guard
-/// `wait_for` returns is dropped here, so callers' futures stay `Send`.
-async fn stopped(rx: &mut watch::Receiver<bool>) {
-    let _ = rx.wait_for(|s| *s).await;
+impl Connect for RelayClient {
+    fn backoff(&self) -> Backoff {
+        self.backoff
+    }
+
+    fn connect_once(
+        &mut self,
+        tx: &mpsc::Sender<StreamOutput>,
+        stop: &mut watch::Receiver<bool>,
+    ) -> impl std::future::Future<Output = Ended> + Send {
+        self.connect(tx, stop)
+    }
 }
 
 #[cfg(test)]

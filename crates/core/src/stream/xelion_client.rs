@@ -17,6 +17,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::Connector;
 
 use super::backoff::Backoff;
+use super::supervise::{stopped, supervise, Connect, Ended};
 use super::{ConnectionState, StreamEvent, StreamOutput};
 use crate::secret::Secret;
 
@@ -98,15 +99,6 @@ struct Session {
     valid_until: Option<String>,
 }
 
-enum Ended {
-    Stopped,
-    Unauthorized(u16),
-    Failed {
-        live_for: Option<Duration>,
-        reason: String,
-    },
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum XelionSetupError {
     #[error("HTTP client: {0}")]
@@ -148,52 +140,8 @@ impl XelionClient {
         self
     }
 
-    pub async fn run(self, tx: mpsc::Sender<StreamOutput>, mut stop: watch::Receiver<bool>) {
-        let mut failures = 0u32;
-        loop {
-            if *stop.borrow()
-                || tx
-                    .send(StreamOutput::State(ConnectionState::Connecting))
-                    .await
-                    .is_err()
-            {
-                break;
-            }
-            match self.session(&tx, &mut stop).await {
-                Ended::Stopped => break,
-                Ended::Unauthorized(status) => {
-                    let _ = tx
-                        .send(StreamOutput::State(ConnectionState::SignInNeeded {
-                            status,
-                        }))
-                        .await;
-                    stopped(&mut stop).await;
-                    break;
-                }
-                Ended::Failed { live_for, reason } => {
-                    if live_for.is_some_and(|t| t >= self.backoff.reset_after) {
-                        failures = 0;
-                    }
-                    let delay = self.backoff.delay(failures, fastrand::f64());
-                    failures = failures.saturating_add(1);
-                    let retry_at =
-                        Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
-                    let state = ConnectionState::BackingOff {
-                        attempt: failures,
-                        retry_at,
-                        reason,
-                    };
-                    if tx.send(StreamOutput::State(state)).await.is_err() {
-                        break;
-                    }
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = stopped(&mut stop) => break,
-                    }
-                }
-            }
-        }
-        let _ = tx.send(StreamOutput::State(ConnectionState::Stopped)).await;
+    pub async fn run(self, tx: mpsc::Sender<StreamOutput>, stop: watch::Receiver<bool>) {
+        supervise(self, tx, stop).await;
     }
 
     async fn login(&self) -> Result<Session, Ended> {
@@ -236,12 +184,7 @@ impl XelionClient {
         };
         let mut request = match self.account.websocket_url().as_str().into_client_request() {
             Ok(r) => r,
-            Err(e) => {
-                return Ended::Failed {
-                    live_for: None,
-                    reason: format!("bad WebSocket URL: {e}"),
-                }
-            }
+            Err(e) => return Ended::failed(None, format!("bad WebSocket URL: {e}")),
         };
         if let Ok(v) = HeaderValue::from_str(&format!("xelion {}", session.authentication)) {
             request.headers_mut().insert("Authorization", v);
@@ -250,18 +193,8 @@ impl XelionClient {
         let connect =
             tokio_tungstenite::connect_async_tls_with_config(request, None, false, connector);
         let (mut ws, _) = match tokio::time::timeout(Duration::from_secs(15), connect).await {
-            Err(_) => {
-                return Ended::Failed {
-                    live_for: None,
-                    reason: "WebSocket connect timed out".into(),
-                }
-            }
-            Ok(Err(e)) => {
-                return Ended::Failed {
-                    live_for: None,
-                    reason: format!("WebSocket: {e}"),
-                }
-            }
+            Err(_) => return Ended::failed(None, "WebSocket connect timed out"),
+            Ok(Err(e)) => return Ended::failed(None, format!("WebSocket: {e}")),
             Ok(Ok(pair)) => pair,
         };
         let events = if self.account.admin {
@@ -271,10 +204,7 @@ impl XelionClient {
         };
         let subscribe = serde_json::json!({ "subscribe": events }).to_string();
         if let Err(e) = ws.send(Message::text(subscribe)).await {
-            return Ended::Failed {
-                live_for: None,
-                reason: format!("subscribe: {e}"),
-            };
+            return Ended::failed(None, format!("subscribe: {e}"));
         }
         let live_since = tokio::time::Instant::now();
         if tx
@@ -300,13 +230,13 @@ impl XelionClient {
                 }
                 _ = tokio::time::sleep_until(last_message + self.timing.idle) => {
                     let secs = self.timing.idle.as_secs_f32();
-                    return Ended::Failed { live_for, reason: format!("no message or heartbeat echo for {secs} s") };
+                    return Ended::failed(live_for, format!("no message or heartbeat echo for {secs} s"));
                 }
                 _ = heartbeat.tick() => {
                     test_seq += 1;
                     let ping = serde_json::json!({ "test": test_seq }).to_string();
                     if let Err(e) = ws.send(Message::text(ping)).await {
-                        return Ended::Failed { live_for, reason: format!("heartbeat: {e}") };
+                        return Ended::failed(live_for, format!("heartbeat: {e}"));
                     }
                 }
                 _ = sleep_until_opt(renew_at) => {
@@ -317,14 +247,14 @@ impl XelionClient {
                         }
                         // The socket may outlive a failed renewal; the next
                         // connection logs in again.
-                        Err(Ended::Unauthorized(_)) => return Ended::Failed { live_for, reason: "session expired".into() },
+                        Err(Ended::Unauthorized(_)) => return Ended::failed(live_for, "session expired"),
                         Err(_) => renew_at = Some(tokio::time::Instant::now() + Duration::from_secs(5)),
                     }
                 }
                 msg = ws.next() => {
                     let msg = match msg {
-                        None => return Ended::Failed { live_for, reason: "the PBX closed the WebSocket".into() },
-                        Some(Err(e)) => return Ended::Failed { live_for, reason: format!("WebSocket: {e}") },
+                        None => return Ended::failed(live_for, "the PBX closed the WebSocket"),
+                        Some(Err(e)) => return Ended::failed(live_for, format!("WebSocket: {e}")),
                         Some(Ok(m)) => m,
                     };
                     last_message = tokio::time::Instant::now();
@@ -369,10 +299,7 @@ async fn session_from(resp: reqwest::Response) -> Result<Session, Ended> {
         return Err(Ended::Unauthorized(status.as_u16()));
     }
     if !status.is_success() {
-        return Err(Ended::Failed {
-            live_for: None,
-            reason: format!("PBX answered {status}"),
-        });
+        return Err(Ended::failed(None, format!("PBX answered {status}")));
     }
     resp.json::<Session>().await.map_err(|e| fail(None, e))
 }
@@ -383,10 +310,7 @@ fn fail(live_for: Option<Duration>, e: reqwest::Error) -> Ended {
     } else {
         "request to the PBX failed"
     };
-    Ended::Failed {
-        live_for,
-        reason: what.to_owned(),
-    }
+    Ended::failed(live_for, what.to_owned())
 }
 
 async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
@@ -396,8 +320,18 @@ async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
     }
 }
 
-async fn stopped(rx: &mut watch::Receiver<bool>) {
-    let _ = rx.wait_for(|s| *s).await;
+impl Connect for XelionClient {
+    fn backoff(&self) -> Backoff {
+        self.backoff
+    }
+
+    fn connect_once(
+        &mut self,
+        tx: &mpsc::Sender<StreamOutput>,
+        stop: &mut watch::Receiver<bool>,
+    ) -> impl std::future::Future<Output = Ended> + Send {
+        self.session(tx, stop)
+    }
 }
 
 #[cfg(test)]
