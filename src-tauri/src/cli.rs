@@ -18,6 +18,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Add, list or remove accounts; secrets go to the OS keyring only.
+    Account {
+        #[command(subcommand)]
+        action: AccountAction,
+    },
     /// Show which notifications each payload raises, and why not for the others.
     ///
     /// A PATH is a JSON file with one payload, or a .ndjson/.jsonl file with one
@@ -38,8 +43,41 @@ pub struct CheckArgs {
     inputs: Vec<String>,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum AccountAction {
+    /// Add an account. The relay token or Xelion password is read from
+    /// standard input (one line), never from the command line.
+    Add {
+        /// A name for the account (letters, digits, '.', '_', '-', '@').
+        name: String,
+        /// The relay's URL (https, or http to this machine).
+        #[arg(
+            long,
+            value_name = "URL",
+            conflicts_with = "xelion",
+            required_unless_present = "xelion"
+        )]
+        relay: Option<String>,
+        /// The Xelion PBX's URL.
+        #[arg(long, value_name = "URL", requires_all = ["tenant", "user"])]
+        xelion: Option<String>,
+        #[arg(long, value_name = "TENANT")]
+        tenant: Option<String>,
+        #[arg(long, value_name = "USER")]
+        user: Option<String>,
+        /// Subscribe to every Xelion call event (needs an admin login).
+        #[arg(long)]
+        admin: bool,
+    },
+    /// List the accounts (never their secrets).
+    List,
+    /// Remove an account and its secret.
+    Remove { name: String },
+}
+
 pub enum Invocation {
     Check(CheckArgs),
+    Account(AccountAction),
     Desktop,
 }
 
@@ -47,6 +85,7 @@ pub fn parse() -> Invocation {
     // clap exits with status 2 on a usage error, as `check` promises.
     match Cli::parse().command {
         Some(Command::Check(args)) => Invocation::Check(args),
+        Some(Command::Account { action }) => Invocation::Account(action),
         None => Invocation::Desktop,
     }
 }

@@ -11,9 +11,17 @@ use crate::tray;
 pub const MAIN_WINDOW: &str = "main";
 
 pub fn run() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let app = tauri::Builder::default()
         .setup(|app| {
             tray::install(app.handle())?;
+            // The clients' stop switch lives as long as the app.
+            app.manage(crate::runtime::start());
             Ok(())
         })
         .build(tauri::generate_context!());

@@ -1,8 +1,12 @@
 //! Deskbell's desktop shell. It parses the command line, runs `deskbell check`
 //! headless, or starts the tray app. Business logic lives in `deskbell-core`.
 
+mod accounts;
 mod cli;
 mod desktop;
+mod notify;
+mod runtime;
+mod secrets;
 mod tray;
 
 use std::process::ExitCode;
@@ -11,6 +15,7 @@ use std::process::ExitCode;
 pub fn run() -> ExitCode {
     match cli::parse() {
         cli::Invocation::Check(args) => cli::check(args),
+        cli::Invocation::Account(action) => accounts::run(action),
         cli::Invocation::Desktop => desktop::run(),
     }
 }

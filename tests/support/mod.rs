@@ -208,3 +208,62 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
     false
 }
+
+/// The relay binary, built beside the app by `cargo test --workspace`.
+pub fn relay_bin() -> PathBuf {
+    let p = PathBuf::from(bin()).with_file_name("deskbell-relay");
+    assert!(
+        p.exists(),
+        "{} is missing: cargo build -p deskbell-relay",
+        p.display()
+    );
+    p
+}
+
+/// A minimal HTTP/1.1 exchange over loopback: (status, body).
+pub fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    auth: Option<&str>,
+    body: &[u8],
+) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    let auth = auth
+        .map(|a| format!("Authorization: Bearer {a}\r\n"))
+        .unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = out.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    (status, body)
+}
+
+/// Every notification dunst has shown so far, as (summary, body).
+pub fn dunst_seen(seen: &mut Vec<(String, String)>) {
+    let _ = Command::new("dunstctl").arg("close-all").status();
+    let Ok(out) = Command::new("dunstctl").arg("history").output() else {
+        return;
+    };
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else {
+        return;
+    };
+    let mut all = Vec::new();
+    for n in v["data"][0].as_array().cloned().unwrap_or_default() {
+        let s = n["summary"]["data"].as_str().unwrap_or("").to_owned();
+        let b = n["body"]["data"].as_str().unwrap_or("").to_owned();
+        all.push((s, b));
+    }
+    *seen = all;
+}

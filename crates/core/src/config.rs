@@ -23,6 +23,43 @@ pub struct Config {
     /// More notifications of one kind within this many seconds are shown as
     /// one summary.
     pub coalesce_seconds: u32,
+    /// Where events come from. Secrets are in the OS keyring, never here.
+    pub accounts: Vec<AccountConfig>,
+}
+
+/// An account's non-secret settings; its token or password is in the OS
+/// keyring under the account's name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AccountConfig {
+    Relay {
+        name: String,
+        url: String,
+    },
+    Xelion {
+        name: String,
+        url: String,
+        tenant: String,
+        user: String,
+        #[serde(default)]
+        user_space: Option<String>,
+        #[serde(default)]
+        admin: bool,
+    },
+}
+
+impl AccountConfig {
+    pub fn name(&self) -> &str {
+        match self {
+            AccountConfig::Relay { name, .. } | AccountConfig::Xelion { name, .. } => name,
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            AccountConfig::Relay { url, .. } | AccountConfig::Xelion { url, .. } => url,
+        }
+    }
 }
 
 impl Default for Config {
@@ -32,6 +69,7 @@ impl Default for Config {
             identity: Identity::default(),
             rules: Rules::default(),
             coalesce_seconds: 10,
+            accounts: Vec::new(),
         }
     }
 }

@@ -90,3 +90,48 @@ fn newer_version_is_refused_not_misread() {
     let err = ConfigFile::at(&path).load_strict().unwrap_err();
     assert_eq!(err.code(), "config_version");
 }
+
+#[test]
+fn accounts_keep_no_secret_fields_and_round_trip() {
+    use deskbell_core::config::AccountConfig;
+    let dir = temp_dir("accounts");
+    let file = ConfigFile::at(dir.join("config.toml"));
+    let mut config = Config::default();
+    config.accounts.push(AccountConfig::Relay {
+        name: "acme".into(),
+        url: "https://relay.acme.example/".into(),
+    });
+    config.accounts.push(AccountConfig::Xelion {
+        name: "pbx".into(),
+        url: "https://pbx.acme.example/".into(),
+        tenant: "master".into(),
+        user: "tom".into(),
+        user_space: None,
+        admin: false,
+    });
+    file.save(&config).unwrap();
+    let text = std::fs::read_to_string(file.path()).unwrap();
+    assert!(
+        text.contains("kind = \"relay\"") && text.contains("kind = \"xelion\""),
+        "{text}"
+    );
+    for secret_word in ["token", "password", "secret"] {
+        assert!(!text.contains(secret_word), "{secret_word} in {text}");
+    }
+    assert_eq!(file.load_strict().unwrap(), config);
+}
+
+#[test]
+fn subscriptions_become_the_stream_filter() {
+    let mut rules = deskbell_core::rules::Rules::default();
+    let names = rules.subscriptions.event_names();
+    assert!(names.contains(&"onTicketCreate") && names.contains(&"onPhoneCallUpdate"));
+    rules.subscriptions.set(Kind::NewTicket, false);
+    rules.subscriptions.set(Kind::MissedCall, false);
+    let names = rules.subscriptions.event_names();
+    assert!(!names.contains(&"onTicketCreate") && !names.contains(&"onCallUpdate"));
+    assert!(
+        names.contains(&"onAgentUpdate"),
+        "the board always needs agent updates"
+    );
+}

@@ -5,6 +5,7 @@
 mod support;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -363,4 +364,112 @@ async fn soak_ten_thousand_events_under_random_faults() {
     let seen = h.seen.lock().unwrap();
     assert_eq!(seen.ids.len() as u64, total, "nothing extra, nothing twice");
     assert_eq!(seen.notified, total, "one notification per ticket");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_token_means_sign_in_needed_and_no_retries() {
+    let dir = TempDir::new("refused");
+    let relay = Relay::start(&dir.0, "");
+    let proxy = FaultProxy::start(relay.addr.parse().unwrap()).await;
+    let endpoint = RelayEndpoint {
+        base: check_url(&proxy.base()).unwrap(),
+        token: Secret::new("dbr_not_a_token"),
+        events: vec![],
+    };
+    let (tx, mut rx) = mpsc::channel(64);
+    let (stop, stop_rx) = watch::channel(false);
+    let task = tokio::spawn(RelayClient::new(endpoint, None).unwrap().run(tx, stop_rx));
+    let mut states = Vec::new();
+    while let Ok(Some(StreamOutput::State(s))) =
+        tokio::time::timeout(Duration::from_secs(3), rx.recv()).await
+    {
+        states.push(s);
+    }
+    assert_eq!(
+        states,
+        [
+            ConnectionState::Connecting,
+            ConnectionState::SignInNeeded { status: 401 }
+        ]
+    );
+    assert_eq!(proxy.connections(), 1, "no retry with refused credentials");
+    // It waits for new credentials, and stops when told.
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(2), task)
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+/// A stand-in relay that refuses the first streams with a status and a
+/// Retry-After, then serves one event.
+async fn refusing_relay(
+    status: u16,
+    retry_after: &'static str,
+    refusals: u32,
+) -> (String, Arc<AtomicU32>) {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    let hits = Arc::new(AtomicU32::new(0));
+    let h = hits.clone();
+    let app = axum::Router::new().route(
+        "/v1/stream",
+        axum::routing::get(move || {
+            let h = h.clone();
+            async move {
+                if h.fetch_add(1, Ordering::SeqCst) < refusals {
+                    let code = StatusCode::from_u16(status).unwrap();
+                    return (code, [("retry-after", retry_after)], "busy").into_response();
+                }
+                (
+                    [("content-type", "text/event-stream")],
+                    "id: 7\nevent: onTicketCreate\ndata: {}\n\n",
+                )
+                    .into_response()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}/"), hits)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_on_503_and_429_is_honoured_and_never_gives_up() {
+    for status in [503u16, 429] {
+        let (base, hits) = refusing_relay(status, "2", 2).await;
+        let endpoint = RelayEndpoint {
+            base: check_url(&base).unwrap(),
+            token: Secret::new("t"),
+            events: vec![],
+        };
+        let (tx, mut rx) = mpsc::channel(64);
+        let (stop, stop_rx) = watch::channel(false);
+        tokio::spawn(RelayClient::new(endpoint, None).unwrap().run(tx, stop_rx));
+        let start = tokio::time::Instant::now();
+        let mut waits = Vec::new();
+        let event = loop {
+            match tokio::time::timeout(Duration::from_secs(15), rx.recv())
+                .await
+                .unwrap()
+                .unwrap()
+            {
+                StreamOutput::State(ConnectionState::BackingOff { retry_at, .. }) => {
+                    waits.push(retry_at)
+                }
+                StreamOutput::Event(ev) => break ev,
+                _ => {}
+            }
+        };
+        let took = start.elapsed();
+        assert_eq!(event.id, Some(7));
+        assert_eq!(hits.load(Ordering::SeqCst), 3, "two refusals, then served");
+        // Two waits of at least the 2 s asked for, not the ~1 s backoff.
+        assert!(took >= Duration::from_millis(3900), "{status}: {took:?}");
+        assert_eq!(waits.len(), 2);
+        let _ = stop.send(true);
+    }
 }

@@ -67,6 +67,27 @@ impl Subscriptions {
         }
     }
 
+    /// The relay stream's `?events=` filter for these subscriptions. Agent
+    /// updates always flow: the board and "hold while on a call" need them.
+    pub fn event_names(&self) -> Vec<&'static str> {
+        let mut names = vec!["onAgentUpdate"];
+        for kind in Kind::ALL.into_iter().filter(|k| self.is_on(*k)) {
+            names.extend_from_slice(match kind {
+                Kind::MissedCall => &[
+                    "onCallCreate",
+                    "onCallUpdate",
+                    "onPhoneCallCreate",
+                    "onPhoneCallUpdate",
+                ][..],
+                Kind::NewTicket => &["onTicketCreate"],
+                Kind::ConversationReassigned => &["onConversationUpdate"],
+                Kind::TicketReassigned => &["onTicketUpdate"],
+                Kind::AgentStatus => &[],
+            });
+        }
+        names
+    }
+
     pub fn set(&mut self, kind: Kind, on: bool) {
         let slot = match kind {
             Kind::MissedCall => &mut self.missed_call,

@@ -1,0 +1,156 @@
+//! The OS notification sink. Customer text is hostile: the body is escaped
+//! for the notification markup, the summary has markup characters replaced
+//! (some daemons parse it, others show it raw), and a click opens only an
+//! https link, never anything else the payload might carry.
+
+use std::collections::HashMap;
+use std::sync::mpsc;
+
+use deskbell_core::coalesce::Delivery;
+use deskbell_core::notification::Urgency;
+
+/// Replace ids remembered, so an update replaces its notification on screen.
+const MAX_REMEMBERED: usize = 1000;
+
+pub fn escape_body(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Summaries are plain text by the spec, yet some daemons render markup in
+/// them: look-alikes keep the text readable everywhere and inert.
+pub fn plain_summary(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '<' => '‹',
+            '>' => '›',
+            '&' => '＆',
+            c => c,
+        })
+        .collect()
+}
+
+/// Only https links, with a host and no credentials, are ever opened.
+pub fn safe_link(raw: &str) -> Option<url::Url> {
+    let url = url::Url::parse(raw).ok()?;
+    let ok = url.scheme() == "https"
+        && url.host_str().is_some()
+        && url.username().is_empty()
+        && url.password().is_none();
+    ok.then_some(url)
+}
+
+/// Runs the sink on its own thread: notification calls block on D-Bus.
+pub fn spawn_sink() -> mpsc::Sender<Delivery> {
+    let (tx, rx) = mpsc::channel::<Delivery>();
+    let _ = std::thread::Builder::new()
+        .name("notify-sink".into())
+        .spawn(move || {
+            let mut replace_ids: HashMap<String, u32> = HashMap::new();
+            for delivery in rx {
+                show(&delivery, &mut replace_ids);
+            }
+        });
+    tx
+}
+
+fn show(delivery: &Delivery, replace_ids: &mut HashMap<String, u32>) {
+    let mut n = notify_rust::Notification::new();
+    n.appname("Deskbell")
+        .summary(&plain_summary(&delivery.title()))
+        .body(&escape_body(&delivery.body()));
+    let (key, link, urgency) = match delivery {
+        Delivery::Single(item) => (
+            Some(item.key.clone()),
+            item.url.as_deref().and_then(safe_link),
+            item.urgency,
+        ),
+        Delivery::Burst { .. } | Delivery::Held(_) => (None, None, Urgency::Normal),
+    };
+    if let Some(id) = key.as_ref().and_then(|k| replace_ids.get(k)) {
+        n.id(*id);
+    }
+    #[cfg(all(unix, not(target_os = "macos")))]
+    {
+        n.urgency(match urgency {
+            Urgency::Low => notify_rust::Urgency::Low,
+            Urgency::Normal => notify_rust::Urgency::Normal,
+            Urgency::Critical => notify_rust::Urgency::Critical,
+        });
+        if link.is_some() {
+            n.action("default", "Open").action("open", "Open");
+        }
+    }
+    let _ = urgency;
+    match n.show() {
+        Ok(handle) => {
+            #[cfg(all(unix, not(target_os = "macos")))]
+            {
+                if let Some(key) = key {
+                    if replace_ids.len() >= MAX_REMEMBERED {
+                        replace_ids.clear();
+                    }
+                    replace_ids.insert(key, handle.id());
+                }
+                if let Some(link) = link {
+                    // Waiting for a click blocks until the notification closes.
+                    let _ = std::thread::Builder::new()
+                        .name("notify-action".into())
+                        .spawn(move || {
+                            handle.wait_for_action(|action| {
+                                if action == "default" || action == "open" {
+                                    if let Err(e) = open::that_detached(link.as_str()) {
+                                        tracing::warn!("cannot open the link: {e}");
+                                    }
+                                }
+                            });
+                        });
+                }
+            }
+            #[cfg(not(all(unix, not(target_os = "macos"))))]
+            let _ = (handle, link, key);
+        }
+        Err(e) => tracing::warn!("cannot show a notification: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn customer_markup_is_inert() {
+        let hostile =
+            r#"<b>URGENT</b> <a href="javascript:alert(1)">x</a> & <img src=x onerror=y>"#;
+        let body = escape_body(hostile);
+        assert!(!body.contains('<') && !body.contains('>') && !body.contains('"'));
+        assert!(body.starts_with("&lt;b&gt;URGENT&lt;/b&gt;"));
+        let summary = plain_summary(hostile);
+        assert!(!summary.contains('<') && !summary.contains('&'));
+    }
+
+    #[test]
+    fn only_https_links_open() {
+        assert!(safe_link("https://sample.freshdesk.com/a/tickets/1").is_some());
+        for bad in [
+            "javascript:alert(1)",
+            "http://sample.freshdesk.com/a/tickets/1",
+            "file:///etc/passwd",
+            "https://user:pw@sample.freshdesk.com/",
+            "data:text/html,hi",
+            "not a url",
+        ] {
+            assert!(safe_link(bad).is_none(), "{bad}");
+        }
+    }
+}

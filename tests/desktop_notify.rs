@@ -1,0 +1,264 @@
+//! The real app on a headless desktop with a real relay, dunst and
+//! gnome-keyring: an account added through the CLI keeps its token in the
+//! Secret Service only, and relay events become notifications, once each,
+//! with customer markup made inert.
+//! Ignored under plain `cargo test`; scripts/test runs it with --ignored.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use support::{
+    bin, dunst_seen, fixture, http, relay_bin, require_headless_desktop, wait_exit, wait_until,
+    Tray,
+};
+
+const SECRET: &str = "desktop-test-ingress";
+
+fn config_path() -> PathBuf {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .expect("XDG_CONFIG_HOME from headless-session");
+    base.join("deskbell/config.toml")
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+fn post_fixture(addr: &str, name: &str, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture(name)).unwrap()).unwrap();
+    edit(&mut v);
+    let (status, body) = http(
+        addr,
+        "POST",
+        "/v1/events",
+        Some(SECRET),
+        &serde_json::to_vec(&v).unwrap(),
+    );
+    assert_eq!(status, 202, "{body}");
+}
+
+#[test]
+#[ignore = "needs a headless desktop: scripts/test runs it"]
+fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
+    require_headless_desktop();
+    let scratch = std::env::temp_dir().join(format!("deskbell-e2e-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+
+    // A real relay and an agent token.
+    let relay = relay_bin();
+    let out = Command::new(&relay)
+        .arg("--data")
+        .arg(&scratch)
+        .args(["token", "add", "tom"])
+        .output()
+        .unwrap();
+    let token = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    let mut relay_proc = Command::new(&relay)
+        .arg("--data")
+        .arg(&scratch)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("DESKBELL_RELAY_SECRET", SECRET)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(relay_proc.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.rsplit("http://").next().unwrap().trim().to_owned();
+
+    // The account, through the CLI, with the token on stdin.
+    let mut add = Command::new(bin())
+        .args([
+            "account",
+            "add",
+            "acme",
+            "--relay",
+            &format!("http://{addr}/"),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{token}\n").as_bytes())
+        .unwrap();
+    let added = add.wait_with_output().unwrap();
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+
+    // In the Secret Service, and not in the config.
+    let lookup = Command::new("secret-tool")
+        .args(["lookup", "service", "deskbell", "username", "acme"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&lookup.stdout).trim(), token);
+    let config = std::fs::read_to_string(config_path()).unwrap();
+    assert!(
+        config.contains("name = \"acme\"") && !config.contains(&token),
+        "{config}"
+    );
+    // Short burst window, so a second ticket shows without a long wait.
+    std::fs::write(
+        config_path(),
+        config.replace("coalesce_seconds = 10", "coalesce_seconds = 1"),
+    )
+    .unwrap();
+
+    let log_path = scratch.join("app.log");
+    let mut app = Command::new(bin())
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let tray = Tray::wait_for(app.id(), Duration::from_secs(30));
+    let connected = wait_until(Duration::from_secs(20), || {
+        http(&addr, "GET", "/metrics", None, b"")
+            .1
+            .lines()
+            .any(|l| l == "deskbell_relay_clients_connected 1")
+    });
+    assert!(connected, "the app connected to the relay");
+
+    post_fixture(&addr, "freshdesk/ticket-create.json", |_| {});
+    post_fixture(
+        &addr,
+        "freshcaller/call-update-incoming-missed.json",
+        |_| {},
+    );
+    post_fixture(
+        &addr,
+        "freshdesk/ticket-update-responder-320-to-321.json",
+        |_| {},
+    );
+    // The same ticket again: at-least-once delivery must not show it twice.
+    post_fixture(&addr, "freshdesk/ticket-create.json", |_| {});
+    post_fixture(
+        &addr,
+        "tolerance/hostile-markup-in-customer-text.json",
+        |v| {
+            v["data"]["ticket"]["id"] = serde_json::json!(77);
+        },
+    );
+
+    let mut seen = Vec::new();
+    let all_shown = wait_until(Duration::from_secs(20), || {
+        dunst_seen(&mut seen);
+        [
+            "New ticket #1: Support Needed...",
+            "Missed call from Rachel Green",
+            "Ticket #1 reassigned",
+            "New ticket #77",
+        ]
+        .iter()
+        .all(|want| seen.iter().any(|(s, _)| s.starts_with(want)))
+    });
+    assert!(all_shown, "{seen:#?}");
+    std::thread::sleep(Duration::from_secs(2));
+    dunst_seen(&mut seen);
+    let ticket_one = seen
+        .iter()
+        .filter(|(s, _)| s.starts_with("New ticket #1:"))
+        .count();
+    assert_eq!(ticket_one, 1, "{seen:#?}");
+    let missed = seen
+        .iter()
+        .find(|(s, _)| s.starts_with("Missed call"))
+        .unwrap();
+    assert_eq!(missed.1, "+14155550123 · to +18005550100");
+    // Customer markup arrives inert: escaped in the body, replaced in the summary.
+    let hostile = seen
+        .iter()
+        .find(|(s, _)| s.starts_with("New ticket #77"))
+        .unwrap();
+    assert!(
+        !hostile.0.contains('<') && hostile.0.contains("‹b›URGENT‹/b›"),
+        "{hostile:?}"
+    );
+    assert!(!hostile.1.contains("<script>"), "{hostile:?}");
+
+    tray.click("Quit");
+    let status = wait_exit(&mut app, Duration::from_secs(15));
+    if status.is_none() {
+        let _ = app.kill();
+    }
+    let _ = relay_proc.kill();
+    let _ = relay_proc.wait();
+
+    // The token is in no file under the desktop's HOME, nor in the app's log.
+    let home = PathBuf::from(std::env::var_os("HOME").unwrap());
+    let mut files = Vec::new();
+    files_under(&home, &mut files);
+    files.push(log_path);
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap_or_default();
+        assert!(
+            !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+            "token found in {}",
+            f.display()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+}
+
+#[test]
+#[ignore = "needs a headless desktop: scripts/test runs it"]
+fn without_a_keyring_account_add_fails_clearly_and_writes_nothing() {
+    require_headless_desktop();
+    let before = std::fs::read_to_string(config_path()).ok();
+    let mut add = Command::new(bin())
+        .args([
+            "account",
+            "add",
+            "nokeyring",
+            "--relay",
+            "http://127.0.0.1:9/",
+        ])
+        // No session bus: no Secret Service.
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"dbr_secret_that_must_go_nowhere\n")
+        .unwrap();
+    let out = add.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("OS keyring is not available"), "{err}");
+    assert!(!err.contains("dbr_secret_that_must_go_nowhere"));
+    assert_eq!(
+        std::fs::read_to_string(config_path()).ok(),
+        before,
+        "the config is untouched"
+    );
+}
