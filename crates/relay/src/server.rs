@@ -285,7 +285,7 @@ async fn run_stream(
                         Ok(ev) if ev.id <= s.sent => {}
                         // A gap: this stream missed a commit; the log has it.
                         Ok(ev) if ev.id > s.sent + 1 => s.replay_to(Some(ev.id)).await?,
-                        Ok(ev) => s.send_events(std::slice::from_ref(&ev)).await?,
+                        Ok(ev) => s.send_events(&[ev.as_ref()]).await?,
                         Err(broadcast::error::RecvError::Lagged(_)) => s.replay_to(None).await?,
                         Err(broadcast::error::RecvError::Closed) => return Ok(()),
                     }
@@ -399,17 +399,14 @@ impl StreamState {
             if batch.is_empty() {
                 return Ok(());
             }
-            self.send_events(&batch).await?;
+            self.send_events(&batch.iter().collect::<Vec<_>>()).await?;
             if !full {
                 return Ok(());
             }
         }
     }
 
-    async fn send_events<E: std::ops::Deref<Target = Stored>>(
-        &mut self,
-        events: &[E],
-    ) -> Result<(), ()> {
+    async fn send_events(&mut self, events: &[&Stored]) -> Result<(), ()> {
         let mut frame = String::new();
         let mut last = self.sent;
         for ev in events {
@@ -424,13 +421,6 @@ impl StreamState {
         }
         self.mark(last);
         Ok(())
-    }
-}
-
-impl std::ops::Deref for Stored {
-    type Target = Stored;
-    fn deref(&self) -> &Stored {
-        self
     }
 }
 
