@@ -11,6 +11,7 @@ pub mod check;
 pub mod coalesce;
 pub mod config;
 pub mod dedupe;
+pub mod demo;
 pub mod event;
 pub mod notification;
 pub mod pipeline;

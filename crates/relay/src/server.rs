@@ -28,6 +28,8 @@ use crate::tokens;
 pub const MAX_BODY: usize = 1024 * 1024;
 /// Events read from the log per replay query.
 const REPLAY_BATCH: usize = 1000;
+/// The stream's starting id, for clients that sent no `Last-Event-ID`.
+pub const POSITION_HEADER: &str = "deskbell-stream-position";
 /// Live events buffered per process before a slow stream falls back to the log.
 pub const LIVE_BUFFER: usize = 4096;
 
@@ -223,8 +225,37 @@ async fn stream(
 
     // Subscribe before reading the log, so nothing committed in between is missed.
     let live = relay.inner.live.subscribe();
+    // A client without a resume point starts at the newest id. It learns that
+    // from a header, which arrives with the response itself: a connection
+    // that stalls before its first body byte still leaves it resumable.
+    let start = match last_id {
+        Some(id) => Start::After(id),
+        None => {
+            let dir = relay.inner.data_dir.clone();
+            let seq = tokio::task::spawn_blocking(move || {
+                log::open_reader(&dir).and_then(|c| log::bounds(&c))
+            })
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .map(|(_, seq)| seq);
+            match seq {
+                Some(seq) => Start::Newest(seq),
+                None => {
+                    return json(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        serde_json::json!({"error": "log_unavailable"}),
+                    )
+                }
+            }
+        }
+    };
     let (tx, rx) = mpsc::channel::<Bytes>(16);
-    tokio::spawn(run_stream(relay, token, last_id, filter, live, tx));
+    let position = match start {
+        Start::Newest(seq) => Some(seq),
+        Start::After(_) => None,
+    };
+    tokio::spawn(run_stream(relay, token, start, filter, live, tx));
     let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
     }));
@@ -233,16 +264,29 @@ async fn stream(
         .header(header::CONTENT_TYPE, "text/event-stream")
         .header(header::CACHE_CONTROL, "no-cache")
         .header("x-accel-buffering", "no")
+        .header(
+            POSITION_HEADER,
+            position.map(|p| p.to_string()).unwrap_or_default(),
+        )
         .body(body)
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
 /// One client's stream. Ends when the client goes, the token is revoked, or
 /// the relay shuts down; always after a complete event.
+/// Where a stream starts.
+#[derive(Clone, Copy)]
+enum Start {
+    /// After the client's `Last-Event-ID`.
+    After(u64),
+    /// At the newest id when the client connected, new events only.
+    Newest(u64),
+}
+
 async fn run_stream(
     relay: Relay,
     token: String,
-    last_id: Option<u64>,
+    start: Start,
     filter: Option<HashSet<String>>,
     mut live: broadcast::Receiver<Arc<Stored>>,
     tx: mpsc::Sender<Bytes>,
@@ -263,7 +307,7 @@ async fn run_stream(
     };
     let result = async {
         s.send(Bytes::from_static(b"retry: 1000\n\n")).await?;
-        s.start(last_id).await?;
+        s.start(start).await?;
         let mut keepalive = tokio::time::interval(r.keepalive);
         keepalive.tick().await;
         let mut quiet = true;
@@ -332,7 +376,16 @@ impl StreamState {
 
     /// Where a new stream starts: a reset if the resume point is gone, then
     /// the replay; without a resume point, new events only.
-    async fn start(&mut self, last_id: Option<u64>) -> Result<(), ()> {
+    async fn start(&mut self, start: Start) -> Result<(), ()> {
+        let last = match start {
+            Start::Newest(seq) => {
+                self.mark(seq);
+                // Anything committed since the handler read `seq` is replayed.
+                self.announce_position().await?;
+                return self.replay_to(None).await;
+            }
+            Start::After(last) => last,
+        };
         let dir = self.data_dir.clone();
         let (min, seq) = tokio::task::spawn_blocking(move || {
             log::open_reader(&dir).and_then(|c| log::bounds(&c))
@@ -340,10 +393,6 @@ impl StreamState {
         .await
         .map_err(|_| ())?
         .map_err(|_| ())?;
-        let Some(last) = last_id else {
-            self.mark(seq);
-            return self.announce_position().await;
-        };
         let reset = if last > seq {
             // Ahead of this log (it was replaced): start over from its end.
             Some((0, seq + 1))

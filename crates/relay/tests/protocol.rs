@@ -364,3 +364,20 @@ fn protocol_doc_examples_parse() {
     let reset: serde_json::Value = serde_json::from_str(&events[1].data).unwrap();
     assert_eq!(reset["resume_from"], 1241);
 }
+
+#[tokio::test]
+async fn a_fresh_stream_announces_its_position_in_a_header() {
+    let dir = TempDir::new("position");
+    let relay = Relay::start(&dir.0, "");
+    let token = add_token(&dir.0, "agent-1");
+    for n in 0..3 {
+        post(&relay.base(), &ticket(n)).await.unwrap();
+    }
+    let resp = http()
+        .get(relay.url("/v1/stream"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["deskbell-stream-position"], "3");
+}

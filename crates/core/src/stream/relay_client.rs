@@ -20,6 +20,8 @@ use crate::secret::Secret;
 /// Largest event accepted: the relay's 1 MiB payload cap plus framing.
 pub const MAX_EVENT_BYTES: usize = 1024 * 1024 + 4096;
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
+/// The relay's header with the stream's starting id.
+pub const POSITION_HEADER: &str = "deskbell-stream-position";
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum EndpointError {
@@ -162,6 +164,15 @@ impl RelayClient {
             return failed(None, retry_after, format!("relay answered {status}"));
         }
 
+        // Without a resume point, the relay's header says where this stream
+        // starts (docs/stream-protocol.md): from now on it is resumable.
+        if self.last_id.is_none() {
+            self.last_id = resp
+                .headers()
+                .get(POSITION_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
+        }
         let live_since = Instant::now();
         if send(
             tx,
