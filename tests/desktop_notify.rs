@@ -203,6 +203,37 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
     );
     assert!(!hostile.1.contains("<script>"), "{hostile:?}");
 
+    // Untick "New tickets" in the tray: saved, and the next ticket is silent
+    // while other kinds still notify.
+    let layout = tray.layout();
+    assert!(
+        layout.contains("'New tickets'") && layout.contains("'toggle-state': <1>"),
+        "{layout}"
+    );
+    tray.click("New tickets");
+    let saved = wait_until(Duration::from_secs(10), || {
+        std::fs::read_to_string(config_path())
+            .unwrap_or_default()
+            .contains("new_ticket = false")
+    });
+    assert!(saved, "the config says new tickets are off");
+    // The relay client reconnects with the narrower filter.
+    std::thread::sleep(Duration::from_secs(2));
+    post_fixture(&addr, "freshdesk/ticket-create.json", |v| {
+        v["data"]["ticket"]["id"] = serde_json::json!(500)
+    });
+    post_fixture(&addr, "freshcaller/phone-call-update-missed.json", |_| {});
+    let missed_again = wait_until(Duration::from_secs(15), || {
+        dunst_seen(&mut seen);
+        seen.iter()
+            .any(|(s, _)| s == "Missed call from +442071234567")
+    });
+    assert!(missed_again, "{seen:#?}");
+    assert!(
+        !seen.iter().any(|(s, _)| s.starts_with("New ticket #500")),
+        "{seen:#?}"
+    );
+
     tray.click("Quit");
     let status = wait_exit(&mut app, Duration::from_secs(15));
     if status.is_none() {

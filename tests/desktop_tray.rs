@@ -8,24 +8,43 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use support::{bin, require_headless_desktop, wait_exit, wait_until, window_exists, Tray};
+use support::{
+    bin, dunst_seen, require_headless_desktop, wait_exit, wait_until, window_exists, Tray,
+};
 
 #[test]
 #[ignore = "needs a headless desktop: scripts/test runs it"]
 fn tray_menu_opens_the_window_and_quits() {
     require_headless_desktop();
+    // Its own config dir: no account, so the built-in demo plays.
+    let config_home = std::env::temp_dir().join(format!("deskbell-tray-{}", std::process::id()));
+    std::fs::create_dir_all(&config_home).unwrap();
     let mut app = Command::new(bin())
+        .env("XDG_CONFIG_HOME", &config_home)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
     let tray = Tray::wait_for(app.id(), Duration::from_secs(30));
     let layout = tray.layout();
-    assert!(
-        layout.contains("'Open Deskbell'") && layout.contains("'Quit'"),
-        "{layout}"
-    );
+    for item in [
+        "'Open Deskbell'",
+        "'Quit'",
+        "'Missed calls'",
+        "'Do not disturb'",
+        "'Demo: built-in sample events'",
+    ] {
+        assert!(layout.contains(item), "{item} in {layout}");
+    }
     assert!(!window_exists("Deskbell"), "starts in the tray, no window");
+    // With no account the demo plays: notifications within seconds.
+    let mut seen = Vec::new();
+    let demo = wait_until(Duration::from_secs(15), || {
+        dunst_seen(&mut seen);
+        // The demo's first ticket (deskbell_core::demo::payload(1)).
+        seen.iter().any(|(s, _)| s.starts_with("New ticket #1001"))
+    });
+    assert!(demo, "demo notifications: {seen:?}");
 
     tray.click("Open Deskbell");
     assert!(
@@ -39,4 +58,5 @@ fn tray_menu_opens_the_window_and_quits() {
         let _ = app.kill();
     }
     assert!(status.expect("exits after Quit").success());
+    let _ = std::fs::remove_dir_all(&config_home);
 }

@@ -5,8 +5,6 @@ use std::process::ExitCode;
 
 use tauri::{Manager, RunEvent, WebviewUrl, WebviewWindowBuilder};
 
-use crate::tray;
-
 /// Label of the one main window.
 pub const MAIN_WINDOW: &str = "main";
 
@@ -19,9 +17,7 @@ pub fn run() -> ExitCode {
         .init();
     let app = tauri::Builder::default()
         .setup(|app| {
-            tray::install(app.handle())?;
-            // The clients' stop switch lives as long as the app.
-            app.manage(crate::runtime::start());
+            crate::runtime::start(app.handle())?;
             Ok(())
         })
         .build(tauri::generate_context!());

@@ -7,6 +7,7 @@ mod desktop;
 mod notify;
 mod runtime;
 mod secrets;
+mod state;
 mod tray;
 
 use std::process::ExitCode;

@@ -1,154 +1,337 @@
 //! Wires the sources to the pipeline and the pipeline to the sinks:
-//! each account's client -> one channel -> `deskbell_core::pipeline` ->
-//! the notification sink. Timers (bursts, holds) tick here; the logic
-//! itself lives in the core and takes `now` from this loop.
+//! each account's client (or the built-in demo) -> one channel ->
+//! `deskbell_core::pipeline` -> the notification sink and the tray view.
+//! Tray commands come back on their own channel. Timers (bursts, holds)
+//! tick here; the logic lives in the core and takes `now` from this loop.
 
-use chrono::Local;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{Local, NaiveTime, Utc};
+use deskbell_core::coalesce::Delivery;
 use deskbell_core::config::{AccountConfig, Config, ConfigFile};
 use deskbell_core::pipeline::Pipeline;
 use deskbell_core::stream::relay_client::{check_url, RelayClient, RelayEndpoint};
 use deskbell_core::stream::xelion_client::{XelionAccount, XelionClient};
-use deskbell_core::stream::StreamOutput;
+use deskbell_core::stream::{ConnectionState, StreamEvent, StreamOutput};
+use tauri::{AppHandle, Manager};
 use tokio::sync::{mpsc, watch};
 
-use crate::{notify, secrets};
+use crate::state::{AccountStatus, AppState, Command, Dnd, View};
+use crate::{notify, secrets, tray};
 
-/// Starts every configured account and the pipeline on Tauri's runtime.
-/// Returns the stop switch for the clients.
-pub fn start() -> watch::Sender<bool> {
-    let config = match ConfigFile::default_location() {
+/// Seconds between demo events.
+const DEMO_EVERY: Duration = Duration::from_secs(3);
+
+struct Running {
+    config: AccountConfig,
+    stop: watch::Sender<bool>,
+    /// The last relay event id seen: where a restarted client resumes.
+    last_id: Option<u64>,
+}
+
+struct Runtime {
+    app: AppHandle,
+    config: Config,
+    file: Option<ConfigFile>,
+    accounts: Vec<Running>,
+    tx: mpsc::Sender<(usize, StreamOutput)>,
+    pipeline: Pipeline,
+    sink: std::sync::mpsc::Sender<Delivery>,
+}
+
+/// Loads the config, installs the tray, and starts the sources and the
+/// pipeline on Tauri's async runtime.
+pub fn start(app: &AppHandle) -> tauri::Result<()> {
+    let file = ConfigFile::default_location();
+    let (config, problem) = match &file {
         Some(file) => {
             let loaded = file.load();
-            if let Some(problem) = &loaded.problem {
-                tracing::error!(code = problem.code(), "{problem}; running on defaults");
+            if let Some(p) = &loaded.problem {
+                tracing::error!(code = p.code(), "{p}; running on defaults");
             }
-            loaded.config
+            (loaded.config, loaded.problem.map(|p| p.to_string()))
         }
-        None => Config::default(),
+        None => (Config::default(), None),
     };
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let (tx, rx) = mpsc::channel::<(String, StreamOutput)>(1024);
-    for account in &config.accounts {
-        start_account(account, &config, tx.clone(), stop_rx.clone());
-    }
-    drop(tx);
-    let sink = notify::spawn_sink();
-    tauri::async_runtime::spawn(run_pipeline(config, rx, sink));
-    stop_tx
-}
-
-fn start_account(
-    account: &AccountConfig,
-    config: &Config,
-    tx: mpsc::Sender<(String, StreamOutput)>,
-    stop: watch::Receiver<bool>,
-) {
-    let name = account.name().to_owned();
-    let secret = match secrets::load(&name) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(account = %name, code = e.code(), "{e}");
-            return;
-        }
+    let view = View {
+        accounts: config
+            .accounts
+            .iter()
+            .map(|a| AccountStatus {
+                name: a.name().to_owned(),
+                state: ConnectionState::Connecting,
+            })
+            .collect(),
+        demo: config.accounts.is_empty(),
+        subscriptions: config.rules.subscriptions.clone(),
+        dnd_until: config.rules.schedule.do_not_disturb_until,
+        config_problem: problem,
+        ..View::default()
     };
-    let url = match check_url(account.url()) {
-        Ok(u) => u,
-        Err(e) => {
-            tracing::error!(account = %name, code = e.code(), "{e}");
-            return;
-        }
-    };
-    let (client_tx, mut client_rx) = mpsc::channel::<StreamOutput>(256);
-    match account {
-        AccountConfig::Relay { .. } => {
-            let events = config
-                .rules
-                .subscriptions
-                .event_names()
-                .into_iter()
-                .map(str::to_owned)
-                .collect();
-            let endpoint = RelayEndpoint {
-                base: url,
-                token: secret,
-                events,
-            };
-            match RelayClient::new(endpoint, None) {
-                Ok(client) => {
-                    tauri::async_runtime::spawn(client.run(client_tx, stop));
-                }
-                Err(e) => tracing::error!(account = %name, "cannot start the relay client: {e}"),
-            }
-        }
-        AccountConfig::Xelion {
-            tenant,
-            user,
-            user_space,
-            admin,
-            ..
-        } => {
-            let account = XelionAccount {
-                base: url,
-                tenant: tenant.clone(),
-                user: user.clone(),
-                password: secret,
-                user_space: user_space.clone(),
-                admin: *admin,
-            };
-            match XelionClient::new(account) {
-                Ok(client) => {
-                    tauri::async_runtime::spawn(client.run(client_tx, stop));
-                }
-                Err(e) => tracing::error!(account = %name, "cannot start the Xelion client: {e}"),
-            }
-        }
-    }
-    // Tag each output with its account on the way into the one pipeline.
-    tauri::async_runtime::spawn(async move {
-        while let Some(out) = client_rx.recv().await {
-            if tx.send((name.clone(), out)).await.is_err() {
-                break;
-            }
-        }
+    let (cmd_tx, cmd_rx) = mpsc::channel(32);
+    app.manage(AppState {
+        view: Mutex::new(view.clone()),
+        commands: cmd_tx,
     });
+    tray::install(app, &view)?;
+
+    let (tx, rx) = mpsc::channel(1024);
+    let window = chrono::Duration::seconds(i64::from(config.coalesce_seconds));
+    let pipeline = Pipeline::new(config.rules.clone(), config.identity.clone(), window);
+    let mut runtime = Runtime {
+        app: app.clone(),
+        config,
+        file,
+        accounts: Vec::new(),
+        tx,
+        pipeline,
+        sink: notify::spawn_sink(),
+    };
+    for account in runtime.config.accounts.clone() {
+        let running = runtime.launch(&account, None);
+        runtime.accounts.push(running);
+    }
+    if runtime.accounts.is_empty() {
+        tauri::async_runtime::spawn(play_demo(runtime.tx.clone()));
+    }
+    tauri::async_runtime::spawn(runtime.run(rx, cmd_rx));
+    Ok(())
 }
 
-async fn run_pipeline(
-    config: Config,
-    mut rx: mpsc::Receiver<(String, StreamOutput)>,
-    sink: std::sync::mpsc::Sender<deskbell_core::coalesce::Delivery>,
-) {
-    let window = chrono::Duration::seconds(i64::from(config.coalesce_seconds));
-    let mut pipeline = Pipeline::new(config.rules, config.identity, window);
-    // Holds (quiet hours, do-not-disturb) end on the clock, not on an event.
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-    loop {
-        let deliveries = tokio::select! {
-            msg = rx.recv() => match msg {
-                None => break,
-                Some((account, StreamOutput::Event(ev))) => {
-                    let ingested = pipeline.ingest(ev.data.as_bytes(), Local::now().fixed_offset());
-                    if let Err(e) = &ingested.classified.event {
-                        // Counted in the pipeline's stats; the stream goes on.
-                        tracing::warn!(%account, code = e.code(), "skipped a malformed event");
-                    }
-                    ingested.deliveries
-                }
-                Some((account, StreamOutput::State(state))) => {
-                    tracing::info!(%account, ?state, "connection");
-                    Vec::new()
-                }
-                Some((account, other)) => {
-                    tracing::info!(%account, ?other, "stream");
-                    Vec::new()
-                }
-            },
-            _ = tick.tick() => pipeline.tick(Local::now().fixed_offset()),
+async fn play_demo(tx: mpsc::Sender<(usize, StreamOutput)>) {
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for n in 0.. {
+        let data = deskbell_core::demo::payload(n);
+        let name = deskbell_core::event::peek_name(data.as_bytes())
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        if tx
+            .send((
+                usize::MAX,
+                StreamOutput::Event(StreamEvent {
+                    id: None,
+                    name,
+                    data,
+                }),
+            ))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        tokio::time::sleep(DEMO_EVERY).await;
+    }
+}
+
+impl Runtime {
+    /// Starts one account's client; its outputs come in tagged with `index`.
+    fn launch(&self, account: &AccountConfig, last_id: Option<u64>) -> Running {
+        let (stop, stop_rx) = watch::channel(false);
+        let running = Running {
+            config: account.clone(),
+            stop,
+            last_id,
         };
-        for d in deliveries {
-            if sink.send(d).is_err() {
-                return;
+        let index = self
+            .config
+            .accounts
+            .iter()
+            .position(|a| a.name() == account.name())
+            .unwrap_or(usize::MAX);
+        let name = account.name().to_owned();
+        let secret = match secrets::load(&name) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(account = %name, code = e.code(), "{e}");
+                self.report(index, ConnectionState::SignInNeeded { status: 0 });
+                return running;
             }
+        };
+        let url = match check_url(account.url()) {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::error!(account = %name, code = e.code(), "{e}");
+                self.report(index, ConnectionState::Stopped);
+                return running;
+            }
+        };
+        let (client_tx, mut client_rx) = mpsc::channel::<StreamOutput>(256);
+        match account {
+            AccountConfig::Relay { .. } => {
+                let events = self
+                    .config
+                    .rules
+                    .subscriptions
+                    .event_names()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect();
+                let endpoint = RelayEndpoint {
+                    base: url,
+                    token: secret,
+                    events,
+                };
+                match RelayClient::new(endpoint, last_id) {
+                    Ok(client) => drop(tauri::async_runtime::spawn(client.run(client_tx, stop_rx))),
+                    Err(e) => {
+                        tracing::error!(account = %name, "cannot start the relay client: {e}")
+                    }
+                }
+            }
+            AccountConfig::Xelion {
+                tenant,
+                user,
+                user_space,
+                admin,
+                ..
+            } => {
+                let account = XelionAccount {
+                    base: url,
+                    tenant: tenant.clone(),
+                    user: user.clone(),
+                    password: secret,
+                    user_space: user_space.clone(),
+                    admin: *admin,
+                };
+                match XelionClient::new(account) {
+                    Ok(client) => drop(tauri::async_runtime::spawn(client.run(client_tx, stop_rx))),
+                    Err(e) => {
+                        tracing::error!(account = %name, "cannot start the Xelion client: {e}")
+                    }
+                }
+            }
+        }
+        let tx = self.tx.clone();
+        tauri::async_runtime::spawn(async move {
+            while let Some(out) = client_rx.recv().await {
+                if tx.send((index, out)).await.is_err() {
+                    break;
+                }
+            }
+        });
+        running
+    }
+
+    fn report(&self, index: usize, state: ConnectionState) {
+        self.update_view(|v| {
+            if let Some(a) = v.accounts.get_mut(index) {
+                a.state = state;
+            }
+        });
+    }
+
+    fn update_view(&self, f: impl FnOnce(&mut View)) {
+        if let Some(state) = self.app.try_state::<AppState>() {
+            if let Ok(mut v) = state.view.lock() {
+                f(&mut v);
+            }
+        }
+        tray::refresh(&self.app);
+    }
+
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<(usize, StreamOutput)>,
+        mut commands: mpsc::Receiver<Command>,
+    ) {
+        // Holds (quiet hours, do-not-disturb) end on the clock, not on an event.
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            let deliveries = tokio::select! {
+                cmd = commands.recv() => {
+                    if let Some(cmd) = cmd {
+                        self.apply(cmd);
+                    }
+                    Vec::new()
+                }
+                msg = rx.recv() => match msg {
+                    None => break,
+                    Some((index, StreamOutput::Event(ev))) => {
+                        if let (Some(id), Some(running)) = (ev.id, self.accounts.get_mut(index)) {
+                            running.last_id = Some(id);
+                        }
+                        let ingested = self.pipeline.ingest(ev.data.as_bytes(), Local::now().fixed_offset());
+                        if let Err(e) = &ingested.classified.event {
+                            // Counted in the pipeline's stats; the stream goes on.
+                            tracing::warn!(code = e.code(), "skipped a malformed event");
+                        }
+                        self.update_view(|v| v.last_event_at = Some(Local::now()));
+                        ingested.deliveries
+                    }
+                    Some((index, StreamOutput::State(state))) => {
+                        tracing::info!(account = index, ?state, "connection");
+                        self.report(index, state);
+                        Vec::new()
+                    }
+                    Some((index, other)) => {
+                        tracing::info!(account = index, ?other, "stream");
+                        Vec::new()
+                    }
+                },
+                _ = tick.tick() => self.pipeline.tick(Local::now().fixed_offset()),
+            };
+            if !deliveries.is_empty() {
+                let shown = deliveries.len() as u32;
+                for d in deliveries {
+                    if self.sink.send(d).is_err() {
+                        return;
+                    }
+                }
+                self.update_view(|v| v.unseen += shown);
+            }
+        }
+    }
+
+    fn apply(&mut self, cmd: Command) {
+        match cmd {
+            Command::SetSubscription(kind, on) => {
+                self.config.rules.subscriptions.set(kind, on);
+                self.pipeline.rules_mut().subscriptions.set(kind, on);
+                self.save();
+                // The relay filters by event name: reconnect with the new filter.
+                let restart: Vec<usize> = (0..self.accounts.len())
+                    .filter(|i| matches!(self.accounts[*i].config, AccountConfig::Relay { .. }))
+                    .collect();
+                for i in restart {
+                    let _ = self.accounts[i].stop.send(true);
+                    let (config, last_id) =
+                        (self.accounts[i].config.clone(), self.accounts[i].last_id);
+                    self.accounts[i] = self.launch(&config, last_id);
+                }
+                let subs = self.config.rules.subscriptions.clone();
+                self.update_view(|v| v.subscriptions = subs);
+            }
+            Command::SetDnd(choice) => {
+                let until = match choice {
+                    Dnd::OneHour => Some(Utc::now() + chrono::Duration::hours(1)),
+                    Dnd::UntilTomorrowMorning => {
+                        let eight = NaiveTime::from_hms_opt(8, 0, 0).unwrap_or(NaiveTime::MIN);
+                        let tomorrow = Local::now()
+                            .date_naive()
+                            .succ_opt()
+                            .map(|d| d.and_time(eight));
+                        tomorrow
+                            .and_then(|t| t.and_local_timezone(Local).earliest())
+                            .map(|t| t.with_timezone(&Utc))
+                    }
+                    Dnd::Off => None,
+                };
+                self.config.rules.schedule.do_not_disturb_until = until;
+                self.pipeline.rules_mut().schedule.do_not_disturb_until = until;
+                self.save();
+                self.update_view(|v| v.dnd_until = until);
+            }
+        }
+    }
+
+    /// Saves the config; a broken file is kept and the problem shown.
+    fn save(&self) {
+        let Some(file) = &self.file else { return };
+        if let Err(e) = file.save(&self.config) {
+            tracing::error!(code = e.code(), "{e}");
+            let message = e.to_string();
+            self.update_view(|v| v.config_problem = Some(message));
         }
     }
 }

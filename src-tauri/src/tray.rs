@@ -1,78 +1,271 @@
 //! The tray icon and its menu. Menu ids are an enum, parsed once, so a typo is
-//! a compile error rather than a dead menu item.
+//! a compile error rather than a dead menu item. The tray only shows the
+//! runtime's view and sends commands back; it decides nothing itself.
 
+use deskbell_core::notification::Kind;
 use tauri::image::Image;
-use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
-use tauri::tray::TrayIconBuilder;
-use tauri::AppHandle;
+use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
+use tauri::tray::{TrayIcon, TrayIconBuilder};
+use tauri::{AppHandle, Manager, Wry};
 
 use crate::desktop;
+use crate::state::{status_line, AppState, Command, Dnd, TrayIconState, View};
 
 const TRAY_ID: &str = "deskbell";
-const ICON_CONNECTED: &[u8] = include_bytes!("../../icons/tray-connected.png");
+
+fn icon_bytes(state: TrayIconState) -> &'static [u8] {
+    match state {
+        TrayIconState::Connected => include_bytes!("../../icons/tray-connected.png"),
+        TrayIconState::Degraded => include_bytes!("../../icons/tray-degraded.png"),
+        TrayIconState::Offline => include_bytes!("../../icons/tray-offline.png"),
+        TrayIconState::DoNotDisturb => include_bytes!("../../icons/tray-dnd.png"),
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MenuId {
     Open,
     Quit,
+    Subscription(Kind),
+    Dnd(Dnd),
+    /// An account's status line (informational).
+    Account(usize),
 }
 
 impl MenuId {
-    const ALL: [MenuId; 2] = [MenuId::Open, MenuId::Quit];
-
-    pub const fn as_str(self) -> &'static str {
+    pub fn to_id(self) -> String {
         match self {
-            MenuId::Open => "open",
-            MenuId::Quit => "quit",
+            MenuId::Open => "open".into(),
+            MenuId::Quit => "quit".into(),
+            MenuId::Subscription(kind) => format!("subscription.{}", kind.as_str()),
+            MenuId::Dnd(Dnd::OneHour) => "dnd.one_hour".into(),
+            MenuId::Dnd(Dnd::UntilTomorrowMorning) => "dnd.until_tomorrow".into(),
+            MenuId::Dnd(Dnd::Off) => "dnd.off".into(),
+            MenuId::Account(i) => format!("account.{i}"),
         }
     }
 
     pub fn parse(id: &str) -> Option<MenuId> {
-        Self::ALL.into_iter().find(|m| m.as_str() == id)
+        match id {
+            "open" => Some(MenuId::Open),
+            "quit" => Some(MenuId::Quit),
+            "dnd.one_hour" => Some(MenuId::Dnd(Dnd::OneHour)),
+            "dnd.until_tomorrow" => Some(MenuId::Dnd(Dnd::UntilTomorrowMorning)),
+            "dnd.off" => Some(MenuId::Dnd(Dnd::Off)),
+            _ => {
+                if let Some(k) = id.strip_prefix("subscription.") {
+                    return Kind::ALL
+                        .into_iter()
+                        .find(|kind| kind.as_str() == k)
+                        .map(MenuId::Subscription);
+                }
+                id.strip_prefix("account.")
+                    .and_then(|i| i.parse().ok())
+                    .map(MenuId::Account)
+            }
+        }
     }
 }
 
-pub fn install(app: &AppHandle) -> tauri::Result<()> {
+fn kind_label(kind: Kind) -> &'static str {
+    match kind {
+        Kind::MissedCall => "Missed calls",
+        Kind::NewTicket => "New tickets",
+        Kind::ConversationReassigned => "Reassigned conversations",
+        Kind::TicketReassigned => "Reassigned tickets",
+        Kind::AgentStatus => "Agent status changes",
+    }
+}
+
+/// Handles kept so the view can be applied without rebuilding the menu.
+pub struct TrayHandles {
+    tray: TrayIcon,
+    checks: Vec<(Kind, CheckMenuItem<Wry>)>,
+    accounts: Vec<MenuItem<Wry>>,
+    icon: std::sync::Mutex<Option<TrayIconState>>,
+}
+
+pub fn install(app: &AppHandle, view: &View) -> tauri::Result<()> {
+    let mut account_items = Vec::new();
+    if view.demo {
+        account_items.push(MenuItem::with_id(
+            app,
+            MenuId::Account(0).to_id(),
+            "Demo: built-in sample events",
+            false,
+            None::<&str>,
+        )?);
+    }
+    for (i, a) in view.accounts.iter().enumerate() {
+        account_items.push(MenuItem::with_id(
+            app,
+            MenuId::Account(i).to_id(),
+            status_line(a),
+            false,
+            None::<&str>,
+        )?);
+    }
+    let mut checks = Vec::new();
+    for kind in Kind::ALL {
+        let item = CheckMenuItem::with_id(
+            app,
+            MenuId::Subscription(kind).to_id(),
+            kind_label(kind),
+            true,
+            view.subscriptions.is_on(kind),
+            None::<&str>,
+        )?;
+        checks.push((kind, item));
+    }
+    let dnd = Submenu::with_items(
+        app,
+        "Do not disturb",
+        true,
+        &[
+            &MenuItem::with_id(
+                app,
+                MenuId::Dnd(Dnd::OneHour).to_id(),
+                "For 1 hour",
+                true,
+                None::<&str>,
+            )?,
+            &MenuItem::with_id(
+                app,
+                MenuId::Dnd(Dnd::UntilTomorrowMorning).to_id(),
+                "Until tomorrow 08:00",
+                true,
+                None::<&str>,
+            )?,
+            &MenuItem::with_id(
+                app,
+                MenuId::Dnd(Dnd::Off).to_id(),
+                "Off",
+                true,
+                None::<&str>,
+            )?,
+        ],
+    )?;
     let open = MenuItem::with_id(
         app,
-        MenuId::Open.as_str(),
+        MenuId::Open.to_id(),
         "Open Deskbell",
         true,
         None::<&str>,
     )?;
-    let quit = MenuItem::with_id(app, MenuId::Quit.as_str(), "Quit", true, None::<&str>)?;
-    let separator = PredefinedMenuItem::separator(app)?;
-    let menu = Menu::with_items(app, &[&open, &separator, &quit])?;
-    TrayIconBuilder::with_id(TRAY_ID)
-        .icon(Image::from_bytes(ICON_CONNECTED)?)
-        .tooltip("Deskbell")
+    let quit = MenuItem::with_id(app, MenuId::Quit.to_id(), "Quit", true, None::<&str>)?;
+    let menu = Menu::new(app)?;
+    for item in &account_items {
+        menu.append(item)?;
+    }
+    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    for (_, item) in &checks {
+        menu.append(item)?;
+    }
+    menu.append(&dnd)?;
+    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    menu.append(&open)?;
+    menu.append(&quit)?;
+    let state = view.icon_state(chrono::Utc::now());
+    let tray = TrayIconBuilder::with_id(TRAY_ID)
+        .icon(Image::from_bytes(icon_bytes(state))?)
+        .tooltip(view.tooltip())
         .menu(&menu)
         .on_menu_event(on_menu_event)
         .build(app)?;
+    app.manage(TrayHandles {
+        tray,
+        checks,
+        accounts: account_items,
+        icon: std::sync::Mutex::new(Some(state)),
+    });
     Ok(())
 }
 
-fn on_menu_event(app: &AppHandle, event: MenuEvent) {
-    match MenuId::parse(event.id().as_ref()) {
-        Some(MenuId::Open) => {
-            if let Err(err) = desktop::open_main_window(app) {
-                eprintln!("deskbell: cannot open the window: {err}");
+/// Shows the current view: icon, tooltip, check marks, status lines.
+pub fn refresh(app: &AppHandle) {
+    let (Some(handles), Some(state)) =
+        (app.try_state::<TrayHandles>(), app.try_state::<AppState>())
+    else {
+        return;
+    };
+    let Ok(view) = state.view.lock().map(|v| v.clone()) else {
+        return;
+    };
+    let icon_state = view.icon_state(chrono::Utc::now());
+    if let Ok(mut current) = handles.icon.lock() {
+        if *current != Some(icon_state) {
+            if let Ok(img) = Image::from_bytes(icon_bytes(icon_state)) {
+                let _ = handles.tray.set_icon(Some(img));
             }
+            *current = Some(icon_state);
         }
-        Some(MenuId::Quit) => app.exit(0),
-        None => {}
+    }
+    let _ = handles.tray.set_tooltip(Some(view.tooltip()));
+    for (kind, item) in &handles.checks {
+        let _ = item.set_checked(view.subscriptions.is_on(*kind));
+    }
+    if !view.demo {
+        for (item, account) in handles.accounts.iter().zip(&view.accounts) {
+            let _ = item.set_text(status_line(account));
+        }
+    }
+}
+
+fn on_menu_event(app: &AppHandle, event: MenuEvent) {
+    let Some(id) = MenuId::parse(event.id().as_ref()) else {
+        return;
+    };
+    let command = match id {
+        MenuId::Open => {
+            if let Err(err) = desktop::open_main_window(app) {
+                tracing::warn!("cannot open the window: {err}");
+            }
+            if let Some(state) = app.try_state::<AppState>() {
+                if let Ok(mut v) = state.view.lock() {
+                    v.unseen = 0;
+                }
+            }
+            refresh(app);
+            return;
+        }
+        MenuId::Quit => {
+            app.exit(0);
+            return;
+        }
+        MenuId::Account(_) => return,
+        MenuId::Dnd(choice) => Command::SetDnd(choice),
+        MenuId::Subscription(kind) => {
+            let Some(state) = app.try_state::<AppState>() else {
+                return;
+            };
+            let on = state
+                .view
+                .lock()
+                .map(|v| !v.subscriptions.is_on(kind))
+                .unwrap_or(true);
+            Command::SetSubscription(kind, on)
+        }
+    };
+    if let Some(state) = app.try_state::<AppState>() {
+        if state.commands.try_send(command).is_err() {
+            tracing::warn!("the runtime is not taking commands");
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::MenuId;
+    use super::*;
 
     #[test]
     fn menu_ids_round_trip() {
-        for id in MenuId::ALL {
-            assert_eq!(MenuId::parse(id.as_str()), Some(id));
+        let mut all = vec![MenuId::Open, MenuId::Quit, MenuId::Account(3)];
+        all.extend(Kind::ALL.map(MenuId::Subscription));
+        all.extend([Dnd::OneHour, Dnd::UntilTomorrowMorning, Dnd::Off].map(MenuId::Dnd));
+        for id in all {
+            assert_eq!(MenuId::parse(&id.to_id()), Some(id), "{}", id.to_id());
         }
+        assert_eq!(MenuId::parse("subscription.nope"), None);
         assert_eq!(MenuId::parse("nope"), None);
     }
 }

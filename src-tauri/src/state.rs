@@ -1,0 +1,168 @@
+//! What the tray (and later the window) shows, kept by the runtime; and the
+//! commands the tray sends back. One direction each way, through this type.
+
+use std::sync::Mutex;
+
+use chrono::{DateTime, Local, Utc};
+use deskbell_core::notification::Kind;
+use deskbell_core::rules::Subscriptions;
+use deskbell_core::stream::ConnectionState;
+use tokio::sync::mpsc;
+
+#[derive(Clone, Debug)]
+pub struct AccountStatus {
+    pub name: String,
+    pub state: ConnectionState,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct View {
+    pub accounts: Vec<AccountStatus>,
+    /// No account configured: the built-in demo plays.
+    pub demo: bool,
+    pub last_event_at: Option<DateTime<Local>>,
+    /// Notifications shown since the window was last opened.
+    pub unseen: u32,
+    pub subscriptions: Subscriptions,
+    pub dnd_until: Option<DateTime<Utc>>,
+    pub config_problem: Option<String>,
+}
+
+/// Do-not-disturb choices in the tray menu.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dnd {
+    OneHour,
+    UntilTomorrowMorning,
+    Off,
+}
+
+#[derive(Debug)]
+pub enum Command {
+    SetSubscription(Kind, bool),
+    SetDnd(Dnd),
+}
+
+/// Managed by Tauri: the view behind a lock, and the way to the runtime.
+pub struct AppState {
+    pub view: Mutex<View>,
+    pub commands: mpsc::Sender<Command>,
+}
+
+/// The icon the tray shows for a view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrayIconState {
+    Connected,
+    Degraded,
+    Offline,
+    DoNotDisturb,
+}
+
+impl View {
+    pub fn icon_state(&self, now: DateTime<Utc>) -> TrayIconState {
+        if self.dnd_until.is_some_and(|u| u > now) {
+            return TrayIconState::DoNotDisturb;
+        }
+        if self.demo {
+            return TrayIconState::Connected;
+        }
+        let states = self.accounts.iter().map(|a| &a.state);
+        if self.accounts.is_empty()
+            || states.clone().any(|s| {
+                matches!(
+                    s,
+                    ConnectionState::SignInNeeded { .. } | ConnectionState::Stopped
+                )
+            })
+        {
+            TrayIconState::Offline
+        } else if states
+            .clone()
+            .all(|s| matches!(s, ConnectionState::Live { .. }))
+        {
+            TrayIconState::Connected
+        } else {
+            TrayIconState::Degraded
+        }
+    }
+
+    pub fn tooltip(&self) -> String {
+        let mut parts = vec![if self.demo {
+            "Deskbell (demo)".to_owned()
+        } else {
+            "Deskbell".to_owned()
+        }];
+        match self.last_event_at {
+            Some(t) => parts.push(format!("last event {}", t.format("%H:%M"))),
+            None => parts.push("no events yet".into()),
+        }
+        if self.unseen > 0 {
+            parts.push(format!("{} unseen", self.unseen));
+        }
+        if let Some(p) = &self.config_problem {
+            parts.push(format!("config problem: {p}"));
+        }
+        parts.join(" · ")
+    }
+}
+
+/// The status line of one account in the tray menu.
+pub fn status_line(a: &AccountStatus) -> String {
+    let state = match &a.state {
+        ConnectionState::Connecting => "connecting".to_owned(),
+        ConnectionState::Live { .. } => "connected".to_owned(),
+        ConnectionState::BackingOff { retry_at, .. } => {
+            format!(
+                "reconnecting at {}",
+                retry_at.with_timezone(&Local).format("%H:%M:%S")
+            )
+        }
+        ConnectionState::SignInNeeded { .. } => "sign-in needed".to_owned(),
+        ConnectionState::Stopped => "stopped".to_owned(),
+    };
+    format!("{}: {state}", a.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(states: &[ConnectionState]) -> View {
+        View {
+            accounts: states
+                .iter()
+                .map(|s| AccountStatus {
+                    name: "a".into(),
+                    state: s.clone(),
+                })
+                .collect(),
+            ..View::default()
+        }
+    }
+
+    #[test]
+    fn icon_follows_the_accounts_and_dnd() {
+        let now = Utc::now();
+        let live = ConnectionState::Live { since: now };
+        let backing = ConnectionState::BackingOff {
+            attempt: 1,
+            retry_at: now,
+            reason: "x".into(),
+        };
+        assert_eq!(
+            view(std::slice::from_ref(&live)).icon_state(now),
+            TrayIconState::Connected
+        );
+        assert_eq!(
+            view(&[live.clone(), backing]).icon_state(now),
+            TrayIconState::Degraded
+        );
+        assert_eq!(
+            view(&[live.clone(), ConnectionState::SignInNeeded { status: 401 }]).icon_state(now),
+            TrayIconState::Offline
+        );
+        assert_eq!(view(&[]).icon_state(now), TrayIconState::Offline);
+        let mut v = view(&[live]);
+        v.dnd_until = Some(now + chrono::Duration::minutes(5));
+        assert_eq!(v.icon_state(now), TrayIconState::DoNotDisturb);
+    }
+}
