@@ -234,6 +234,37 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
         "{seen:#?}"
     );
 
+    // Quit, miss an event, start again: it is replayed from the saved
+    // resume point, not skipped.
+    std::thread::sleep(Duration::from_millis(1500)); // one resume save tick
+    tray.click("Quit");
+    let status = wait_exit(&mut app, Duration::from_secs(15));
+    if status.is_none() {
+        let _ = app.kill();
+    }
+    post_fixture(&addr, "freshcaller/call-update-incoming-missed.json", |v| {
+        v["data"]["call"]["id"] = serde_json::json!(70100);
+        v["data"]["call"]["participants"][0]["caller_name"] = serde_json::json!("While Away");
+    });
+    let mut app = Command::new(bin())
+        .stdout(Stdio::null())
+        .stderr(
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(&log_path)
+                .unwrap(),
+        )
+        .spawn()
+        .unwrap();
+    let tray = Tray::wait_for(app.id(), Duration::from_secs(30));
+    let replayed = wait_until(Duration::from_secs(20), || {
+        dunst_seen(&mut seen);
+        seen.iter().any(|(s, _)| s == "Missed call from While Away")
+    });
+    assert!(
+        replayed,
+        "the event posted while the app was down: {seen:#?}"
+    );
     tray.click("Quit");
     let status = wait_exit(&mut app, Duration::from_secs(15));
     if status.is_none() {
@@ -242,7 +273,20 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
     let _ = relay_proc.kill();
     let _ = relay_proc.wait();
 
-    // The token is in no file under the desktop's HOME, nor in the app's log.
+    // The app keeps a log file in the state dir.
+    let state = PathBuf::from(
+        std::env::var_os("XDG_STATE_HOME").expect("XDG_STATE_HOME from headless-session"),
+    );
+    let mut logs = Vec::new();
+    files_under(&state.join("deskbell/logs"), &mut logs);
+    assert!(
+        logs.iter()
+            .any(|f| std::fs::metadata(f).map(|m| m.len() > 0).unwrap_or(false)),
+        "{logs:?}"
+    );
+
+    // The token is in no file under the desktop's HOME (config, state, logs,
+    // resume points), nor in what the app wrote to stderr.
     let home = PathBuf::from(std::env::var_os("HOME").unwrap());
     let mut files = Vec::new();
     files_under(&home, &mut files);

@@ -46,6 +46,27 @@ fn tray_menu_opens_the_window_and_quits() {
     });
     assert!(demo, "demo notifications: {seen:?}");
 
+    // One instance: a second launch hands over to the first and exits,
+    // and the first opens its window.
+    let mut second = Command::new(bin())
+        .env("XDG_CONFIG_HOME", &config_home)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let second_status = wait_exit(&mut second, Duration::from_secs(15));
+    if second_status.is_none() {
+        let _ = second.kill();
+    }
+    assert!(second_status.expect("the second launch exits").success());
+    assert!(
+        wait_until(Duration::from_secs(20), || window_exists("Deskbell")),
+        "the first instance opened its window"
+    );
+    assert!(
+        app.try_wait().unwrap().is_none(),
+        "the first instance runs on"
+    );
+
     tray.click("Open Deskbell");
     assert!(
         wait_until(Duration::from_secs(20), || window_exists("Deskbell")),

@@ -9,13 +9,14 @@ use tauri::{Manager, RunEvent, WebviewUrl, WebviewWindowBuilder};
 pub const MAIN_WINDOW: &str = "main";
 
 pub fn run() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let _log_guard = init_logging();
     let app = tauri::Builder::default()
+        // First: a second launch hands over to this one and exits.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Err(e) = open_main_window(app) {
+                tracing::warn!("cannot open the window: {e}");
+            }
+        }))
         .setup(|app| {
             crate::runtime::start(app.handle())?;
             Ok(())
@@ -38,6 +39,57 @@ pub fn run() -> ExitCode {
         }
     });
     ExitCode::SUCCESS
+}
+
+/// Logs to stderr and to a daily file in `$XDG_STATE_HOME/deskbell/logs`
+/// (seven kept). Nothing secret or customer-written is logged at any level:
+/// the pipeline logs codes and states, never payloads.
+fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let dir = dirs_state().map(|d| d.join("deskbell").join("logs"));
+    let file = dir.and_then(|dir| {
+        tracing_appender::rolling::Builder::new()
+            .rotation(tracing_appender::rolling::Rotation::DAILY)
+            .filename_prefix("deskbell")
+            .filename_suffix("log")
+            .max_log_files(7)
+            .build(dir)
+            .ok()
+    });
+    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    match file {
+        Some(appender) => {
+            let (writer, guard) = tracing_appender::non_blocking(appender);
+            let file_layer = tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(writer);
+            let _ = tracing_subscriber::registry()
+                .with(filter)
+                .with(stderr)
+                .with(file_layer)
+                .try_init();
+            Some(guard)
+        }
+        None => {
+            let _ = tracing_subscriber::registry()
+                .with(filter)
+                .with(stderr)
+                .try_init();
+            None
+        }
+    }
+}
+
+fn dirs_state() -> Option<std::path::PathBuf> {
+    deskbell_core::resume::ResumeStore::default_location().and_then(|s| {
+        s.path()
+            .parent()
+            .and_then(|p| p.parent())
+            .map(|p| p.to_path_buf())
+    })
 }
 
 /// Shows the main window, creating it (and its webview) if it was closed.

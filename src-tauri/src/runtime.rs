@@ -11,6 +11,7 @@ use chrono::{Local, NaiveTime, Utc};
 use deskbell_core::coalesce::Delivery;
 use deskbell_core::config::{AccountConfig, Config, ConfigFile};
 use deskbell_core::pipeline::Pipeline;
+use deskbell_core::resume::ResumeStore;
 use deskbell_core::stream::relay_client::{check_url, RelayClient, RelayEndpoint};
 use deskbell_core::stream::xelion_client::{XelionAccount, XelionClient};
 use deskbell_core::stream::{ConnectionState, StreamEvent, StreamOutput};
@@ -38,6 +39,9 @@ struct Runtime {
     tx: mpsc::Sender<(usize, StreamOutput)>,
     pipeline: Pipeline,
     sink: std::sync::mpsc::Sender<Delivery>,
+    resume: Option<ResumeStore>,
+    /// A resume point moved since the last save.
+    resume_dirty: bool,
 }
 
 /// Loads the config, installs the tray, and starts the sources and the
@@ -79,6 +83,8 @@ pub fn start(app: &AppHandle) -> tauri::Result<()> {
     let (tx, rx) = mpsc::channel(1024);
     let window = chrono::Duration::seconds(i64::from(config.coalesce_seconds));
     let pipeline = Pipeline::new(config.rules.clone(), config.identity.clone(), window);
+    let resume = ResumeStore::default_location();
+    let points = resume.as_ref().map(ResumeStore::load).unwrap_or_default();
     let mut runtime = Runtime {
         app: app.clone(),
         config,
@@ -87,9 +93,11 @@ pub fn start(app: &AppHandle) -> tauri::Result<()> {
         tx,
         pipeline,
         sink: notify::spawn_sink(),
+        resume,
+        resume_dirty: false,
     };
     for account in runtime.config.accounts.clone() {
-        let running = runtime.launch(&account, None);
+        let running = runtime.launch(&account, points.get(account.name()).copied());
         runtime.accounts.push(running);
     }
     if runtime.accounts.is_empty() {
@@ -250,6 +258,7 @@ impl Runtime {
                     Some((index, StreamOutput::Event(ev))) => {
                         if let (Some(id), Some(running)) = (ev.id, self.accounts.get_mut(index)) {
                             running.last_id = Some(id);
+                            self.resume_dirty = true;
                         }
                         let ingested = self.pipeline.ingest(ev.data.as_bytes(), Local::now().fixed_offset());
                         if let Err(e) = &ingested.classified.event {
@@ -269,7 +278,10 @@ impl Runtime {
                         Vec::new()
                     }
                 },
-                _ = tick.tick() => self.pipeline.tick(Local::now().fixed_offset()),
+                _ = tick.tick() => {
+                    self.save_resume_points();
+                    self.pipeline.tick(Local::now().fixed_offset())
+                }
             };
             if !deliveries.is_empty() {
                 let shown = deliveries.len() as u32;
@@ -322,6 +334,22 @@ impl Runtime {
                 self.save();
                 self.update_view(|v| v.dnd_until = until);
             }
+        }
+    }
+
+    /// Writes the resume points at most once per tick, and only when moved.
+    fn save_resume_points(&mut self) {
+        if !std::mem::take(&mut self.resume_dirty) {
+            return;
+        }
+        let Some(store) = &self.resume else { return };
+        let points = self
+            .accounts
+            .iter()
+            .filter_map(|a| a.last_id.map(|id| (a.config.name().to_owned(), id)))
+            .collect();
+        if let Err(e) = store.save(&points) {
+            tracing::warn!("cannot save resume points: {e}");
         }
     }
 

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod event;
 pub mod notification;
 pub mod pipeline;
+pub mod resume;
 pub mod rules;
 pub mod schedule;
 pub mod secret;
