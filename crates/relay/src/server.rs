@@ -183,17 +183,8 @@ async fn stream(
     let Some(token) = bearer(&headers).map(str::to_owned) else {
         return unauthorized();
     };
-    let data_dir = relay.inner.data_dir.clone();
-    let check = token.clone();
-    let verified = tokio::task::spawn_blocking(move || {
-        log::open_reader(&data_dir)
-            .ok()
-            .and_then(|c| tokens::verify(&c, &check).ok().flatten())
-    })
-    .await
-    .ok()
-    .flatten();
-    if verified.is_none() {
+    // A token that cannot be checked is not accepted.
+    if !matches!(token_name(&relay.inner.data_dir, &token).await, Ok(Some(_))) {
         return unauthorized();
     }
     let raw_last = headers
@@ -316,7 +307,8 @@ async fn run_stream(
                 _ = stopped(&mut shutdown) => return Ok(()),
                 _ = s.tx.closed() => return Ok(()),
                 _ = keepalive.tick() => {
-                    if !token_is_live(&r.data_dir, &token).await {
+                    // Revoked: end the stream. A read error is not a revocation.
+                    if matches!(token_name(&r.data_dir, &token).await, Ok(None)) {
                         return Ok(());
                     }
                     if quiet {
@@ -345,19 +337,16 @@ async fn run_stream(
     }
 }
 
-async fn token_is_live(data_dir: &std::path::Path, token: &str) -> bool {
+/// The live token's name, or `None` when it is unknown or revoked; `Err`
+/// when the store could not be read.
+async fn token_name(data_dir: &std::path::Path, token: &str) -> Result<Option<String>, ()> {
     let (dir, token) = (data_dir.to_owned(), token.to_owned());
     tokio::task::spawn_blocking(move || {
-        // A read error is not a revocation: keep the stream.
-        match log::open_reader(&dir)
-            .and_then(|c| tokens::verify(&c, &token).map_err(|_| log::LogError::WriterGone))
-        {
-            Ok(name) => name.is_some(),
-            Err(_) => true,
-        }
+        let conn = log::open_reader(&dir).map_err(|_| ())?;
+        tokens::verify(&conn, &token).map_err(|_| ())
     })
     .await
-    .unwrap_or(true)
+    .map_err(|_| ())?
 }
 
 struct StreamState {
