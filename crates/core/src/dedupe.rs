@@ -29,19 +29,25 @@ impl Dedupe {
 
     /// True the first time `fingerprint` is offered within the window.
     pub fn first_time(&mut self, fingerprint: u64, now: DateTime<Utc>) -> bool {
-        while let Some(&(fp, at)) = self.order.front() {
-            if self.order.len() >= self.capacity || at + self.window <= now {
-                self.order.pop_front();
-                self.seen.remove(&fp);
-            } else {
-                break;
-            }
+        while self.order.front().is_some_and(|&(_, at)| at + self.window <= now) {
+            self.forget_oldest();
         }
-        if !self.seen.insert(fingerprint) {
+        if self.seen.contains(&fingerprint) {
             return false;
         }
+        // Room is made only for something new: a duplicate evicts nothing.
+        while self.order.len() >= self.capacity {
+            self.forget_oldest();
+        }
+        self.seen.insert(fingerprint);
         self.order.push_back((fingerprint, now));
         true
+    }
+
+    fn forget_oldest(&mut self) {
+        if let Some((fp, _)) = self.order.pop_front() {
+            self.seen.remove(&fp);
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -121,5 +127,19 @@ mod tests {
         // The oldest were forgotten, the newest are remembered.
         assert!(!d.first_time(9, t(1)));
         assert!(d.first_time(0, t(1)));
+    }
+
+    #[test]
+    fn a_duplicate_does_not_push_anything_out() {
+        let mut d = Dedupe::new(3, Duration::days(1));
+        for fp in 0..3 {
+            assert!(d.first_time(fp, t(0)));
+        }
+        for _ in 0..5 {
+            assert!(!d.first_time(2, t(1)));
+        }
+        // All three are still remembered.
+        assert!(!d.first_time(0, t(1)));
+        assert_eq!(d.len(), 3);
     }
 }
