@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::config::Config;
@@ -86,6 +86,7 @@ pub fn run(
 ) -> io::Result<CheckSummary> {
     let mut state = State {
         classifier: Classifier::new(options.rules.clone(), options.identity.clone()),
+        now: Utc::now(),
         summary: CheckSummary::default(),
         out,
     };
@@ -125,6 +126,8 @@ pub fn run(
 
 struct State<'o> {
     classifier: Classifier,
+    /// One instant for the whole run: `check` applies no time windows.
+    now: DateTime<Utc>,
     summary: CheckSummary,
     out: &'o mut dyn Write,
 }
@@ -160,7 +163,7 @@ impl State<'_> {
 
     fn payload(&mut self, input: &str, bytes: &[u8]) -> io::Result<()> {
         self.summary.payloads += 1;
-        let classified = self.classifier.classify_bytes(bytes, Utc::now());
+        let classified = self.classifier.classify_bytes(bytes, self.now);
         let ev = match &classified.event {
             Ok(ev) => ev,
             Err(err) => {
