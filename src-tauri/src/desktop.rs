@@ -49,7 +49,7 @@ fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     use tracing_subscriber::util::SubscriberInitExt;
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let dir = dirs_state().map(|d| d.join("deskbell").join("logs"));
+    let dir = deskbell_core::resume::state_dir().map(|d| d.join("logs"));
     let file = dir.and_then(|dir| {
         tracing_appender::rolling::Builder::new()
             .rotation(tracing_appender::rolling::Rotation::DAILY)
@@ -81,15 +81,6 @@ fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
             None
         }
     }
-}
-
-fn dirs_state() -> Option<std::path::PathBuf> {
-    deskbell_core::resume::ResumeStore::default_location().and_then(|s| {
-        s.path()
-            .parent()
-            .and_then(|p| p.parent())
-            .map(|p| p.to_path_buf())
-    })
 }
 
 /// Shows the main window, creating it (and its webview) if it was closed.

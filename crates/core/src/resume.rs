@@ -7,6 +7,14 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
+/// Deskbell's state dir: `$XDG_STATE_HOME/deskbell` (or the platform's
+/// equivalent). Resume points and logs live here.
+pub fn state_dir() -> Option<PathBuf> {
+    dirs::state_dir()
+        .or_else(dirs::data_local_dir)
+        .map(|d| d.join("deskbell"))
+}
+
 #[derive(Clone, Debug)]
 pub struct ResumeStore {
     path: PathBuf,
@@ -17,11 +25,9 @@ impl ResumeStore {
         ResumeStore { path: path.into() }
     }
 
-    /// `$XDG_STATE_HOME/deskbell/resume.json` (or the platform's equivalent).
+    /// `resume.json` in [`state_dir`].
     pub fn default_location() -> Option<Self> {
-        dirs::state_dir()
-            .or_else(dirs::data_local_dir)
-            .map(|d| ResumeStore::at(d.join("deskbell").join("resume.json")))
+        state_dir().map(|d| ResumeStore::at(d.join("resume.json")))
     }
 
     pub fn path(&self) -> &Path {
