@@ -96,8 +96,8 @@ pub fn start(app: &AppHandle) -> tauri::Result<()> {
         resume,
         resume_dirty: false,
     };
-    for account in runtime.config.accounts.clone() {
-        let running = runtime.launch(&account, points.get(account.name()).copied());
+    for (index, account) in runtime.config.accounts.clone().iter().enumerate() {
+        let running = runtime.launch(index, account, points.get(account.name()).copied());
         runtime.accounts.push(running);
     }
     if runtime.accounts.is_empty() {
@@ -133,20 +133,15 @@ async fn play_demo(tx: mpsc::Sender<(usize, StreamOutput)>) {
 }
 
 impl Runtime {
-    /// Starts one account's client; its outputs come in tagged with `index`.
-    fn launch(&self, account: &AccountConfig, last_id: Option<u64>) -> Running {
+    /// Starts one account's client; its outputs come in tagged with `index`,
+    /// its place in the config's account list.
+    fn launch(&self, index: usize, account: &AccountConfig, last_id: Option<u64>) -> Running {
         let (stop, stop_rx) = watch::channel(false);
         let running = Running {
             config: account.clone(),
             stop,
             last_id,
         };
-        let index = self
-            .config
-            .accounts
-            .iter()
-            .position(|a| a.name() == account.name())
-            .unwrap_or(usize::MAX);
         let name = account.name().to_owned();
         let secret = match secrets::load(&name) {
             Ok(s) => s,
@@ -309,7 +304,7 @@ impl Runtime {
                     let _ = self.accounts[i].stop.send(true);
                     let (config, last_id) =
                         (self.accounts[i].config.clone(), self.accounts[i].last_id);
-                    self.accounts[i] = self.launch(&config, last_id);
+                    self.accounts[i] = self.launch(i, &config, last_id);
                 }
                 let subs = self.config.rules.subscriptions.clone();
                 self.update_view(|v| v.subscriptions = subs);
