@@ -6,14 +6,14 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use support::{
-    bin, dunst_seen, fixture, http, relay_bin, require_headless_desktop, wait_exit, wait_until,
-    Tray,
+    bin, dunst_seen, fixture, http, output_with_stdin, relay_bin, require_headless_desktop,
+    wait_exit, wait_until, Tray,
 };
 
 const SECRET: &str = "desktop-test-ingress";
@@ -34,6 +34,22 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(p);
         }
     }
+}
+
+/// The app at debug level, its stderr appended to `log` (which the test
+/// scans for the token afterwards).
+fn spawn_app(log: &Path) -> std::process::Child {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    Command::new(bin())
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(file)
+        .spawn()
+        .unwrap()
 }
 
 fn post_fixture(addr: &str, name: &str, edit: impl FnOnce(&mut serde_json::Value)) {
@@ -87,25 +103,16 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
     let addr = line.rsplit("http://").next().unwrap().trim().to_owned();
 
     // The account, through the CLI, with the token on stdin.
-    let mut add = Command::new(bin())
-        .args([
+    let added = output_with_stdin(
+        Command::new(bin()).args([
             "account",
             "add",
             "acme",
             "--relay",
             &format!("http://{addr}/"),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{token}\n").as_bytes())
-        .unwrap();
-    let added = add.wait_with_output().unwrap();
+        ]),
+        format!("{token}\n").as_bytes(),
+    );
     assert!(
         added.status.success(),
         "{}",
@@ -131,12 +138,7 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
     .unwrap();
 
     let log_path = scratch.join("app.log");
-    let mut app = Command::new(bin())
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
+    let mut app = spawn_app(&log_path);
     let tray = Tray::wait_for(app.id(), Duration::from_secs(30));
     let connected = wait_until(Duration::from_secs(20), || {
         http(&addr, "GET", "/metrics", None, b"")
@@ -246,16 +248,7 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
         v["data"]["call"]["id"] = serde_json::json!(70100);
         v["data"]["call"]["participants"][0]["caller_name"] = serde_json::json!("While Away");
     });
-    let mut app = Command::new(bin())
-        .stdout(Stdio::null())
-        .stderr(
-            std::fs::OpenOptions::new()
-                .append(true)
-                .open(&log_path)
-                .unwrap(),
-        )
-        .spawn()
-        .unwrap();
+    let mut app = spawn_app(&log_path);
     let tray = Tray::wait_for(app.id(), Duration::from_secs(30));
     let replayed = wait_until(Duration::from_secs(20), || {
         dunst_seen(&mut seen);
@@ -307,26 +300,19 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
 fn without_a_keyring_account_add_fails_clearly_and_writes_nothing() {
     require_headless_desktop();
     let before = std::fs::read_to_string(config_path()).ok();
-    let mut add = Command::new(bin())
-        .args([
-            "account",
-            "add",
-            "nokeyring",
-            "--relay",
-            "http://127.0.0.1:9/",
-        ])
-        // No session bus: no Secret Service.
-        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"dbr_secret_that_must_go_nowhere\n")
-        .unwrap();
-    let out = add.wait_with_output().unwrap();
+    let out = output_with_stdin(
+        Command::new(bin())
+            .args([
+                "account",
+                "add",
+                "nokeyring",
+                "--relay",
+                "http://127.0.0.1:9/",
+            ])
+            // No session bus: no Secret Service.
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus"),
+        b"dbr_secret_that_must_go_nowhere\n",
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("OS keyring is not available"), "{err}");

@@ -29,7 +29,11 @@ impl Dedupe {
 
     /// True the first time `fingerprint` is offered within the window.
     pub fn first_time(&mut self, fingerprint: u64, now: DateTime<Utc>) -> bool {
-        while self.order.front().is_some_and(|&(_, at)| at + self.window <= now) {
+        while self
+            .order
+            .front()
+            .is_some_and(|&(_, at)| at + self.window <= now)
+        {
             self.forget_oldest();
         }
         if self.seen.contains(&fingerprint) {
