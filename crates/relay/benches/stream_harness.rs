@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use deskbell_core::secret::Secret;
 use deskbell_core::stream::relay_client::{check_url, RelayClient, RelayEndpoint};
 use deskbell_core::stream::StreamOutput;
-use tokio::sync::{mpsc, watch, Mutex};
+use tokio::sync::{mpsc, watch};
 
 const SECRET: &str = "bench-secret";
 
@@ -102,6 +102,38 @@ fn payload(n: u64, pad: usize) -> Vec<u8> {
     v["data"]["ticket"]["id"] = n.into();
     v["data"]["ticket"]["description_text"] = "x".repeat(pad).into();
     serde_json::to_vec(&v).unwrap()
+}
+
+async fn healthz(c: &reqwest::Client, base: &str) {
+    c.get(format!("{base}healthz"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+}
+
+/// `per_task` requests from each of `tasks` concurrent tasks; `request`
+/// makes one.
+async fn concurrently<F, Fut>(tasks: u64, per_task: u64, request: F)
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let handles: Vec<_> = (0..tasks)
+        .map(|_| {
+            let request = request.clone();
+            tokio::spawn(async move {
+                for _ in 0..per_task {
+                    request().await;
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.await.unwrap();
+    }
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -198,13 +230,7 @@ async fn run() -> serde_json::Value {
     let mut rtt = Vec::new();
     for _ in 0..1000 {
         let t0 = Instant::now();
-        c.get(format!("{}healthz", relay.base))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        healthz(&c, &relay.base).await;
         rtt.push(t0.elapsed().as_secs_f64() * 1000.0);
     }
     rtt.sort_by(f64::total_cmp);
@@ -217,38 +243,26 @@ async fn run() -> serde_json::Value {
     let senders = 64u64;
     let body = Arc::new(payload(1, 1500));
     let t0 = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..senders {
+    concurrently(senders, n_total / senders, {
         let (c, base, body) = (c.clone(), base.clone(), body.clone());
-        tasks.push(tokio::spawn(async move {
-            for _ in 0..n_total / senders {
+        move || {
+            let (c, base, body) = (c.clone(), base.clone(), body.clone());
+            async move {
                 post(&c, &base, body.to_vec()).await;
             }
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
+        }
+    })
+    .await;
     let ingest_s = t0.elapsed().as_secs_f64();
     let t0 = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..senders {
+    concurrently(senders, n_total / senders, {
         let (c, base) = (c.clone(), base.clone());
-        tasks.push(tokio::spawn(async move {
-            for _ in 0..n_total / senders {
-                c.get(format!("{base}healthz"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .bytes()
-                    .await
-                    .unwrap();
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
+        move || {
+            let (c, base) = (c.clone(), base.clone());
+            async move { healthz(&c, &base).await }
+        }
+    })
+    .await;
     let healthz_s = t0.elapsed().as_secs_f64();
     let ingested = (n_total / senders) * senders;
     drop(relay);
@@ -258,25 +272,23 @@ async fn run() -> serde_json::Value {
     let base = Arc::new(relay.base.clone());
     let body = Arc::new(payload(2, 2800));
     let payload_bytes = body.len();
-    let mut tasks = Vec::new();
-    for _ in 0..senders {
+    concurrently(senders, 100_000 / senders + 1, {
         let (c, base, body) = (c.clone(), base.clone(), body.clone());
-        tasks.push(tokio::spawn(async move {
-            for _ in 0..100_000 / senders + 1 {
+        move || {
+            let (c, base, body) = (c.clone(), base.clone(), body.clone());
+            async move {
                 post(&c, &base, body.to_vec()).await;
             }
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
+        }
+    })
+    .await;
     let last_id = post(&c, &base, body.to_vec()).await;
     let t0 = Instant::now();
     let (mut decoded, stop) = client(&relay.base, &token, Some(last_id - 100_000));
-    let got = Arc::new(Mutex::new(0u64));
+    let mut got = 0u64;
     loop {
         let (id, _) = decoded.recv().await.unwrap();
-        *got.lock().await += 1;
+        got += 1;
         if id == last_id {
             break;
         }
@@ -313,7 +325,7 @@ async fn run() -> serde_json::Value {
         "baseline_healthz_requests_per_s": ingested as f64 / healthz_s,
         "ingest_durable_vs_healthz_ratio": healthz_s / ingest_s,
         "replay_100k_s": replay_s,
-        "replay_events": *got.lock().await,
+        "replay_events": got,
         "replay_payload_bytes": payload_bytes,
         "baseline_sqlite_read_100k_s": sqlite_s,
         "baseline_sqlite_rows": rows,
