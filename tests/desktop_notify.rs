@@ -323,3 +323,90 @@ fn without_a_keyring_account_add_fails_clearly_and_writes_nothing() {
         "the config is untouched"
     );
 }
+
+#[test]
+#[ignore = "needs a headless desktop: scripts/test runs it"]
+fn account_list_remove_and_bad_input() {
+    require_headless_desktop();
+    let run = |args: &[&str], stdin: &str| {
+        output_with_stdin(Command::new(bin()).args(args), stdin.as_bytes())
+    };
+    let added = run(
+        &[
+            "account",
+            "add",
+            "temp-acct",
+            "--relay",
+            "https://relay.example.com/",
+        ],
+        "dbr_temp_token\n",
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let list = String::from_utf8(run(&["account", "list"], "").stdout).unwrap();
+    assert!(
+        list.lines()
+            .any(|l| l == "temp-acct\trelay\thttps://relay.example.com/"),
+        "{list}"
+    );
+    assert!(!list.contains("dbr_temp_token"));
+
+    // Bad input: a clear error, and nothing changes.
+    let dup = run(
+        &[
+            "account",
+            "add",
+            "temp-acct",
+            "--relay",
+            "https://relay.example.com/",
+        ],
+        "x\n",
+    );
+    assert_eq!(dup.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("exists"));
+    let insecure = run(
+        &[
+            "account",
+            "add",
+            "plain",
+            "--relay",
+            "http://relay.example.com/",
+        ],
+        "x\n",
+    );
+    assert_eq!(insecure.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&insecure.stderr).contains("use https"));
+    let no_secret = run(
+        &[
+            "account",
+            "add",
+            "empty",
+            "--relay",
+            "https://relay.example.com/",
+        ],
+        "",
+    );
+    assert_eq!(no_secret.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_secret.stderr).contains("no secret on standard input"));
+
+    // Remove takes the secret out of the keyring too.
+    let removed = run(&["account", "remove", "temp-acct"], "");
+    assert!(
+        removed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&removed.stderr)
+    );
+    let lookup = Command::new("secret-tool")
+        .args(["lookup", "service", "deskbell", "username", "temp-acct"])
+        .output()
+        .unwrap();
+    assert!(lookup.stdout.is_empty(), "the secret is gone");
+    assert!(!std::fs::read_to_string(config_path())
+        .unwrap()
+        .contains("temp-acct"));
+    let again = run(&["account", "remove", "temp-acct"], "");
+    assert_eq!(again.status.code(), Some(2));
+}

@@ -46,6 +46,28 @@ fn tray_menu_opens_the_window_and_quits() {
     });
     assert!(demo, "demo notifications: {seen:?}");
 
+    // Do not disturb: nothing is shown while it lasts, then one summary.
+    tray.click("For 1 hour");
+    let dnd_saved = wait_until(Duration::from_secs(10), || {
+        std::fs::read_to_string(config_home.join("deskbell/config.toml"))
+            .unwrap_or_default()
+            .contains("do_not_disturb_until")
+    });
+    assert!(dnd_saved, "DND is saved in the config");
+    std::thread::sleep(Duration::from_millis(500));
+    dunst_seen(&mut seen);
+    let before = seen.len();
+    std::thread::sleep(Duration::from_secs(7)); // two demo events at least
+    dunst_seen(&mut seen);
+    assert_eq!(seen.len(), before, "nothing shown during DND: {seen:?}");
+    tray.click("Off");
+    let summary = wait_until(Duration::from_secs(10), || {
+        dunst_seen(&mut seen);
+        seen.iter()
+            .any(|(s, _)| s == "While you were in do-not-disturb")
+    });
+    assert!(summary, "one summary when DND ends: {seen:?}");
+
     // One instance: a second launch hands over to the first and exits,
     // and the first opens its window.
     let mut second = Command::new(bin())

@@ -381,3 +381,22 @@ async fn a_fresh_stream_announces_its_position_in_a_header() {
         .unwrap();
     assert_eq!(resp.headers()["deskbell-stream-position"], "3");
 }
+
+#[test]
+fn serve_without_an_ingress_secret_refuses_to_start() {
+    let dir = TempDir::new("nosecret");
+    let out = std::process::Command::new(support::bin())
+        .args([
+            "--data",
+            dir.0.to_str().unwrap(),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("DESKBELL_RELAY_SECRET")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no ingress secret"), "{err}");
+}
