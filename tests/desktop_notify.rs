@@ -37,15 +37,36 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// The app at debug level, its stderr appended to `log` (which the test
-/// scans for the token afterwards).
+/// scans for the token afterwards). Its "default browser" is a stand-in
+/// `xdg-open` that appends each link it is given to `opened` beside the log.
 fn spawn_app(log: &Path) -> std::process::Child {
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log)
         .unwrap();
+    let dir = log.parent().unwrap();
+    let browser = dir.join("bin/xdg-open");
+    std::fs::create_dir_all(browser.parent().unwrap()).unwrap();
+    std::fs::write(
+        &browser,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\n",
+            dir.join("opened").display()
+        ),
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(&browser).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&browser, perms).unwrap();
+    let path = format!(
+        "{}:{}",
+        browser.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     Command::new(bin())
         .env("RUST_LOG", "debug")
+        .env("PATH", path)
         .stdout(Stdio::null())
         .stderr(file)
         .spawn()
@@ -64,6 +85,26 @@ fn post_fixture(addr: &str, name: &str, edit: impl FnOnce(&mut serde_json::Value
         &serde_json::to_vec(&v).unwrap(),
     );
     assert_eq!(status, 202, "{body}");
+}
+
+/// Waits for a notification on screen and invokes its default action, as a
+/// click does.
+fn click_first_notification() {
+    let displayed = wait_until(Duration::from_secs(10), || {
+        Command::new("dunstctl")
+            .args(["count", "displayed"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim() != "0")
+            .unwrap_or(false)
+    });
+    assert!(displayed, "a notification on screen");
+    // The app listens for the action once the notification is shown.
+    std::thread::sleep(Duration::from_millis(300));
+    let status = Command::new("dunstctl")
+        .args(["action", "0"])
+        .status()
+        .unwrap();
+    assert!(status.success());
 }
 
 #[test]
@@ -205,6 +246,44 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
     );
     assert!(!hostile.1.contains("<script>"), "{hostile:?}");
 
+    // A click on a notification opens its ticket in the default browser;
+    // a link outside the account's domains opens nothing.
+    let opened = scratch.join("opened");
+    std::thread::sleep(Duration::from_millis(1500)); // past the burst window
+    post_fixture(
+        &addr,
+        "tolerance/hostile-markup-in-customer-text.json",
+        |v| v["data"]["ticket"]["id"] = serde_json::json!(78),
+    );
+    click_first_notification();
+    let clicked = wait_until(Duration::from_secs(10), || {
+        std::fs::read_to_string(&opened).unwrap_or_default()
+            == "https://sample.freshdesk.com/a/tickets/78\n"
+    });
+    assert!(clicked, "{:?}", std::fs::read_to_string(&opened));
+    dunst_seen(&mut seen);
+    std::thread::sleep(Duration::from_millis(1500));
+    post_fixture(
+        &addr,
+        "tolerance/hostile-markup-in-customer-text.json",
+        |v| {
+            v["data"]["ticket"]["id"] = serde_json::json!(79);
+            v["domain"] = serde_json::json!("sample.freshdesk.com.evil.example");
+        },
+    );
+    click_first_notification();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        std::fs::read_to_string(&opened).unwrap_or_default(),
+        "https://sample.freshdesk.com/a/tickets/78\n",
+        "nothing more was opened"
+    );
+    dunst_seen(&mut seen);
+    assert!(
+        seen.iter().any(|(s, _)| s.starts_with("New ticket #79")),
+        "the notification itself still shows: {seen:#?}"
+    );
+
     // Untick "New tickets" in the tray: saved, and the next ticket is silent
     // while other kinds still notify.
     let layout = tray.layout();
@@ -338,6 +417,8 @@ fn account_list_remove_and_bad_input() {
             "temp-acct",
             "--relay",
             "https://relay.example.com/",
+            "--domain",
+            "https://Support.Acme.example/",
         ],
         "dbr_temp_token\n",
     );
@@ -349,7 +430,8 @@ fn account_list_remove_and_bad_input() {
     let list = String::from_utf8(run(&["account", "list"], "").stdout).unwrap();
     assert!(
         list.lines()
-            .any(|l| l == "temp-acct\trelay\thttps://relay.example.com/"),
+            .any(|l| l
+                == "temp-acct\trelay\thttps://relay.example.com/\tlinks: support.acme.example"),
         "{list}"
     );
     assert!(!list.contains("dbr_temp_token"));
@@ -378,6 +460,20 @@ fn account_list_remove_and_bad_input() {
         "x\n",
     );
     assert_eq!(insecure.status.code(), Some(2));
+    let bad_domain = run(
+        &[
+            "account",
+            "add",
+            "bad-domain",
+            "--relay",
+            "https://relay.example.com/",
+            "--domain",
+            "javascript:alert(1)",
+        ],
+        "x\n",
+    );
+    assert_eq!(bad_domain.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_domain.stderr).contains("is not a host name"));
     assert!(String::from_utf8_lossy(&insecure.stderr).contains("use https"));
     let no_secret = run(
         &[
@@ -409,4 +505,168 @@ fn account_list_remove_and_bad_input() {
         .contains("temp-acct"));
     let again = run(&["account", "remove", "temp-acct"], "");
     assert_eq!(again.status.code(), Some(2));
+}
+
+/// A D-Bus session and gnome-keyring of their own, so locking the keyring
+/// leaves the other tests' keyring alone. Neither has a display, so no
+/// unlock prompt can show: a locked keyring stays locked.
+struct PrivateKeyring {
+    bus: std::process::Child,
+    address: String,
+    home: PathBuf,
+}
+
+impl PrivateKeyring {
+    fn start(scratch: &Path) -> PrivateKeyring {
+        let home = scratch.join("home");
+        std::fs::create_dir_all(home.join("run")).unwrap();
+        let mut perms = std::fs::metadata(home.join("run")).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o700);
+        std::fs::set_permissions(home.join("run"), perms).unwrap();
+        let mut bus = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .env_remove("DISPLAY")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut address = String::new();
+        BufReader::new(bus.stdout.take().unwrap())
+            .read_line(&mut address)
+            .unwrap();
+        let keyring = PrivateKeyring {
+            bus,
+            address: address.trim().to_owned(),
+            home,
+        };
+        keyring.unlock(false);
+        keyring
+    }
+
+    /// The environment of a desktop session on this bus, in this HOME.
+    fn env<'c>(&self, cmd: &'c mut Command) -> &'c mut Command {
+        cmd.env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+            .env("HOME", &self.home)
+            .env("XDG_RUNTIME_DIR", self.home.join("run"))
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env("XDG_DATA_HOME", self.home.join(".local/share"))
+            .env("XDG_STATE_HOME", self.home.join(".local/state"))
+    }
+
+    /// Starts (or replaces) the keyring daemon with the login keyring unlocked.
+    fn unlock(&self, replace: bool) {
+        let mut cmd = Command::new("gnome-keyring-daemon");
+        cmd.args(["--unlock", "--components=secrets"])
+            .env_remove("DISPLAY");
+        if replace {
+            cmd.arg("--replace");
+        }
+        let out = output_with_stdin(self.env(&mut cmd), b"private-keyring");
+        assert!(out.status.success(), "{out:?}");
+    }
+
+    fn lock(&self) {
+        support::gdbus_on(
+            Some(&self.address),
+            &[
+                "--dest",
+                "org.freedesktop.secrets",
+                "--object-path",
+                "/org/freedesktop/secrets",
+                "--method",
+                "org.freedesktop.Secret.Service.Lock",
+                "['/org/freedesktop/secrets/collection/login']",
+            ],
+        )
+        .expect("lock the login keyring");
+    }
+}
+
+impl Drop for PrivateKeyring {
+    fn drop(&mut self) {
+        // gnome-keyring-daemon leaves with its bus.
+        let _ = self.bus.kill();
+        let _ = self.bus.wait();
+    }
+}
+
+#[test]
+#[ignore = "needs a headless desktop: scripts/test runs it"]
+fn with_the_keyring_locked_the_cli_and_the_tray_say_so_and_nothing_is_written() {
+    require_headless_desktop();
+    let scratch = std::env::temp_dir().join(format!("deskbell-locked-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let keyring = PrivateKeyring::start(&scratch);
+    let token = "dbr_locked_keyring_token_0123456789";
+    let add = |name: &str, secret: &str| {
+        output_with_stdin(
+            keyring.env(Command::new(bin()).args([
+                "account",
+                "add",
+                name,
+                "--relay",
+                "http://127.0.0.1:9/",
+            ])),
+            format!("{secret}\n").as_bytes(),
+        )
+    };
+    let added = add("acme", token);
+    assert!(added.status.success(), "{added:?}");
+    keyring.lock();
+
+    // The CLI: the stated error, exit 2, and the config untouched.
+    let config = keyring.home.join(".config/deskbell/config.toml");
+    let before = std::fs::read_to_string(&config).unwrap();
+    let refused = add("second", "dbr_second_secret_never_stored");
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("not available or locked"), "{err}");
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), before);
+
+    // The tray: the account's line says so, and offers a retry.
+    let log = scratch.join("app.log");
+    let mut app = keyring
+        .env(&mut Command::new(bin()))
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let tray = Tray::wait_for_on(Some(&keyring.address), app.id(), Duration::from_secs(30));
+    let locked_line = "acme: keyring locked or unavailable (click to retry)";
+    let shown = wait_until(Duration::from_secs(10), || {
+        tray.layout().contains(&format!("'{locked_line}'"))
+    });
+    assert!(shown, "{}", tray.layout());
+    assert!(support::menu_item_enabled(&tray.layout(), locked_line));
+
+    // Unlocked again, a click on the line connects the account.
+    keyring.unlock(true);
+    tray.click(locked_line);
+    let retried = wait_until(Duration::from_secs(10), || {
+        let layout = tray.layout();
+        !layout.contains("keyring locked")
+            && (layout.contains("'acme: connecting'") || layout.contains("'acme: reconnecting at"))
+    });
+    assert!(retried, "{}", tray.layout());
+    tray.click("Quit");
+    if wait_exit(&mut app, Duration::from_secs(15)).is_none() {
+        let _ = app.kill();
+    }
+
+    // No secret in any file of that desktop, nor in the app's log.
+    let mut files = Vec::new();
+    files_under(&scratch, &mut files);
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap_or_default();
+        for secret in [token, "dbr_second_secret_never_stored"] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{secret} found in {}",
+                f.display()
+            );
+        }
+    }
+    drop(keyring);
+    let _ = std::fs::remove_dir_all(&scratch);
 }

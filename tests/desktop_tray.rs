@@ -9,7 +9,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use support::{
-    bin, dunst_seen, require_headless_desktop, wait_exit, wait_until, window_exists, Tray,
+    bin, close_window, descendants, dunst_seen, require_headless_desktop, wait_exit, wait_until,
+    window_exists, Tray,
 };
 
 #[test]
@@ -95,6 +96,55 @@ fn tray_menu_opens_the_window_and_quits() {
         "window opened"
     );
 
+    // Closing the window destroys its webview (the WebKit web process
+    // ends); the app lives on in the tray.
+    let web_processes = |pid: u32| {
+        descendants(pid)
+            .iter()
+            .filter(|(_, name)| name.starts_with("WebKitWebProces"))
+            .count()
+    };
+    assert!(web_processes(app.id()) >= 1, "{:?}", descendants(app.id()));
+    close_window("Deskbell");
+    let closed = wait_until(Duration::from_secs(20), || {
+        !window_exists("Deskbell") && web_processes(app.id()) == 0
+    });
+    assert!(
+        closed,
+        "window and web process gone: {:?}",
+        descendants(app.id())
+    );
+    assert!(app.try_wait().unwrap().is_none(), "runs on in the tray");
+    tray.click("Open Deskbell");
+    assert!(
+        wait_until(Duration::from_secs(20), || window_exists("Deskbell")),
+        "the window opens again"
+    );
+
+    // Start at login: off until asked; the tray item and the CLI agree.
+    let home = std::path::PathBuf::from(std::env::var_os("HOME").unwrap());
+    let entry = home.join(".config/autostart/deskbell.desktop");
+    assert!(!entry.exists());
+    assert!(layout_has_unchecked(&tray, "Start at login"));
+    tray.click("Start at login");
+    assert!(wait_until(Duration::from_secs(10), || entry.exists()));
+    let text = std::fs::read_to_string(&entry).unwrap();
+    assert!(text.contains(&format!("Exec={}", bin())), "{text}");
+    let status = Command::new(bin())
+        .args(["autostart", "status"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&status.stdout).trim(),
+        "start at login: on"
+    );
+    let off = Command::new(bin())
+        .args(["autostart", "off"])
+        .output()
+        .unwrap();
+    assert!(off.status.success());
+    assert!(!entry.exists());
+
     tray.click("Quit");
     let status = wait_exit(&mut app, Duration::from_secs(15));
     if status.is_none() {
@@ -102,4 +152,15 @@ fn tray_menu_opens_the_window_and_quits() {
     }
     assert!(status.expect("exits after Quit").success());
     let _ = std::fs::remove_dir_all(&config_home);
+}
+
+/// A check item that is shown unticked (dbusmenu's toggle-state 0).
+fn layout_has_unchecked(tray: &Tray, label: &str) -> bool {
+    let layout = tray.layout();
+    let Some(at) = layout.find(&format!("'label': <'{label}'>")) else {
+        return false;
+    };
+    let open = layout[..at].rfind('(').unwrap_or(0);
+    let close = layout[at..].find('}').map_or(layout.len(), |c| at + c);
+    layout[open..close].contains("'toggle-state': <0>")
 }

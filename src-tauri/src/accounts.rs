@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use deskbell_core::config::{AccountConfig, ConfigFile};
 use deskbell_core::secret::Secret;
 use deskbell_core::stream::relay_client::check_url;
+use deskbell_core::wire::Domain;
 
 use crate::cli::AccountAction;
 use crate::secrets;
@@ -36,7 +37,14 @@ fn execute(action: AccountAction) -> Result<(), String> {
         AccountAction::List => {
             for a in &config.accounts {
                 match a {
-                    AccountConfig::Relay { name, url } => println!("{name}\trelay\t{url}"),
+                    AccountConfig::Relay { name, url, domains } => {
+                        let domains = if domains.is_empty() {
+                            "links: Freshworks domains".to_owned()
+                        } else {
+                            format!("links: {}", domains.join(", "))
+                        };
+                        println!("{name}\trelay\t{url}\t{domains}")
+                    }
                     AccountConfig::Xelion {
                         name,
                         url,
@@ -64,6 +72,7 @@ fn execute(action: AccountAction) -> Result<(), String> {
         AccountAction::Add {
             name,
             relay,
+            domain,
             xelion,
             tenant,
             user,
@@ -80,9 +89,17 @@ fn execute(action: AccountAction) -> Result<(), String> {
             let account = match (relay, xelion) {
                 (Some(url), _) => {
                     check_url(&url).map_err(|e| e.to_string())?;
+                    let mut domains = Vec::new();
+                    for d in &domain {
+                        match Domain::parse(d) {
+                            Some(d) => domains.push(d.as_str().to_owned()),
+                            None => return Err(format!("--domain {d:?} is not a host name")),
+                        }
+                    }
                     AccountConfig::Relay {
                         name: name.clone(),
                         url,
+                        domains,
                     }
                 }
                 (None, Some(url)) => {

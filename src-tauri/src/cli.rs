@@ -28,6 +28,18 @@ enum Command {
     /// A PATH is a JSON file with one payload, or a .ndjson/.jsonl file with one
     /// payload per line; `-` (the default) reads NDJSON from standard input.
     Check(CheckArgs),
+    /// Start Deskbell at login, or not (off unless turned on).
+    Autostart {
+        #[arg(value_enum)]
+        choice: AutostartChoice,
+    },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum AutostartChoice {
+    On,
+    Off,
+    Status,
 }
 
 #[derive(Debug, clap::Args)]
@@ -58,6 +70,11 @@ pub enum AccountAction {
             required_unless_present = "xelion"
         )]
         relay: Option<String>,
+        /// A helpdesk domain (`acme.freshdesk.com`, or your own support
+        /// domain) whose links this relay account may open; may repeat.
+        /// Without it, links open only on Freshworks' own domains.
+        #[arg(long, value_name = "HOST", requires = "relay")]
+        domain: Vec<String>,
         /// The Xelion PBX's URL.
         #[arg(long, value_name = "URL", requires_all = ["tenant", "user"])]
         xelion: Option<String>,
@@ -78,6 +95,7 @@ pub enum AccountAction {
 pub enum Invocation {
     Check(CheckArgs),
     Account(AccountAction),
+    Autostart(AutostartChoice),
     Desktop,
 }
 
@@ -86,6 +104,7 @@ pub fn parse() -> Invocation {
     match Cli::parse().command {
         Some(Command::Check(args)) => Invocation::Check(args),
         Some(Command::Account { action }) => Invocation::Account(action),
+        Some(Command::Autostart { choice }) => Invocation::Autostart(choice),
         None => Invocation::Desktop,
     }
 }
@@ -129,6 +148,24 @@ pub fn check(args: CheckArgs) -> ExitCode {
         (Ok(_), Err(err)) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         (Ok(_), Err(err)) => {
             eprintln!("deskbell check: writing output: {err}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+pub fn autostart(choice: AutostartChoice) -> ExitCode {
+    let done = match choice {
+        AutostartChoice::On => crate::autostart::set(true).map(|()| true),
+        AutostartChoice::Off => crate::autostart::set(false).map(|()| false),
+        AutostartChoice::Status => crate::autostart::is_on(),
+    };
+    match done {
+        Ok(on) => {
+            println!("start at login: {}", if on { "on" } else { "off" });
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("deskbell autostart: {e}");
             ExitCode::from(2)
         }
     }

@@ -9,7 +9,10 @@ use tauri::{Manager, RunEvent, WebviewUrl, WebviewWindowBuilder};
 pub const MAIN_WINDOW: &str = "main";
 
 pub fn run() -> ExitCode {
+    let started = std::time::Instant::now();
+    limit_toolkit_memory();
     let _log_guard = init_logging();
+    tracing::debug!(elapsed = ?started.elapsed(), "logging ready");
     let app = tauri::Builder::default()
         // First: a second launch hands over to this one and exits.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
@@ -17,8 +20,10 @@ pub fn run() -> ExitCode {
                 tracing::warn!("cannot open the window: {e}");
             }
         }))
-        .setup(|app| {
+        .setup(move |app| {
+            tracing::debug!(elapsed = ?started.elapsed(), "setting up");
             crate::runtime::start(app.handle())?;
+            tracing::info!(elapsed = ?started.elapsed(), "in the tray");
             Ok(())
         })
         .build(tauri::generate_context!());
@@ -29,16 +34,38 @@ pub fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    app.run(|_app, event| {
+    app.run(|_app, event| match event {
         // Closing the last window must not quit: the tray lives on. An explicit
         // exit (Quit in the menu) carries a code and goes through.
-        if let RunEvent::ExitRequested { api, code, .. } = event {
-            if code.is_none() {
-                api.prevent_exit();
-            }
-        }
+        RunEvent::ExitRequested { api, code, .. } if code.is_none() => api.prevent_exit(),
+        RunEvent::WindowEvent {
+            event: tauri::WindowEvent::Destroyed,
+            ..
+        } => release_freed_memory(),
+        _ => {}
     });
     ExitCode::SUCCESS
+}
+
+/// GTK 3 on X11 opens a GL context at start only to pick visuals, loading
+/// the GL driver (Mesa's llvmpipe alone is 50 MB) into an app that draws a
+/// tray icon and a menu. WebKit does its own GL, so the webview is unaffected.
+/// Set before any thread starts; a user's own setting wins.
+fn limit_toolkit_memory() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("GDK_GL").is_none() {
+        std::env::set_var("GDK_GL", "disable");
+    }
+}
+
+/// The webview's heap, freed when its window closes, goes back to the OS:
+/// the app lives on in the tray all day, and glibc keeps freed pages.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Logs to stderr and to a daily file in `$XDG_STATE_HOME/deskbell/logs`
@@ -50,6 +77,8 @@ fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let dir = deskbell_core::resume::state_dir().map(|d| d.join("logs"));
+    // The appender prunes old files before it creates its directory.
+    let dir = dir.filter(|dir| std::fs::create_dir_all(dir).is_ok());
     let file = dir.and_then(|dir| {
         tracing_appender::rolling::Builder::new()
             .rotation(tracing_appender::rolling::Rotation::DAILY)

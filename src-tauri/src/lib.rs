@@ -2,6 +2,7 @@
 //! headless, or starts the tray app. Business logic lives in `deskbell-core`.
 
 mod accounts;
+mod autostart;
 mod cli;
 mod desktop;
 mod notify;
@@ -17,6 +18,7 @@ pub fn run() -> ExitCode {
     match cli::parse() {
         cli::Invocation::Check(args) => cli::check(args),
         cli::Invocation::Account(action) => accounts::run(action),
+        cli::Invocation::Autostart(choice) => cli::autostart(choice),
         cli::Invocation::Desktop => desktop::run(),
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{Local, NaiveTime, Utc};
 use deskbell_core::coalesce::Delivery;
-use deskbell_core::config::{AccountConfig, Config, ConfigFile};
+use deskbell_core::config::{AccountConfig, Config, ConfigFile, LinkScope};
 use deskbell_core::pipeline::Pipeline;
 use deskbell_core::resume::ResumeStore;
 use deskbell_core::stream::relay_client::{check_url, RelayClient, RelayEndpoint};
@@ -18,7 +18,8 @@ use deskbell_core::stream::{ConnectionState, StreamEvent, StreamOutput};
 use tauri::{AppHandle, Manager};
 use tokio::sync::{mpsc, watch};
 
-use crate::state::{AccountStatus, AppState, Command, Dnd, View};
+use crate::secrets::SecretStoreError;
+use crate::state::{AccountProblem, AccountStatus, AppState, Command, Dnd, View};
 use crate::{notify, secrets, tray};
 
 /// Seconds between demo events.
@@ -65,6 +66,7 @@ pub fn start(app: &AppHandle) -> tauri::Result<()> {
             .map(|a| AccountStatus {
                 name: a.name().to_owned(),
                 state: ConnectionState::Connecting,
+                problem: None,
             })
             .collect(),
         demo: config.accounts.is_empty(),
@@ -147,10 +149,27 @@ impl Runtime {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(account = %name, code = e.code(), "{e}");
-                self.report(index, ConnectionState::SignInNeeded { status: 0 });
+                let problem = match e {
+                    SecretStoreError::Missing(_) => AccountProblem::SecretMissing,
+                    SecretStoreError::Unavailable(_) | SecretStoreError::Refused(_) => {
+                        AccountProblem::KeyringUnavailable
+                    }
+                };
+                self.update_view(|v| {
+                    if let Some(a) = v.accounts.get_mut(index) {
+                        a.state = ConnectionState::Stopped;
+                        a.problem = Some(problem);
+                    }
+                });
                 return running;
             }
         };
+        self.update_view(|v| {
+            if let Some(a) = v.accounts.get_mut(index) {
+                a.state = ConnectionState::Connecting;
+                a.problem = None;
+            }
+        });
         let url = match check_url(account.url()) {
             Ok(u) => u,
             Err(e) => {
@@ -255,7 +274,15 @@ impl Runtime {
                             running.last_id = Some(id);
                             self.resume_dirty = true;
                         }
-                        let ingested = self.pipeline.ingest(ev.data.as_bytes(), Local::now().fixed_offset());
+                        let scope = self
+                            .accounts
+                            .get(index)
+                            .map_or(LinkScope::Freshworks, |a| LinkScope::Account(&a.config));
+                        let ingested = self.pipeline.ingest_from(
+                            ev.data.as_bytes(),
+                            Local::now().fixed_offset(),
+                            scope,
+                        );
                         if let Err(e) = &ingested.classified.event {
                             // Counted in the pipeline's stats; the stream goes on.
                             tracing::warn!(code = e.code(), "skipped a malformed event");
@@ -301,13 +328,17 @@ impl Runtime {
                     .filter(|i| matches!(self.accounts[*i].config, AccountConfig::Relay { .. }))
                     .collect();
                 for i in restart {
-                    let _ = self.accounts[i].stop.send(true);
-                    let (config, last_id) =
-                        (self.accounts[i].config.clone(), self.accounts[i].last_id);
-                    self.accounts[i] = self.launch(i, &config, last_id);
+                    self.relaunch(i);
                 }
                 let subs = self.config.rules.subscriptions.clone();
                 self.update_view(|v| v.subscriptions = subs);
+            }
+            // Asked for by the agent (after unlocking the keyring, say): a
+            // timer would pop a keyring prompt again and again.
+            Command::Reconnect(index) => {
+                if index < self.accounts.len() {
+                    self.relaunch(index);
+                }
             }
             Command::SetDnd(choice) => {
                 let until = match choice {
@@ -330,6 +361,16 @@ impl Runtime {
                 self.update_view(|v| v.dnd_until = until);
             }
         }
+    }
+
+    /// Stops an account's client and starts it again where it left off.
+    fn relaunch(&mut self, index: usize) {
+        let _ = self.accounts[index].stop.send(true);
+        let (config, last_id) = (
+            self.accounts[index].config.clone(),
+            self.accounts[index].last_id,
+        );
+        self.accounts[index] = self.launch(index, &config, last_id);
     }
 
     /// Writes the resume points at most once per tick, and only when moved.

@@ -13,6 +13,16 @@ use tokio::sync::mpsc;
 pub struct AccountStatus {
     pub name: String,
     pub state: ConnectionState,
+    /// Why the account cannot connect before any network is involved.
+    pub problem: Option<AccountProblem>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountProblem {
+    /// The OS keyring is locked or absent: no secret, no connection.
+    KeyringUnavailable,
+    /// The keyring holds no secret for the account.
+    SecretMissing,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -40,6 +50,8 @@ pub enum Dnd {
 pub enum Command {
     SetSubscription(Kind, bool),
     SetDnd(Dnd),
+    /// Connect an account again, reading its secret afresh.
+    Reconnect(usize),
 }
 
 /// Managed by Tauri: the view behind a lock, and the way to the runtime.
@@ -67,6 +79,7 @@ impl View {
         }
         let states = self.accounts.iter().map(|a| &a.state);
         if self.accounts.is_empty()
+            || self.accounts.iter().any(|a| a.problem.is_some())
             || states.clone().any(|s| {
                 matches!(
                     s,
@@ -107,6 +120,18 @@ impl View {
 
 /// The status line of one account in the tray menu.
 pub fn status_line(a: &AccountStatus) -> String {
+    match a.problem {
+        Some(AccountProblem::KeyringUnavailable) => {
+            return format!("{}: keyring locked or unavailable (click to retry)", a.name)
+        }
+        Some(AccountProblem::SecretMissing) => {
+            return format!(
+                "{}: no secret in the keyring; add the account again",
+                a.name
+            )
+        }
+        None => {}
+    }
     let state = match &a.state {
         ConnectionState::Connecting => "connecting".to_owned(),
         ConnectionState::Live { .. } => "connected".to_owned(),
@@ -133,6 +158,7 @@ mod tests {
                 .map(|s| AccountStatus {
                     name: "a".into(),
                     state: s.clone(),
+                    problem: None,
                 })
                 .collect(),
             ..View::default()
@@ -161,6 +187,13 @@ mod tests {
             TrayIconState::Offline
         );
         assert_eq!(view(&[]).icon_state(now), TrayIconState::Offline);
+        let mut locked = view(std::slice::from_ref(&live));
+        locked.accounts[0].problem = Some(AccountProblem::KeyringUnavailable);
+        assert_eq!(locked.icon_state(now), TrayIconState::Offline);
+        assert_eq!(
+            status_line(&locked.accounts[0]),
+            "a: keyring locked or unavailable (click to retry)"
+        );
         let mut v = view(&[live]);
         v.dnd_until = Some(now + chrono::Duration::minutes(5));
         assert_eq!(v.icon_state(now), TrayIconState::DoNotDisturb);

@@ -8,8 +8,8 @@ use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, 
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Wry};
 
-use crate::desktop;
-use crate::state::{status_line, AppState, Command, Dnd, TrayIconState, View};
+use crate::state::{status_line, AccountProblem, AppState, Command, Dnd, TrayIconState, View};
+use crate::{autostart, desktop};
 
 const TRAY_ID: &str = "deskbell";
 
@@ -28,7 +28,8 @@ pub enum MenuId {
     Quit,
     Subscription(Kind),
     Dnd(Dnd),
-    /// An account's status line (informational).
+    StartAtLogin,
+    /// An account's status line; a click retries a locked keyring.
     Account(usize),
 }
 
@@ -42,6 +43,7 @@ impl MenuId {
             MenuId::Dnd(Dnd::UntilTomorrowMorning) => "dnd.until_tomorrow".into(),
             MenuId::Dnd(Dnd::Off) => "dnd.off".into(),
             MenuId::Account(i) => format!("account.{i}"),
+            MenuId::StartAtLogin => "start_at_login".into(),
         }
     }
 
@@ -52,6 +54,7 @@ impl MenuId {
             "dnd.one_hour" => Some(MenuId::Dnd(Dnd::OneHour)),
             "dnd.until_tomorrow" => Some(MenuId::Dnd(Dnd::UntilTomorrowMorning)),
             "dnd.off" => Some(MenuId::Dnd(Dnd::Off)),
+            "start_at_login" => Some(MenuId::StartAtLogin),
             _ => {
                 if let Some(k) = id.strip_prefix("subscription.") {
                     return Kind::ALL
@@ -82,6 +85,7 @@ pub struct TrayHandles {
     tray: TrayIcon,
     checks: Vec<(Kind, CheckMenuItem<Wry>)>,
     accounts: Vec<MenuItem<Wry>>,
+    start_at_login: CheckMenuItem<Wry>,
     icon: std::sync::Mutex<Option<TrayIconState>>,
 }
 
@@ -101,7 +105,7 @@ pub fn install(app: &AppHandle, view: &View) -> tauri::Result<()> {
             app,
             MenuId::Account(i).to_id(),
             status_line(a),
-            false,
+            a.problem == Some(AccountProblem::KeyringUnavailable),
             None::<&str>,
         )?);
     }
@@ -145,6 +149,14 @@ pub fn install(app: &AppHandle, view: &View) -> tauri::Result<()> {
             )?,
         ],
     )?;
+    let start_at_login = CheckMenuItem::with_id(
+        app,
+        MenuId::StartAtLogin.to_id(),
+        "Start at login",
+        true,
+        autostart::is_on().unwrap_or(false),
+        None::<&str>,
+    )?;
     let open = MenuItem::with_id(
         app,
         MenuId::Open.to_id(),
@@ -163,6 +175,7 @@ pub fn install(app: &AppHandle, view: &View) -> tauri::Result<()> {
     }
     menu.append(&dnd)?;
     menu.append(&PredefinedMenuItem::separator(app)?)?;
+    menu.append(&start_at_login)?;
     menu.append(&open)?;
     menu.append(&quit)?;
     let state = view.icon_state(chrono::Utc::now());
@@ -176,6 +189,7 @@ pub fn install(app: &AppHandle, view: &View) -> tauri::Result<()> {
         tray,
         checks,
         accounts: account_items,
+        start_at_login,
         icon: std::sync::Mutex::new(Some(state)),
     });
     Ok(())
@@ -207,6 +221,8 @@ pub fn refresh(app: &AppHandle) {
     if !view.demo {
         for (item, account) in handles.accounts.iter().zip(&view.accounts) {
             let _ = item.set_text(status_line(account));
+            // Clickable only when a click can help: retrying the keyring.
+            let _ = item.set_enabled(account.problem == Some(AccountProblem::KeyringUnavailable));
         }
     }
 }
@@ -232,7 +248,20 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
             app.exit(0);
             return;
         }
-        MenuId::Account(_) => return,
+        // An OS setting, not a rule: applied here, with the OS as the truth.
+        MenuId::StartAtLogin => {
+            let on = !autostart::is_on().unwrap_or(false);
+            if let Err(e) = autostart::set(on) {
+                tracing::warn!(code = e.code(), "{e}");
+            }
+            if let Some(handles) = app.try_state::<TrayHandles>() {
+                let _ = handles
+                    .start_at_login
+                    .set_checked(autostart::is_on().unwrap_or(false));
+            }
+            return;
+        }
+        MenuId::Account(index) => Command::Reconnect(index),
         MenuId::Dnd(choice) => Command::SetDnd(choice),
         MenuId::Subscription(kind) => {
             let Some(state) = app.try_state::<AppState>() else {
@@ -259,7 +288,12 @@ mod tests {
 
     #[test]
     fn menu_ids_round_trip() {
-        let mut all = vec![MenuId::Open, MenuId::Quit, MenuId::Account(3)];
+        let mut all = vec![
+            MenuId::Open,
+            MenuId::Quit,
+            MenuId::Account(3),
+            MenuId::StartAtLogin,
+        ];
         all.extend(Kind::ALL.map(MenuId::Subscription));
         all.extend([Dnd::OneHour, Dnd::UntilTomorrowMorning, Dnd::Off].map(MenuId::Dnd));
         for id in all {

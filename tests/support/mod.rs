@@ -27,12 +27,18 @@ pub fn require_headless_desktop() {
 }
 
 pub fn gdbus(args: &[&str]) -> Result<String, String> {
-    let out: Output = Command::new("gdbus")
-        .arg("call")
-        .arg("--session")
-        .args(args)
-        .output()
-        .map_err(|e| e.to_string())?;
+    gdbus_on(None, args)
+}
+
+/// `gdbus call` on the session bus, or on the bus at `address`.
+pub fn gdbus_on(address: Option<&str>, args: &[&str]) -> Result<String, String> {
+    let mut cmd = Command::new("gdbus");
+    cmd.arg("call");
+    match address {
+        Some(a) => cmd.args(["--address", a]),
+        None => cmd.arg("--session"),
+    };
+    let out: Output = cmd.args(args).output().map_err(|e| e.to_string())?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
@@ -42,6 +48,8 @@ pub fn gdbus(args: &[&str]) -> Result<String, String> {
 
 /// The tray item of the process `pid`, once it is on the bus.
 pub struct Tray {
+    /// The bus's address; `None`: the session bus.
+    pub bus: Option<String>,
     pub bus_name: String,
     pub menu_path: String,
 }
@@ -56,9 +64,14 @@ const DBUS: [&str; 4] = [
 
 impl Tray {
     pub fn wait_for(pid: u32, timeout: Duration) -> Tray {
+        Tray::wait_for_on(None, pid, timeout)
+    }
+
+    /// The tray of `pid` on the bus at `address` (`None`: the session bus).
+    pub fn wait_for_on(address: Option<&str>, pid: u32, timeout: Duration) -> Tray {
         let start = Instant::now();
         loop {
-            if let Some(tray) = Tray::find(pid) {
+            if let Some(tray) = Tray::find(address, pid) {
                 return tray;
             }
             assert!(
@@ -69,14 +82,18 @@ impl Tray {
         }
     }
 
-    fn find(pid: u32) -> Option<Tray> {
-        let names =
-            gdbus(&[&DBUS[..], &["--method", "org.freedesktop.DBus.ListNames"]].concat()).ok()?;
+    fn find(address: Option<&str>, pid: u32) -> Option<Tray> {
+        let names = gdbus_on(
+            address,
+            &[&DBUS[..], &["--method", "org.freedesktop.DBus.ListNames"]].concat(),
+        )
+        .ok()?;
         for name in names
             .split(['\'', ' ', ',', '[', ']', '(', ')'])
             .filter(|n| n.starts_with(':'))
         {
-            let owner = gdbus(
+            let owner = gdbus_on(
+                address,
                 &[
                     &DBUS[..],
                     &[
@@ -98,15 +115,14 @@ impl Tray {
             if owner_pid != Some(pid) {
                 continue;
             }
-            let intro = Command::new("gdbus")
-                .args([
-                    "introspect",
-                    "--session",
-                    "--dest",
-                    name,
-                    "--object-path",
-                    ITEM_ROOT,
-                ])
+            let mut intro = Command::new("gdbus");
+            intro.arg("introspect");
+            match address {
+                Some(a) => intro.args(["--address", a]),
+                None => intro.arg("--session"),
+            };
+            let intro = intro
+                .args(["--dest", name, "--object-path", ITEM_ROOT])
                 .output()
                 .ok()?;
             let text = String::from_utf8_lossy(&intro.stdout);
@@ -118,6 +134,7 @@ impl Tray {
                 .find(|n| !n.starts_with('/') && !n.is_empty());
             if let Some(node) = child {
                 return Some(Tray {
+                    bus: address.map(str::to_owned),
                     bus_name: name.to_owned(),
                     menu_path: format!("{ITEM_ROOT}/{node}/Menu"),
                 });
@@ -128,17 +145,20 @@ impl Tray {
 
     /// The menu layout as `gdbus` prints it.
     pub fn layout(&self) -> String {
-        gdbus(&[
-            "--dest",
-            &self.bus_name,
-            "--object-path",
-            &self.menu_path,
-            "--method",
-            "com.canonical.dbusmenu.GetLayout",
-            "0",
-            "int32 -1",
-            "[]",
-        ])
+        gdbus_on(
+            self.bus.as_deref(),
+            &[
+                "--dest",
+                &self.bus_name,
+                "--object-path",
+                &self.menu_path,
+                "--method",
+                "com.canonical.dbusmenu.GetLayout",
+                "0",
+                "int32 -1",
+                "[]",
+            ],
+        )
         .expect("GetLayout")
     }
 
@@ -162,18 +182,21 @@ impl Tray {
 
     pub fn click(&self, label: &str) {
         let id = self.item_id(label).to_string();
-        gdbus(&[
-            "--dest",
-            &self.bus_name,
-            "--object-path",
-            &self.menu_path,
-            "--method",
-            "com.canonical.dbusmenu.Event",
-            &id,
-            "clicked",
-            "<0>",
-            "0",
-        ])
+        gdbus_on(
+            self.bus.as_deref(),
+            &[
+                "--dest",
+                &self.bus_name,
+                "--object-path",
+                &self.menu_path,
+                "--method",
+                "com.canonical.dbusmenu.Event",
+                &id,
+                "clicked",
+                "<0>",
+                "0",
+            ],
+        )
         .expect("menu click");
     }
 }
@@ -279,4 +302,69 @@ pub fn output_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
         .unwrap();
     child.stdin.take().unwrap().write_all(input).unwrap();
     child.wait_with_output().unwrap()
+}
+
+/// Whether `label` is an enabled item of the tray's menu (dbusmenu omits
+/// `enabled` when true).
+pub fn menu_item_enabled(layout: &str, label: &str) -> bool {
+    let needle = format!("'label': <'{label}'>");
+    let Some(at) = layout.find(&needle) else {
+        return false;
+    };
+    let open = layout[..at].rfind('(').unwrap_or(0);
+    let close = layout[at..].find('}').map_or(layout.len(), |c| at + c);
+    !layout[open..close].contains("'enabled': <false>")
+}
+
+/// The processes descended from `pid` (itself excluded), as (pid, command name).
+pub fn descendants(pid: u32) -> Vec<(u32, String)> {
+    let mut parents = std::collections::HashMap::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid ...": comm may hold spaces, so split at ')'.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = stat[open + 1..close].to_owned();
+        let ppid = stat[close + 1..]
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(0);
+        parents.insert(child, (ppid, comm));
+    }
+    let mut out = Vec::new();
+    let mut frontier = vec![pid];
+    while let Some(p) = frontier.pop() {
+        for (child, (ppid, comm)) in &parents {
+            if *ppid == p {
+                out.push((*child, comm.clone()));
+                frontier.push(*child);
+            }
+        }
+    }
+    out
+}
+
+/// Asks the window titled exactly `title` to close, as a window manager's
+/// close button would (scripts/x11-close-window).
+pub fn close_window(title: &str) {
+    let out = Command::new("xdotool")
+        .args(["search", "--onlyvisible", "--name", &format!("^{title}$")])
+        .output()
+        .expect("xdotool");
+    let ids = String::from_utf8_lossy(&out.stdout);
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/x11-close-window");
+    for id in ids.split_whitespace() {
+        let status = Command::new(&script)
+            .arg(id)
+            .status()
+            .expect("x11-close-window");
+        assert!(status.success(), "x11-close-window {id}");
+    }
 }

@@ -35,6 +35,10 @@ pub enum AccountConfig {
     Relay {
         name: String,
         url: String,
+        /// The helpdesk domains (`acme.freshdesk.com`) whose links this
+        /// account's notifications may open; empty: Freshworks' own domains.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        domains: Vec<String>,
     },
     Xelion {
         name: String,
@@ -60,6 +64,66 @@ impl AccountConfig {
             AccountConfig::Relay { url, .. } | AccountConfig::Xelion { url, .. } => url,
         }
     }
+
+    /// Whether a notification from this account may open `link`: https only,
+    /// and only on the account's own domains. Events name their helpdesk's
+    /// domain themselves, so a forged event must not point agents elsewhere.
+    pub fn allows_link(&self, link: &str) -> bool {
+        let Some(host) = https_host(link) else {
+            return false;
+        };
+        match self {
+            AccountConfig::Relay { domains, .. } if !domains.is_empty() => {
+                domains.iter().any(|d| d.eq_ignore_ascii_case(&host))
+            }
+            AccountConfig::Relay { .. } => is_freshworks_host(&host),
+            AccountConfig::Xelion { url, .. } => https_host(url).is_some_and(|own| own == host),
+        }
+    }
+}
+
+/// Where an event came from, which decides where its links may point.
+#[derive(Clone, Copy, Debug)]
+pub enum LinkScope<'a> {
+    Account(&'a AccountConfig),
+    /// The built-in demo, and any source without an account: Freshworks'
+    /// own domains only.
+    Freshworks,
+}
+
+impl LinkScope<'_> {
+    pub fn allows(&self, link: &str) -> bool {
+        match self {
+            LinkScope::Account(account) => account.allows_link(link),
+            LinkScope::Freshworks => https_host(link).is_some_and(|h| is_freshworks_host(&h)),
+        }
+    }
+}
+
+/// Freshworks' own domains, where a relay account's links may point when the
+/// account names no helpdesk domains of its own.
+pub const FRESHWORKS_DOMAINS: [&str; 5] = [
+    "freshdesk.com",
+    "freshcaller.com",
+    "freshchat.com",
+    "freshworks.com",
+    "myfreshworks.com",
+];
+
+pub fn is_freshworks_host(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    FRESHWORKS_DOMAINS.iter().any(|d| {
+        host.strip_suffix(d)
+            .is_some_and(|sub| sub.ends_with('.') && sub.len() > 1)
+    })
+}
+
+/// The lower-case host of an https URL without credentials.
+fn https_host(link: &str) -> Option<String> {
+    let url = url::Url::parse(link).ok()?;
+    let ok = url.scheme() == "https" && url.username().is_empty() && url.password().is_none();
+    ok.then(|| url.host_str().map(str::to_ascii_lowercase))
+        .flatten()
 }
 
 impl Default for Config {

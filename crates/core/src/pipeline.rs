@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::board::{Board, BoardChange};
 use crate::coalesce::{Coalescer, Delivery};
+use crate::config::LinkScope;
 use crate::dedupe::{event_fingerprint, fingerprint, Dedupe};
 use crate::event::{decode, DecodeError, DecodedEvent, Event};
 use crate::notification::Notification;
@@ -185,14 +186,31 @@ impl Pipeline {
         self.gate.held_count()
     }
 
+    /// One payload from a source without an account (the demo, tests):
+    /// links may point at Freshworks' own domains only.
     pub fn ingest(&mut self, bytes: &[u8], now: DateTime<FixedOffset>) -> Ingested {
+        self.ingest_from(bytes, now, LinkScope::Freshworks)
+    }
+
+    /// One payload from `scope`. A link outside the scope is dropped: the
+    /// notification still shows, but opens nothing.
+    pub fn ingest_from(
+        &mut self,
+        bytes: &[u8],
+        now: DateTime<FixedOffset>,
+        scope: LinkScope<'_>,
+    ) -> Ingested {
         let utc = now.with_timezone(&Utc);
         let classified = self.classifier.classify_bytes(bytes, utc);
         // A status change of mine may end a hold: tick before delivering.
         let mut deliveries = self.tick(now);
         if let Some(Verdict::Notify(list)) = &classified.verdict {
             let hold = self.hold_reason(now);
-            for n in list.iter().cloned() {
+            for mut n in list.iter().cloned() {
+                if n.url.as_deref().is_some_and(|u| !scope.allows(u)) {
+                    tracing::warn!(kind = ?n.kind, "dropped a link outside the source's domains");
+                    n.url = None;
+                }
                 if let Some(n) = self.gate.offer(n, hold) {
                     deliveries.extend(self.coalescer.push(n, utc));
                 }

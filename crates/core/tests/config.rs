@@ -100,6 +100,7 @@ fn accounts_keep_no_secret_fields_and_round_trip() {
     config.accounts.push(AccountConfig::Relay {
         name: "acme".into(),
         url: "https://relay.acme.example/".into(),
+        domains: vec!["acme.freshdesk.com".into()],
     });
     config.accounts.push(AccountConfig::Xelion {
         name: "pbx".into(),
@@ -134,4 +135,45 @@ fn subscriptions_become_the_stream_filter() {
         names.contains(&"onAgentUpdate"),
         "the board always needs agent updates"
     );
+}
+
+#[test]
+fn notifications_open_links_only_on_the_accounts_own_domains() {
+    use deskbell_core::config::AccountConfig;
+    let plain = AccountConfig::Relay {
+        name: "a".into(),
+        url: "https://relay.example/".into(),
+        domains: Vec::new(),
+    };
+    assert!(plain.allows_link("https://acme.freshdesk.com/a/tickets/1"));
+    assert!(plain.allows_link("https://ACME.myfreshworks.com/crm"));
+    for bad in [
+        "https://evil.example/a/tickets/1",
+        "https://freshdesk.com.evil.example/",
+        "https://evilfreshdesk.com/",
+        "https://freshdesk.com/",
+        "http://acme.freshdesk.com/a/tickets/1",
+        "https://user@acme.freshdesk.com/",
+        "javascript:alert(1)//acme.freshdesk.com",
+        "not a link",
+    ] {
+        assert!(!plain.allows_link(bad), "{bad}");
+    }
+    let pinned = AccountConfig::Relay {
+        name: "a".into(),
+        url: "https://relay.example/".into(),
+        domains: vec!["support.acme.com".into()],
+    };
+    assert!(pinned.allows_link("https://support.acme.com/a/tickets/1"));
+    assert!(!pinned.allows_link("https://other.freshdesk.com/a/tickets/1"));
+    let pbx = AccountConfig::Xelion {
+        name: "pbx".into(),
+        url: "https://pbx.acme.example/xelion".into(),
+        tenant: "t".into(),
+        user: "u".into(),
+        user_space: None,
+        admin: false,
+    };
+    assert!(pbx.allows_link("https://pbx.acme.example/calls/1"));
+    assert!(!pbx.allows_link("https://acme.freshdesk.com/a/tickets/1"));
 }

@@ -263,3 +263,34 @@ fn identity_by_email_resolves_through_the_board() {
     };
     assert_eq!(n[0].title, "Ticket #1 taken from you");
 }
+
+#[test]
+fn links_outside_the_sources_domains_are_dropped_not_the_notification() {
+    use deskbell_core::config::{AccountConfig, LinkScope};
+    let now = t("2026-11-20T10:00:00Z");
+    let url_of = |d: &[Delivery]| match d {
+        [Delivery::Single(n)] => n.url.clone(),
+        other => panic!("{other:?}"),
+    };
+    // The demo's scope: Freshworks' own domains.
+    let mut p = pipeline(Identity::default());
+    let shown = p.ingest(&bytes("freshdesk/ticket-create.json"), now);
+    assert_eq!(
+        url_of(&shown.deliveries).as_deref(),
+        Some("https://sample.freshdesk.com/a/tickets/1")
+    );
+    // An account pinned to its own support domain refuses the same link.
+    let pinned = AccountConfig::Relay {
+        name: "acme".into(),
+        url: "https://relay.acme.example/".into(),
+        domains: vec!["support.acme.example".into()],
+    };
+    let mut p = pipeline(Identity::default());
+    let shown = p.ingest_from(
+        &bytes("freshdesk/ticket-create.json"),
+        now,
+        LinkScope::Account(&pinned),
+    );
+    assert_eq!(titles(&shown.deliveries).len(), 1);
+    assert_eq!(url_of(&shown.deliveries), None);
+}
