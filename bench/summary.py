@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Collects the benchmark results into target/bench/summary.json: each
+figure with its baseline from the same run, and its target.
+Usage: summary.py TARGET_DIR"""
+import json
+import os
+import sys
+
+target = sys.argv[1] if len(sys.argv) > 1 else "target"
+
+
+def estimate_ns(group, function):
+    path = os.path.join(target, "criterion", group, function, "new", "estimates.json")
+    with open(path) as f:
+        return json.load(f)["mean"]["point_estimate"]
+
+
+def throughput(group, function):
+    path = os.path.join(target, "criterion", group, function, "new", "benchmark.json")
+    with open(path) as f:
+        return json.load(f)["throughput"]
+
+
+def load(name):
+    with open(os.path.join(target, "bench", name)) as f:
+        return json.load(f)
+
+
+def per_s(group, function):
+    elements = throughput(group, function)["Elements"]
+    return elements / (estimate_ns(group, function) / 1e9)
+
+
+# Decode and classify: the mix of every family's fixtures, and the 3.5 KB
+# ticket alone (the heaviest payload), each against serde_json::Value.
+mix = "decode_classify_all_fixtures"
+ticket = "decode_classify_ticket_3k"
+sse = "sse_framing"
+sse_bytes = throughput(sse, "deskbell")["Bytes"]
+stream = load("stream.json")
+app = load("app.json")
+
+figures = {
+    "decode_classify_events_per_s": per_s(mix, "deskbell"),
+    "decode_classify_vs_value_ratio": estimate_ns(mix, "serde_json_value") / estimate_ns(mix, "deskbell"),
+    "decode_classify_ticket_3k_events_per_s": per_s(ticket, "deskbell"),
+    "decode_classify_ticket_3k_vs_value_ratio": estimate_ns(ticket, "serde_json_value") / estimate_ns(ticket, "deskbell"),
+    "sse_framing_mb_per_s": sse_bytes / (estimate_ns(sse, "deskbell") / 1e9) / 1e6,
+    "sse_framing_vs_eventsource_stream_ratio": estimate_ns(sse, "eventsource_stream") / estimate_ns(sse, "deskbell"),
+    "ingest_to_client_p50_ms": stream["ingest_to_client_p50_ms"],
+    "ingest_to_client_p99_ms": stream["ingest_to_client_p99_ms"],
+    "ingest_to_client_p99_vs_roundtrip_p99_ratio": stream["ingest_to_client_p99_vs_roundtrip_p99_ratio"],
+    "ingest_durable_events_per_s": stream["ingest_durable_events_per_s"],
+    "ingest_durable_vs_healthz_ratio": stream["ingest_durable_vs_healthz_ratio"],
+    "replay_100k_s": stream["replay_100k_s"],
+    "replay_vs_sqlite_read_ratio": stream["replay_vs_sqlite_read_ratio"],
+    "fanout_2k_clients_p99_ms": stream["fanout_2k_clients_p99_ms"],
+    "fanout_2k_vs_one_client_p99_ratio": stream["fanout_2k_vs_one_client_p99_ratio"],
+    "app_tray_rss_mb": app["app_tray_rss_mb"],
+    "app_tray_pss_mb": app["app_tray_pss_mb"],
+    "app_tray_never_opened_rss_mb": app["app_tray_never_opened_rss_mb"],
+    "app_window_rss_mb": app["app_window_rss_mb"],
+    "app_cold_start_ms": app["app_cold_start_ms"],
+    "app_cold_start_vs_exec_ratio": app["app_cold_start_ms"] / app["app_cold_start_baseline_exec_ms"],
+}
+
+# (figure, comparison, target)
+targets = [
+    ("decode_classify_events_per_s", ">=", 500_000),
+    ("sse_framing_vs_eventsource_stream_ratio", ">=", 2.0),
+    ("ingest_to_client_p99_ms", "<=", 5.0),
+    ("ingest_durable_events_per_s", ">=", 5_000),
+    ("replay_100k_s", "<=", 1.5),
+    ("fanout_2k_clients_p99_ms", "<=", 100.0),
+    ("app_tray_rss_mb", "<=", 60.0),
+    ("app_cold_start_ms", "<=", 500.0),
+]
+verdicts = {}
+for name, op, goal in targets:
+    value = figures[name]
+    met = value >= goal if op == ">=" else value <= goal
+    verdicts[name] = {"target": f"{op} {goal}", "met": met}
+
+summary = {
+    "figures": {k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()},
+    "targets": verdicts,
+    "baselines": {
+        "decode_classify": "serde_json::Value parse of the same bytes (criterion, same group)",
+        "sse_framing": "eventsource-stream on the same bytes and chunking (criterion, same group)",
+        "ingest_to_client": "a bare loopback HTTP round trip to the relay's /healthz",
+        "ingest_durable": "/healthz round trips at the same concurrency",
+        "replay_100k": "reading the same rows straight from SQLite",
+        "fanout_2k": "the one-client ingest-to-client p99",
+        "app_cold_start": "exec to exit of `deskbell --version`",
+        "app_tray_rss": "the same app before its window was ever opened",
+    },
+    "details": {"stream": stream, "app": app},
+}
+out = os.path.join(target, "bench", "summary.json")
+with open(out, "w") as f:
+    json.dump(summary, f, indent=2)
+print(json.dumps({"figures": summary["figures"], "targets": verdicts}, indent=2))
