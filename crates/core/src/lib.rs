@@ -20,6 +20,7 @@ pub mod rules;
 pub mod schedule;
 pub mod secret;
 pub mod stream;
+pub mod webhook;
 pub mod wire;
 
 pub use event::{decode, DecodeError, DecodedEvent, Event, EventName};

@@ -1,5 +1,5 @@
-//! `deskbell-relay serve | token add NAME | token list | token revoke NAME`,
-//! every subcommand with `--data DIR`.
+//! `deskbell-relay serve | backup FILE | restore FILE | token add NAME |
+//! token list | token revoke NAME`, every subcommand with `--data DIR`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -39,6 +39,11 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Copy the log and tokens to FILE, safely while the relay runs.
+    Backup { file: PathBuf },
+    /// Put a backup in place as the log (stop the relay first). The log it
+    /// replaces is kept beside it.
+    Restore { file: PathBuf },
     /// Manage agent tokens.
     Token {
         #[command(subcommand)]
@@ -62,6 +67,17 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { listen, config } => serve(data, listen, config),
         Command::Token { action } => token(data, action),
+        Command::Backup { file } => log::backup(&data, &file)
+            .map(|()| println!("Backed up {} to {}", data.display(), file.display()))
+            .map_err(|e| e.to_string()),
+        Command::Restore { file } => log::restore(&data, &file)
+            .map(|kept| {
+                println!("Restored {} into {}", file.display(), data.display());
+                if let Some(kept) = kept {
+                    println!("The previous log is kept as {}", kept.display());
+                }
+            })
+            .map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -106,3 +106,27 @@ pub fn default_data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
         .join("deskbell-relay")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// deploy/relay.example.toml documents the defaults: it must parse, and
+    /// say what the relay does without it.
+    #[test]
+    fn the_example_config_states_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/relay.example.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let example: RelayConfig = toml::from_str(&text).unwrap();
+        let default = RelayConfig::default();
+        assert_eq!(example.listen, default.listen);
+        assert_eq!(example.keepalive_seconds, default.keepalive_seconds);
+        assert_eq!(example.retention.max_age_days, default.retention.max_age_days);
+        assert_eq!(example.retention.max_events, default.retention.max_events);
+        assert_eq!(
+            example.retention.prune_every_seconds,
+            default.retention.prune_every_seconds
+        );
+        assert!(example.ingress_secret.is_none(), "no secret in the example");
+    }
+}

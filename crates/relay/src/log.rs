@@ -24,6 +24,14 @@ pub enum LogError {
     Sql(#[from] rusqlite::Error),
     #[error("the log writer has stopped")]
     WriterGone,
+    #[error("{0} exists; choose a new file for the backup")]
+    Exists(PathBuf),
+    #[error("{0} is not a UTF-8 path")]
+    NotUtf8(PathBuf),
+    #[error("{0} is not a Deskbell relay backup (integrity check or tables)")]
+    NotABackup(PathBuf),
+    #[error("{0}: {1}")]
+    Io(PathBuf, std::io::Error),
 }
 
 /// One stored event, as the stream sends it.
@@ -68,6 +76,60 @@ pub fn open(data_dir: &Path) -> Result<Connection, LogError> {
         Ok(conn)
     };
     open().map_err(|source| LogError::Open { path, source })
+}
+
+/// A consistent copy of the whole log (events and token hashes) in `to`,
+/// taken while the relay runs: SQLite's `VACUUM INTO` reads one snapshot.
+pub fn backup(data_dir: &Path, to: &Path) -> Result<(), LogError> {
+    if to.exists() {
+        return Err(LogError::Exists(to.to_owned()));
+    }
+    let conn = open_reader(data_dir)?;
+    let target = to
+        .to_str()
+        .ok_or_else(|| LogError::NotUtf8(to.to_owned()))?;
+    conn.execute("VACUUM INTO ?1", [target])?;
+    Ok(())
+}
+
+/// Puts a backup in place as the data dir's log. Run it with the relay
+/// stopped; an existing log is kept beside it, never overwritten.
+pub fn restore(data_dir: &Path, from: &Path) -> Result<Option<PathBuf>, LogError> {
+    let check =
+        Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|source| {
+            LogError::Open {
+                path: from.to_owned(),
+                source,
+            }
+        })?;
+    let verdict: String = check.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    let tables: i64 = check.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('events', 'tokens')",
+        [],
+        |r| r.get(0),
+    )?;
+    if verdict != "ok" || tables != 2 {
+        return Err(LogError::NotABackup(from.to_owned()));
+    }
+    drop(check);
+    std::fs::create_dir_all(data_dir).map_err(|e| LogError::Io(data_dir.to_owned(), e))?;
+    let live = db_path(data_dir);
+    let kept = if live.exists() {
+        let aside = live.with_extension(format!("sqlite3.before-restore-{}", now_secs()));
+        std::fs::rename(&live, &aside).map_err(|e| LogError::Io(live.clone(), e))?;
+        for suffix in ["-wal", "-shm"] {
+            let side = PathBuf::from(format!("{}{suffix}", live.display()));
+            if side.exists() {
+                let to = PathBuf::from(format!("{}{suffix}", aside.display()));
+                std::fs::rename(&side, &to).map_err(|e| LogError::Io(side.clone(), e))?;
+            }
+        }
+        Some(aside)
+    } else {
+        None
+    };
+    std::fs::copy(from, &live).map_err(|e| LogError::Io(live.clone(), e))?;
+    Ok(kept)
 }
 
 /// A read-only connection for replays.

@@ -140,6 +140,24 @@ async fn ingest(State(relay): State<Relay>, headers: HeaderMap, body: Bytes) -> 
             .fetch_add(1, Ordering::Relaxed);
         return unauthorized();
     }
+    // A Freshdesk automation rule's webhook body becomes the product event
+    // it stands for; product events pass through as they came.
+    let body = if deskbell_core::webhook::is_webhook(&body) {
+        match deskbell_core::webhook::to_product_event(&body) {
+            Ok(event) => Bytes::from(event),
+            Err(e) => {
+                r.metrics
+                    .rejected_bad_payload
+                    .fetch_add(1, Ordering::Relaxed);
+                return json(
+                    StatusCode::BAD_REQUEST,
+                    serde_json::json!({"error": "bad_payload", "code": e.code(), "message": e.to_string()}),
+                );
+            }
+        }
+    } else {
+        body
+    };
     let event = match deskbell_core::decode(&body) {
         Ok(ev) => ev,
         Err(e) => {

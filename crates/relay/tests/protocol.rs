@@ -400,3 +400,88 @@ fn serve_without_an_ingress_secret_refuses_to_start() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no ingress secret"), "{err}");
 }
+
+#[tokio::test]
+async fn a_backup_taken_while_serving_restores_events_and_tokens() {
+    let dir = TempDir::new("backup");
+    let mut relay = Relay::start(&dir.0, "");
+    let token = add_token(&dir.0, "agent-1");
+    let mut acked = Vec::new();
+    for n in 0..20 {
+        acked.push(post(&relay.base(), &ticket(n)).await.unwrap());
+    }
+    let file = dir.0.join("backup.sqlite3");
+    let out = relay_cli(&dir.0, &["backup", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    // A backup never overwrites a file.
+    let again = relay_cli(&dir.0, &["backup", file.to_str().unwrap()]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
+    // Not a backup: refused, nothing changed.
+    let junk = dir.0.join("junk");
+    std::fs::write(&junk, b"not sqlite").unwrap();
+    let fresh = TempDir::new("restored");
+    let refused = relay_cli(&fresh.0, &["restore", junk.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(!fresh.0.join("relay.sqlite3").exists());
+    relay.terminate(T);
+
+    // Restored into a new data dir: the same events, ids and token.
+    let out = relay_cli(&fresh.0, &["restore", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    let restored = Relay::start(&fresh.0, "");
+    let mut s = Sse::open(&restored.base(), &token, Some(0), "")
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    while got.len() < acked.len() {
+        let e = s.next_event(T).await.expect("a restored event");
+        got.push(e.id.unwrap().parse::<u64>().unwrap());
+    }
+    assert_eq!(got, acked);
+    // New events continue after the restored ids.
+    let next = post(&restored.base(), &ticket(99)).await.unwrap();
+    assert_eq!(next, acked.last().unwrap() + 1);
+
+    // Restoring over a live data dir keeps the old log beside it.
+    drop(s);
+    drop(restored);
+    let out = relay_cli(&fresh.0, &["restore", file.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("previous log is kept"));
+}
+
+#[tokio::test]
+async fn a_freshdesk_webhook_body_is_stored_as_the_product_event() {
+    let dir = TempDir::new("webhook");
+    let relay = Relay::start(&dir.0, "");
+    let token = add_token(&dir.0, "agent-1");
+    let base = relay.base();
+    let id = post(&base, &fixture("webhook/freshdesk-ticket-created.json"))
+        .await
+        .unwrap();
+    let mut s = Sse::open(&base, &token, Some(id - 1), "").await.unwrap();
+    let e = s.next_event(T).await.unwrap();
+    assert_eq!(e.event, "onTicketCreate");
+    let v: serde_json::Value = serde_json::from_str(&e.data).unwrap();
+    assert_eq!(v["data"]["ticket"]["id"], 4711);
+    assert_eq!(v["domain"], "acme.freshdesk.com");
+
+    // A rule with a mistake: 400, naming the field, and nothing stored.
+    let resp = http()
+        .post(format!("{base}v1/events"))
+        .bearer_auth(SECRET)
+        .body(fixture("webhook/freshdesk-bad-priority.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], "webhook_bad_field");
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("ticket.priority:"));
+    let next = post(&base, &ticket(5)).await.unwrap();
+    assert_eq!(next, id + 1);
+}
