@@ -121,7 +121,10 @@ mod tests {
         let default = RelayConfig::default();
         assert_eq!(example.listen, default.listen);
         assert_eq!(example.keepalive_seconds, default.keepalive_seconds);
-        assert_eq!(example.retention.max_age_days, default.retention.max_age_days);
+        assert_eq!(
+            example.retention.max_age_days,
+            default.retention.max_age_days
+        );
         assert_eq!(example.retention.max_events, default.retention.max_events);
         assert_eq!(
             example.retention.prune_every_seconds,

@@ -129,8 +129,18 @@ pub fn restore(data_dir: &Path, from: &Path) -> Result<Option<PathBuf>, LogError
         None
     };
     std::fs::copy(from, &live).map_err(|e| LogError::Io(live.clone(), e))?;
+    // Desktops may have seen ids past the backup's last; new ids start well
+    // beyond, so no desktop skips a new event as one it already had.
+    let conn = open(data_dir)?;
+    conn.execute(
+        "UPDATE sqlite_sequence SET seq = seq + ?1 WHERE name = 'events'",
+        [RESTORE_ID_GAP],
+    )?;
     Ok(kept)
 }
+
+/// How far new event ids jump after a restore.
+pub const RESTORE_ID_GAP: i64 = 1_000_000;
 
 /// A read-only connection for replays.
 pub fn open_reader(data_dir: &Path) -> Result<Connection, LogError> {

@@ -439,9 +439,13 @@ async fn a_backup_taken_while_serving_restores_events_and_tokens() {
         got.push(e.id.unwrap().parse::<u64>().unwrap());
     }
     assert_eq!(got, acked);
-    // New events continue after the restored ids.
+    // New ids jump past anything a desktop could have seen before the restore.
     let next = post(&restored.base(), &ticket(99)).await.unwrap();
-    assert_eq!(next, acked.last().unwrap() + 1);
+    assert_eq!(
+        next,
+        acked.last().unwrap() + 1 + deskbell_relay::log::RESTORE_ID_GAP as u64
+    );
+    assert_eq!(s.next_event(T).await.unwrap().id, Some(next.to_string()));
 
     // Restoring over a live data dir keeps the old log beside it.
     drop(s);
