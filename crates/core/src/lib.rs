@@ -13,6 +13,7 @@ pub mod config;
 pub mod dedupe;
 pub mod demo;
 pub mod event;
+pub mod feed;
 pub mod notification;
 pub mod pipeline;
 pub mod resume;

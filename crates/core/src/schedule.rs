@@ -129,7 +129,7 @@ impl<'de> Deserialize<'de> for TimeRange {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HoldReason {
     DoNotDisturb,
