@@ -1,17 +1,171 @@
-//! `deskbell account add | list | remove`: scripted provisioning. The
-//! non-secret fields go to the config file; the secret to the OS keyring.
+//! Accounts: add, list, remove. The non-secret fields go to the config
+//! file; the secret to the OS keyring, first, so a refusal writes nothing.
+//! Used by `deskbell account ...` and by the window's IPC commands.
 
 use std::io::Read;
 use std::process::ExitCode;
 
-use deskbell_core::config::{AccountConfig, ConfigFile};
+use deskbell_core::config::{AccountConfig, ConfigError, ConfigFile};
 use deskbell_core::secret::Secret;
 use deskbell_core::stream::relay_client::check_url;
 use deskbell_core::wire::Domain;
+use serde::Deserialize;
+use thiserror::Error;
 
 use crate::cli::AccountAction;
-use crate::secrets;
+use crate::secrets::{self, SecretStoreError};
 
+#[derive(Debug, Error)]
+pub enum AccountError {
+    #[error("no config directory on this system")]
+    NoConfigDir,
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("account names are 1 to 64 letters, digits, '.', '_', '-' or '@'")]
+    BadName,
+    #[error("an account named {0:?} exists; remove it first")]
+    Exists(String),
+    #[error("no account named {0:?}")]
+    NoSuchAccount(String),
+    #[error("{0}")]
+    BadUrl(String),
+    #[error("--domain {0:?} is not a host name")]
+    BadDomain(String),
+    #[error("a Xelion account needs a tenant and a user")]
+    XelionIncomplete,
+    #[error("no secret given (the relay token or the Xelion password)")]
+    EmptySecret,
+    #[error(transparent)]
+    Keyring(#[from] SecretStoreError),
+}
+
+impl AccountError {
+    /// Stable codes the UI can show and test against.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AccountError::NoConfigDir => "config_dir",
+            AccountError::Config(e) => e.code(),
+            AccountError::BadName => "account_name",
+            AccountError::Exists(_) => "account_exists",
+            AccountError::NoSuchAccount(_) => "account_missing",
+            AccountError::BadUrl(_) => "account_url",
+            AccountError::BadDomain(_) => "account_domain",
+            AccountError::XelionIncomplete => "account_xelion",
+            AccountError::EmptySecret => "secret_empty",
+            AccountError::Keyring(e) => e.code(),
+        }
+    }
+}
+
+/// A new account as the CLI or the window describes it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NewAccount {
+    Relay {
+        name: String,
+        url: String,
+        #[serde(default)]
+        domains: Vec<String>,
+    },
+    Xelion {
+        name: String,
+        url: String,
+        tenant: String,
+        user: String,
+        #[serde(default)]
+        admin: bool,
+    },
+}
+
+fn valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+}
+
+fn config_file() -> Result<ConfigFile, AccountError> {
+    ConfigFile::default_location().ok_or(AccountError::NoConfigDir)
+}
+
+pub fn list() -> Result<Vec<AccountConfig>, AccountError> {
+    Ok(config_file()?.load_strict()?.accounts)
+}
+
+/// Checks `new`, stores `secret` in the keyring, then saves the config.
+pub fn add(new: NewAccount, secret: &Secret) -> Result<AccountConfig, AccountError> {
+    let file = config_file()?;
+    // A broken config is reported and kept; nothing is changed.
+    let mut config = file.load_strict()?;
+    let account = match new {
+        NewAccount::Relay { name, url, domains } => {
+            check_url(&url).map_err(|e| AccountError::BadUrl(e.to_string()))?;
+            let domains = domains
+                .iter()
+                .map(|d| {
+                    Domain::parse(d)
+                        .map(|d| d.as_str().to_owned())
+                        .ok_or_else(|| AccountError::BadDomain(d.clone()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            AccountConfig::Relay { name, url, domains }
+        }
+        NewAccount::Xelion {
+            name,
+            url,
+            tenant,
+            user,
+            admin,
+        } => {
+            check_url(&url).map_err(|e| AccountError::BadUrl(e.to_string()))?;
+            if tenant.trim().is_empty() || user.trim().is_empty() {
+                return Err(AccountError::XelionIncomplete);
+            }
+            AccountConfig::Xelion {
+                name,
+                url,
+                tenant,
+                user,
+                user_space: None,
+                admin,
+            }
+        }
+    };
+    let name = account.name().to_owned();
+    if !valid_name(&name) {
+        return Err(AccountError::BadName);
+    }
+    if config.accounts.iter().any(|a| a.name() == name) {
+        return Err(AccountError::Exists(name));
+    }
+    if secret.expose().trim().is_empty() {
+        return Err(AccountError::EmptySecret);
+    }
+    // The secret first: if the keyring refuses, nothing is written.
+    secrets::store(&name, secret)?;
+    config.accounts.push(account.clone());
+    if let Err(e) = file.save(&config) {
+        let _ = secrets::delete(&name);
+        return Err(e.into());
+    }
+    Ok(account)
+}
+
+/// Removes the account and its secret.
+pub fn remove(name: &str) -> Result<(), AccountError> {
+    let file = config_file()?;
+    let mut config = file.load_strict()?;
+    let before = config.accounts.len();
+    config.accounts.retain(|a| a.name() != name);
+    if config.accounts.len() == before {
+        return Err(AccountError::NoSuchAccount(name.to_owned()));
+    }
+    secrets::delete(name)?;
+    file.save(&config)?;
+    Ok(())
+}
+
+/// `deskbell account ...`: exit status 2 on any error, with its message.
 pub fn run(action: AccountAction) -> ExitCode {
     match execute(action) {
         Ok(()) => ExitCode::SUCCESS,
@@ -22,20 +176,10 @@ pub fn run(action: AccountAction) -> ExitCode {
     }
 }
 
-fn valid_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
-}
-
 fn execute(action: AccountAction) -> Result<(), String> {
-    let file = ConfigFile::default_location().ok_or("no config directory on this system")?;
-    // A broken config is reported and kept; nothing is changed.
-    let mut config = file.load_strict().map_err(|e| e.to_string())?;
     match action {
         AccountAction::List => {
-            for a in &config.accounts {
+            for a in list().map_err(|e| e.to_string())? {
                 match a {
                     AccountConfig::Relay { name, url, domains } => {
                         let domains = if domains.is_empty() {
@@ -59,13 +203,7 @@ fn execute(action: AccountAction) -> Result<(), String> {
             Ok(())
         }
         AccountAction::Remove { name } => {
-            let before = config.accounts.len();
-            config.accounts.retain(|a| a.name() != name);
-            if config.accounts.len() == before {
-                return Err(format!("no account named {name:?}"));
-            }
-            secrets::delete(&name).map_err(|e| e.to_string())?;
-            file.save(&config).map_err(|e| e.to_string())?;
+            remove(&name).map_err(|e| e.to_string())?;
             println!("Removed {name}");
             Ok(())
         }
@@ -78,51 +216,23 @@ fn execute(action: AccountAction) -> Result<(), String> {
             user,
             admin,
         } => {
-            if !valid_name(&name) {
-                return Err(
-                    "account names are 1 to 64 letters, digits, '.', '_', '-' or '@'".into(),
-                );
-            }
-            if config.accounts.iter().any(|a| a.name() == name) {
-                return Err(format!("an account named {name:?} exists; remove it first"));
-            }
-            let account = match (relay, xelion) {
-                (Some(url), _) => {
-                    check_url(&url).map_err(|e| e.to_string())?;
-                    let mut domains = Vec::new();
-                    for d in &domain {
-                        match Domain::parse(d) {
-                            Some(d) => domains.push(d.as_str().to_owned()),
-                            None => return Err(format!("--domain {d:?} is not a host name")),
-                        }
-                    }
-                    AccountConfig::Relay {
-                        name: name.clone(),
-                        url,
-                        domains,
-                    }
-                }
-                (None, Some(url)) => {
-                    check_url(&url).map_err(|e| e.to_string())?;
-                    AccountConfig::Xelion {
-                        name: name.clone(),
-                        url,
-                        tenant: tenant.unwrap_or_default(),
-                        user: user.unwrap_or_default(),
-                        user_space: None,
-                        admin,
-                    }
-                }
+            let new = match (relay, xelion) {
+                (Some(url), _) => NewAccount::Relay {
+                    name: name.clone(),
+                    url,
+                    domains: domain,
+                },
+                (None, Some(url)) => NewAccount::Xelion {
+                    name: name.clone(),
+                    url,
+                    tenant: tenant.unwrap_or_default(),
+                    user: user.unwrap_or_default(),
+                    admin,
+                },
                 (None, None) => return Err("give --relay URL or --xelion URL".into()),
             };
             let secret = read_secret()?;
-            // The secret first: if the keyring refuses, nothing is written.
-            secrets::store(&name, &secret).map_err(|e| e.to_string())?;
-            config.accounts.push(account);
-            if let Err(e) = file.save(&config) {
-                let _ = secrets::delete(&name);
-                return Err(e.to_string());
-            }
+            add(new, &secret).map_err(|e| e.to_string())?;
             println!("Added {name}; its secret is in the OS keyring");
             Ok(())
         }

@@ -20,6 +20,15 @@ pub fn run() -> ExitCode {
                 tracing::warn!("cannot open the window: {e}");
             }
         }))
+        .invoke_handler(tauri::generate_handler![
+            crate::commands::get_snapshot,
+            crate::commands::set_subscription,
+            crate::commands::set_dnd,
+            crate::commands::add_account,
+            crate::commands::remove_account,
+            crate::commands::open_feed_item,
+            crate::commands::dismiss_away,
+        ])
         .setup(move |app| {
             tracing::debug!(elapsed = ?started.elapsed(), "setting up");
             crate::runtime::start(app.handle())?;

@@ -4,6 +4,7 @@
 mod accounts;
 mod autostart;
 mod cli;
+mod commands;
 mod desktop;
 mod notify;
 mod runtime;

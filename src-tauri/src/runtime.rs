@@ -10,12 +10,13 @@ use std::time::Duration;
 use chrono::{Local, NaiveTime, Utc};
 use deskbell_core::coalesce::Delivery;
 use deskbell_core::config::{AccountConfig, Config, ConfigFile, LinkScope};
+use deskbell_core::feed::FeedStore;
 use deskbell_core::pipeline::Pipeline;
 use deskbell_core::resume::ResumeStore;
 use deskbell_core::stream::relay_client::{check_url, RelayClient, RelayEndpoint};
 use deskbell_core::stream::xelion_client::{XelionAccount, XelionClient};
 use deskbell_core::stream::{ConnectionState, StreamEvent, StreamOutput};
-use tauri::{AppHandle, Manager};
+use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::{mpsc, watch};
 
 use crate::secrets::SecretStoreError;
@@ -43,6 +44,31 @@ struct Runtime {
     resume: Option<ResumeStore>,
     /// A resume point moved since the last save.
     resume_dirty: bool,
+    feed_store: Option<FeedStore>,
+    /// The feed changed since the last save.
+    feed_dirty: bool,
+}
+
+/// Events the window listens to (see ui/src/ipc.ts).
+pub mod events {
+    /// One agent's board row changed: its new `AgentRow`, in place.
+    pub const BOARD_ROW: &str = "board-row";
+    /// Anything else in the snapshot changed: the window asks for it again.
+    pub const VIEW_CHANGED: &str = "view-changed";
+}
+
+fn account_statuses(config: &Config) -> Vec<AccountStatus> {
+    config
+        .accounts
+        .iter()
+        .map(|a| AccountStatus {
+            name: a.name().to_owned(),
+            config: Some(a.clone()),
+            last_event_at: None,
+            state: ConnectionState::Connecting,
+            problem: None,
+        })
+        .collect()
 }
 
 /// Loads the config, installs the tray, and starts the sources and the
@@ -59,17 +85,18 @@ pub fn start(app: &AppHandle) -> tauri::Result<()> {
         }
         None => (Config::default(), None),
     };
+    let feed_store = FeedStore::default_location();
     let view = View {
-        accounts: config
-            .accounts
-            .iter()
-            .map(|a| AccountStatus {
-                name: a.name().to_owned(),
-                state: ConnectionState::Connecting,
-                problem: None,
-            })
-            .collect(),
+        accounts: account_statuses(&config),
         demo: config.accounts.is_empty(),
+        me: config
+            .identity
+            .agent_ids
+            .iter()
+            .chain(&config.identity.emails)
+            .cloned()
+            .collect(),
+        feed: feed_store.as_ref().map(FeedStore::load).unwrap_or_default(),
         subscriptions: config.rules.subscriptions.clone(),
         dnd_until: config.rules.schedule.do_not_disturb_until,
         config_problem: problem,
@@ -97,6 +124,8 @@ pub fn start(app: &AppHandle) -> tauri::Result<()> {
         sink: notify::spawn_sink(),
         resume,
         resume_dirty: false,
+        feed_store,
+        feed_dirty: false,
     };
     for (index, account) in runtime.config.accounts.clone().iter().enumerate() {
         let running = runtime.launch(index, account, points.get(account.name()).copied());
@@ -287,7 +316,16 @@ impl Runtime {
                             // Counted in the pipeline's stats; the stream goes on.
                             tracing::warn!(code = e.code(), "skipped a malformed event");
                         }
-                        self.update_view(|v| v.last_event_at = Some(Local::now()));
+                        if let Some(change) = &ingested.classified.board_change {
+                            self.show_board_change(change);
+                        }
+                        self.update_view(|v| {
+                            let now = Local::now();
+                            v.last_event_at = Some(now);
+                            if let Some(a) = v.accounts.get_mut(index) {
+                                a.last_event_at = Some(now);
+                            }
+                        });
                         ingested.deliveries
                     }
                     Some((index, StreamOutput::State(state))) => {
@@ -302,17 +340,26 @@ impl Runtime {
                 },
                 _ = tick.tick() => {
                     self.save_resume_points();
+                    self.save_feed();
                     self.pipeline.tick(Local::now().fixed_offset())
                 }
             };
             if !deliveries.is_empty() {
                 let shown = deliveries.len() as u32;
+                let now = Utc::now();
+                self.update_view(|v| {
+                    for d in &deliveries {
+                        v.feed.record(d, now);
+                    }
+                    v.unseen += shown;
+                });
+                self.feed_dirty = true;
                 for d in deliveries {
                     if self.sink.send(d).is_err() {
                         return;
                     }
                 }
-                self.update_view(|v| v.unseen += shown);
+                let _ = self.app.emit(events::VIEW_CHANGED, ());
             }
         }
     }
@@ -340,6 +387,11 @@ impl Runtime {
                     self.relaunch(index);
                 }
             }
+            Command::ReloadAccounts => self.reload_accounts(),
+            Command::DismissAway => {
+                self.update_view(|v| v.feed.dismiss_away());
+                self.feed_dirty = true;
+            }
             Command::SetDnd(choice) => {
                 let until = match choice {
                     Dnd::OneHour => Some(Utc::now() + chrono::Duration::hours(1)),
@@ -359,6 +411,90 @@ impl Runtime {
                 self.pipeline.rules_mut().schedule.do_not_disturb_until = until;
                 self.save();
                 self.update_view(|v| v.dnd_until = until);
+            }
+        }
+    }
+
+    /// The board row behind `change`, to the view and to the window.
+    fn show_board_change(&self, change: &deskbell_core::board::BoardChange) {
+        let row = self
+            .pipeline
+            .classifier()
+            .board()
+            .get(&change.agent_id)
+            .cloned();
+        self.update_view(|v| match &row {
+            Some(row) => {
+                v.board.insert(change.agent_id.clone(), row.clone());
+            }
+            None => {
+                v.board.remove(&change.agent_id);
+            }
+        });
+        let payload = serde_json::json!({"agent_id": change.agent_id, "row": row});
+        let _ = self.app.emit(events::BOARD_ROW, payload);
+    }
+
+    /// Picks up accounts added or removed from the window: every client
+    /// stops and the config's accounts start again, each from its resume
+    /// point. Rare, so simple beats clever.
+    fn reload_accounts(&mut self) {
+        let Some(file) = &self.file else { return };
+        let config = match file.load_strict() {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(code = e.code(), "{e}");
+                return;
+            }
+        };
+        let mut points: std::collections::BTreeMap<String, u64> = self
+            .resume
+            .as_ref()
+            .map(ResumeStore::load)
+            .unwrap_or_default();
+        for running in &self.accounts {
+            let _ = running.stop.send(true);
+            if let Some(id) = running.last_id {
+                points.insert(running.config.name().to_owned(), id);
+            }
+        }
+        self.config.accounts = config.accounts;
+        let statuses = account_statuses(&self.config);
+        let demo = self.config.accounts.is_empty();
+        self.update_view(|v| {
+            v.accounts = statuses;
+            v.demo = demo;
+        });
+        self.accounts = Vec::new();
+        for (index, account) in self.config.accounts.clone().iter().enumerate() {
+            let running = self.launch(index, account, points.get(account.name()).copied());
+            self.accounts.push(running);
+        }
+        if let Some(state) = self.app.try_state::<AppState>() {
+            if let Ok(view) = state.view.lock().map(|v| v.clone()) {
+                if let Err(e) = tray::rebuild(&self.app, &view) {
+                    tracing::warn!("cannot rebuild the tray menu: {e}");
+                }
+            }
+        }
+        let _ = self.app.emit(events::VIEW_CHANGED, ());
+    }
+
+    /// Writes the feed at most once per tick, and only when it changed.
+    fn save_feed(&mut self) {
+        if !std::mem::take(&mut self.feed_dirty) {
+            return;
+        }
+        let Some(store) = &self.feed_store else {
+            return;
+        };
+        let feed = self
+            .app
+            .try_state::<AppState>()
+            .and_then(|s| s.view.lock().ok().map(|v| v.feed.clone()));
+        if let Some(feed) = feed {
+            if let Err(e) = store.save(&feed) {
+                tracing::warn!("cannot save the feed: {e}");
             }
         }
     }

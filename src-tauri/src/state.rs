@@ -3,7 +3,12 @@
 
 use std::sync::Mutex;
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Local, Utc};
+use deskbell_core::board::AgentRow;
+use deskbell_core::config::AccountConfig;
+use deskbell_core::feed::Feed;
 use deskbell_core::notification::Kind;
 use deskbell_core::rules::Subscriptions;
 use deskbell_core::stream::ConnectionState;
@@ -12,6 +17,9 @@ use tokio::sync::mpsc;
 #[derive(Clone, Debug)]
 pub struct AccountStatus {
     pub name: String,
+    /// The account's non-secret settings, as the config has them.
+    pub config: Option<AccountConfig>,
+    pub last_event_at: Option<DateTime<Local>>,
     pub state: ConnectionState,
     /// Why the account cannot connect before any network is involved.
     pub problem: Option<AccountProblem>,
@@ -25,6 +33,15 @@ pub enum AccountProblem {
     SecretMissing,
 }
 
+impl AccountProblem {
+    pub fn code(self) -> &'static str {
+        match self {
+            AccountProblem::KeyringUnavailable => "keyring_unavailable",
+            AccountProblem::SecretMissing => "keyring_missing",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct View {
     pub accounts: Vec<AccountStatus>,
@@ -36,10 +53,16 @@ pub struct View {
     pub subscriptions: Subscriptions,
     pub dnd_until: Option<DateTime<Utc>>,
     pub config_problem: Option<String>,
+    /// The team's board, by agent id.
+    pub board: BTreeMap<String, AgentRow>,
+    /// My agent ids and emails, for "only my teams".
+    pub me: Vec<String>,
+    pub feed: Feed,
 }
 
-/// Do-not-disturb choices in the tray menu.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Do-not-disturb choices in the tray menu and the window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Dnd {
     OneHour,
     UntilTomorrowMorning,
@@ -52,6 +75,10 @@ pub enum Command {
     SetDnd(Dnd),
     /// Connect an account again, reading its secret afresh.
     Reconnect(usize),
+    /// The accounts in the config changed (added or removed from the window).
+    ReloadAccounts,
+    /// The agent read the summary of what arrived while away.
+    DismissAway,
 }
 
 /// Managed by Tauri: the view behind a lock, and the way to the runtime.
@@ -157,6 +184,8 @@ mod tests {
                 .iter()
                 .map(|s| AccountStatus {
                     name: "a".into(),
+                    config: None,
+                    last_event_at: None,
                     state: s.clone(),
                     problem: None,
                 })

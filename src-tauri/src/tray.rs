@@ -83,13 +83,24 @@ fn kind_label(kind: Kind) -> &'static str {
 /// Handles kept so the view can be applied without rebuilding the menu.
 pub struct TrayHandles {
     tray: TrayIcon,
-    checks: Vec<(Kind, CheckMenuItem<Wry>)>,
-    accounts: Vec<MenuItem<Wry>>,
-    start_at_login: CheckMenuItem<Wry>,
+    items: std::sync::Mutex<MenuItems>,
     icon: std::sync::Mutex<Option<TrayIconState>>,
 }
 
-pub fn install(app: &AppHandle, view: &View) -> tauri::Result<()> {
+struct MenuItems {
+    checks: Vec<(Kind, CheckMenuItem<Wry>)>,
+    accounts: Vec<MenuItem<Wry>>,
+    start_at_login: CheckMenuItem<Wry>,
+}
+
+struct MenuParts {
+    menu: Menu<Wry>,
+    checks: Vec<(Kind, CheckMenuItem<Wry>)>,
+    accounts: Vec<MenuItem<Wry>>,
+    start_at_login: CheckMenuItem<Wry>,
+}
+
+fn build_menu(app: &AppHandle, view: &View) -> tauri::Result<MenuParts> {
     let mut account_items = Vec::new();
     if view.demo {
         account_items.push(MenuItem::with_id(
@@ -178,21 +189,60 @@ pub fn install(app: &AppHandle, view: &View) -> tauri::Result<()> {
     menu.append(&start_at_login)?;
     menu.append(&open)?;
     menu.append(&quit)?;
+    Ok(MenuParts {
+        menu,
+        checks,
+        accounts: account_items,
+        start_at_login,
+    })
+}
+
+pub fn install(app: &AppHandle, view: &View) -> tauri::Result<()> {
+    let parts = build_menu(app, view)?;
     let state = view.icon_state(chrono::Utc::now());
     let tray = TrayIconBuilder::with_id(TRAY_ID)
         .icon(Image::from_bytes(icon_bytes(state))?)
         .tooltip(view.tooltip())
-        .menu(&menu)
+        .menu(&parts.menu)
         .on_menu_event(on_menu_event)
         .build(app)?;
     app.manage(TrayHandles {
         tray,
-        checks,
-        accounts: account_items,
-        start_at_login,
+        items: std::sync::Mutex::new(MenuItems {
+            checks: parts.checks,
+            accounts: parts.accounts,
+            start_at_login: parts.start_at_login,
+        }),
         icon: std::sync::Mutex::new(Some(state)),
     });
     Ok(())
+}
+
+/// A new menu for a changed set of accounts.
+pub fn rebuild(app: &AppHandle, view: &View) -> tauri::Result<()> {
+    let Some(handles) = app.try_state::<TrayHandles>() else {
+        return Ok(());
+    };
+    let parts = build_menu(app, view)?;
+    handles.tray.set_menu(Some(parts.menu))?;
+    if let Ok(mut items) = handles.items.lock() {
+        *items = MenuItems {
+            checks: parts.checks,
+            accounts: parts.accounts,
+            start_at_login: parts.start_at_login,
+        };
+    }
+    Ok(())
+}
+
+/// What the tray shows, taken from the view under its lock: the view also
+/// holds the board and the feed, which the tray never needs.
+struct TrayView {
+    icon: TrayIconState,
+    tooltip: String,
+    subscriptions: deskbell_core::rules::Subscriptions,
+    demo: bool,
+    lines: Vec<(String, bool)>,
 }
 
 /// Shows the current view: icon, tooltip, check marks, status lines.
@@ -202,27 +252,44 @@ pub fn refresh(app: &AppHandle) {
     else {
         return;
     };
-    let Ok(view) = state.view.lock().map(|v| v.clone()) else {
+    let Ok(view) = state.view.lock().map(|v| TrayView {
+        icon: v.icon_state(chrono::Utc::now()),
+        tooltip: v.tooltip(),
+        subscriptions: v.subscriptions.clone(),
+        demo: v.demo,
+        lines: v
+            .accounts
+            .iter()
+            .map(|a| {
+                (
+                    status_line(a),
+                    a.problem == Some(AccountProblem::KeyringUnavailable),
+                )
+            })
+            .collect(),
+    }) else {
         return;
     };
-    let icon_state = view.icon_state(chrono::Utc::now());
     if let Ok(mut current) = handles.icon.lock() {
-        if *current != Some(icon_state) {
-            if let Ok(img) = Image::from_bytes(icon_bytes(icon_state)) {
+        if *current != Some(view.icon) {
+            if let Ok(img) = Image::from_bytes(icon_bytes(view.icon)) {
                 let _ = handles.tray.set_icon(Some(img));
             }
-            *current = Some(icon_state);
+            *current = Some(view.icon);
         }
     }
-    let _ = handles.tray.set_tooltip(Some(view.tooltip()));
-    for (kind, item) in &handles.checks {
+    let _ = handles.tray.set_tooltip(Some(view.tooltip));
+    let Ok(items) = handles.items.lock() else {
+        return;
+    };
+    for (kind, item) in &items.checks {
         let _ = item.set_checked(view.subscriptions.is_on(*kind));
     }
     if !view.demo {
-        for (item, account) in handles.accounts.iter().zip(&view.accounts) {
-            let _ = item.set_text(status_line(account));
+        for (item, (line, retry)) in items.accounts.iter().zip(&view.lines) {
+            let _ = item.set_text(line);
             // Clickable only when a click can help: retrying the keyring.
-            let _ = item.set_enabled(account.problem == Some(AccountProblem::KeyringUnavailable));
+            let _ = item.set_enabled(*retry);
         }
     }
 }
@@ -255,9 +322,11 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
                 tracing::warn!(code = e.code(), "{e}");
             }
             if let Some(handles) = app.try_state::<TrayHandles>() {
-                let _ = handles
-                    .start_at_login
-                    .set_checked(autostart::is_on().unwrap_or(false));
+                if let Ok(items) = handles.items.lock() {
+                    let _ = items
+                        .start_at_login
+                        .set_checked(autostart::is_on().unwrap_or(false));
+                }
             }
             return;
         }

@@ -1,0 +1,230 @@
+//! The window's IPC commands: what the page may ask, and nothing else. Each
+//! is listed in build.rs and granted in capabilities/main.json. Commands
+//! read the view and send the runtime a `Command`; they decide nothing.
+//! Errors cross as `{code, message}`, codes stable for the UI.
+
+use chrono::{DateTime, Local, Utc};
+use deskbell_core::board::AgentRow;
+use deskbell_core::config::AccountConfig;
+use deskbell_core::feed::{AwaySummary, FeedItem};
+use deskbell_core::notification::Kind;
+use deskbell_core::rules::Subscriptions;
+use deskbell_core::secret::Secret;
+use deskbell_core::stream::ConnectionState;
+use serde::Serialize;
+use tauri::State;
+
+use crate::accounts::{self, AccountError, NewAccount};
+use crate::notify::safe_link;
+use crate::state::{AppState, Command, Dnd, View};
+
+/// The commands below, by name, as build.rs declares them.
+#[cfg(test)]
+const COMMANDS: &[&str] = &[
+    "get_snapshot",
+    "set_subscription",
+    "set_dnd",
+    "add_account",
+    "remove_account",
+    "open_feed_item",
+    "dismiss_away",
+];
+
+#[derive(Debug, Serialize)]
+pub struct CommandError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl From<AccountError> for CommandError {
+    fn from(e: AccountError) -> Self {
+        CommandError {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+fn error(code: &'static str, message: impl Into<String>) -> CommandError {
+    CommandError {
+        code,
+        message: message.into(),
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct AccountView {
+    pub name: String,
+    /// The non-secret settings; the secret is never read back.
+    pub settings: Option<AccountConfig>,
+    pub connection: ConnectionState,
+    /// `keyring_unavailable`, `keyring_missing`.
+    pub problem: Option<&'static str>,
+    pub last_event_at: Option<DateTime<Local>>,
+}
+
+/// Everything the window shows, at once.
+#[derive(Debug, Serialize)]
+pub struct Snapshot {
+    pub demo: bool,
+    pub accounts: Vec<AccountView>,
+    pub board: Vec<AgentRow>,
+    /// My agent ids and emails, for "only my teams".
+    pub me: Vec<String>,
+    pub feed: Vec<FeedItem>,
+    pub away: Option<AwaySummary>,
+    pub subscriptions: Subscriptions,
+    pub dnd_until: Option<DateTime<Utc>>,
+    pub config_problem: Option<String>,
+}
+
+impl Snapshot {
+    pub fn of(view: &View) -> Snapshot {
+        Snapshot {
+            demo: view.demo,
+            accounts: view
+                .accounts
+                .iter()
+                .map(|a| AccountView {
+                    name: a.name.clone(),
+                    settings: a.config.clone(),
+                    connection: a.state.clone(),
+                    problem: a.problem.map(|p| p.code()),
+                    last_event_at: a.last_event_at,
+                })
+                .collect(),
+            board: view.board.values().cloned().collect(),
+            me: view.me.clone(),
+            feed: view.feed.newest_first().cloned().collect(),
+            away: view.feed.away().cloned(),
+            subscriptions: view.subscriptions.clone(),
+            dnd_until: view.dnd_until,
+            config_problem: view.config_problem.clone(),
+        }
+    }
+}
+
+fn send(state: &AppState, command: Command) -> Result<(), CommandError> {
+    state
+        .commands
+        .try_send(command)
+        .map_err(|_| error("runtime_busy", "Deskbell is busy; try again"))
+}
+
+#[tauri::command]
+pub fn get_snapshot(state: State<'_, AppState>) -> Result<Snapshot, CommandError> {
+    let view = state
+        .view
+        .lock()
+        .map_err(|_| error("state_poisoned", "Deskbell's state is unavailable"))?;
+    Ok(Snapshot::of(&view))
+}
+
+#[tauri::command]
+pub fn set_subscription(
+    state: State<'_, AppState>,
+    kind: Kind,
+    on: bool,
+) -> Result<(), CommandError> {
+    send(&state, Command::SetSubscription(kind, on))
+}
+
+#[tauri::command]
+pub fn set_dnd(state: State<'_, AppState>, choice: Dnd) -> Result<(), CommandError> {
+    send(&state, Command::SetDnd(choice))
+}
+
+/// The secret goes to the keyring; only the account's settings come back.
+#[tauri::command]
+pub async fn add_account(
+    state: State<'_, AppState>,
+    account: NewAccount,
+    secret: String,
+) -> Result<AccountConfig, CommandError> {
+    let secret = Secret::new(secret);
+    // The keyring is a blocking D-Bus call: off the async workers.
+    let added = tauri::async_runtime::spawn_blocking(move || accounts::add(account, &secret))
+        .await
+        .map_err(|_| error("internal", "adding the account stopped"))??;
+    send(&state, Command::ReloadAccounts)?;
+    Ok(added)
+}
+
+#[tauri::command]
+pub async fn remove_account(state: State<'_, AppState>, name: String) -> Result<(), CommandError> {
+    tauri::async_runtime::spawn_blocking(move || accounts::remove(&name))
+        .await
+        .map_err(|_| error("internal", "removing the account stopped"))??;
+    send(&state, Command::ReloadAccounts)
+}
+
+/// Opens a feed item's link in the default browser: https on the source's
+/// own domains only (the pipeline already dropped any other).
+#[tauri::command]
+pub fn open_feed_item(state: State<'_, AppState>, id: u64) -> Result<(), CommandError> {
+    let url = {
+        let view = state
+            .view
+            .lock()
+            .map_err(|_| error("state_poisoned", "Deskbell's state is unavailable"))?;
+        let item = view
+            .feed
+            .get(id)
+            .ok_or_else(|| error("feed_item_missing", format!("no feed item {id}")))?;
+        item.url.clone()
+    };
+    let link = url
+        .as_deref()
+        .and_then(safe_link)
+        .ok_or_else(|| error("no_link", "this item has no link to open"))?;
+    open::that_detached(link.as_str()).map_err(|e| error("open_failed", e.to_string()))
+}
+
+#[tauri::command]
+pub fn dismiss_away(state: State<'_, AppState>) -> Result<(), CommandError> {
+    send(&state, Command::DismissAway)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The window is granted exactly its commands: each declared in build.rs
+    /// and allowed in capabilities/main.json, and nothing more.
+    #[test]
+    fn the_capability_grants_exactly_the_commands() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let build = std::fs::read_to_string(root.join("src-tauri/build.rs")).unwrap();
+        let cap: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(root.join("capabilities/main.json")).unwrap())
+                .unwrap();
+        let granted: Vec<String> = cap["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p.as_str())
+            .filter_map(|p| p.strip_prefix("allow-"))
+            .map(|p| p.replace('-', "_"))
+            .collect();
+        let mut expected: Vec<String> = COMMANDS.iter().map(|c| c.to_string()).collect();
+        let mut granted_sorted = granted.clone();
+        expected.sort();
+        granted_sorted.sort();
+        assert_eq!(granted_sorted, expected);
+        for c in COMMANDS {
+            assert!(build.contains(&format!("\"{c}\"")), "{c} in build.rs");
+        }
+        let others: Vec<&str> = cap["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p.as_str())
+            .filter(|p| !p.starts_with("allow-"))
+            .collect();
+        assert_eq!(
+            others,
+            ["core:event:allow-listen", "core:event:allow-unlisten"]
+        );
+        assert_eq!(cap["windows"], serde_json::json!(["main"]));
+    }
+}
