@@ -1,0 +1,126 @@
+// The board's logic, free of the DOM: labels, filters and counts. Pure
+// functions of the rows and the filter, tested in test/board.test.ts.
+
+import type { AgentRow, AgentStatus } from './types';
+
+/** A status as one key for filters and counts: "online", "custom:Away". */
+export function statusKey(status: AgentStatus): string {
+  switch (status.kind) {
+    case 'custom':
+      return `custom:${status.value}`;
+    case 'unknown':
+      return `unknown:${status.value}`;
+    default:
+      return status.kind;
+  }
+}
+
+export function statusLabel(status: AgentStatus): string {
+  switch (status.kind) {
+    case 'online':
+      return 'Online';
+    case 'busy':
+      return 'Busy / on a call';
+    case 'after_call_work':
+      return 'After-call work';
+    case 'offline':
+      return 'Offline';
+    case 'custom':
+      return status.value;
+    case 'unknown':
+      return `Status ${status.value}`;
+  }
+}
+
+export function availableOnLabel(row: AgentRow): string {
+  const on = row.available_on;
+  if (on === null || on === 'nowhere') return '—';
+  if (on === 'browser') return 'Browser';
+  if (on === 'mobile') return 'Mobile';
+  return `Device ${on.unknown}`;
+}
+
+export function teamNames(row: AgentRow): string[] {
+  return row.teams.map((t) => t.name ?? `Team ${t.id}`);
+}
+
+export interface BoardFilter {
+  /** Free text, matched against name, email and team names. */
+  text: string;
+  /** A team id, or '' for all. */
+  team: string;
+  /** A statusKey, or '' for all. */
+  status: string;
+  onlyMyTeams: boolean;
+}
+
+export const NO_FILTER: BoardFilter = { text: '', team: '', status: '', onlyMyTeams: false };
+
+/** The team ids of the rows that are me (by agent id or email). */
+export function myTeams(rows: Iterable<AgentRow>, me: string[]): Set<string> {
+  const mine = new Set(me.map((m) => m.toLowerCase()));
+  const teams = new Set<string>();
+  for (const row of rows) {
+    if (mine.has(row.id.toLowerCase()) || (row.email !== null && mine.has(row.email.toLowerCase()))) {
+      for (const t of row.teams) teams.add(t.id);
+    }
+  }
+  return teams;
+}
+
+/** Whether `row` passes everything but the status filter. */
+function passesScope(row: AgentRow, f: BoardFilter, mine: Set<string>): boolean {
+  if (f.team !== '' && !row.teams.some((t) => t.id === f.team)) return false;
+  if (f.onlyMyTeams && !row.teams.some((t) => mine.has(t.id))) return false;
+  const text = f.text.trim().toLowerCase();
+  if (text !== '') {
+    const hay = [row.name ?? '', row.email ?? '', ...teamNames(row)].join('\n').toLowerCase();
+    if (!hay.includes(text)) return false;
+  }
+  return true;
+}
+
+export function matches(row: AgentRow, f: BoardFilter, mine: Set<string>): boolean {
+  return passesScope(row, f, mine) && (f.status === '' || statusKey(row.status) === f.status);
+}
+
+/**
+ * Rows per status among those the other filters let through, so the counts
+ * say how many a status filter would show.
+ */
+export function countByStatus(
+  rows: Iterable<AgentRow>,
+  f: BoardFilter,
+  mine: Set<string>,
+): Map<string, { label: string; count: number }> {
+  const counts = new Map<string, { label: string; count: number }>();
+  for (const row of rows) {
+    if (!passesScope(row, f, mine)) continue;
+    const key = statusKey(row.status);
+    const entry = counts.get(key) ?? { label: statusLabel(row.status), count: 0 };
+    entry.count += 1;
+    counts.set(key, entry);
+  }
+  return counts;
+}
+
+/** "4 min", "2 h 5 min", "3 d": time in the current status at `now`. */
+export function timeInStatus(since: string | null, now: Date): string {
+  if (since === null) return '—';
+  const start = Date.parse(since);
+  if (Number.isNaN(start)) return '—';
+  const minutes = Math.max(0, Math.floor((now.getTime() - start) / 60000));
+  if (minutes < 1) return 'just now';
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
+  return `${Math.floor(hours / 24)} d`;
+}
+
+/** Rows sorted for display: by name (then id), stable across updates. */
+export function sortRows(rows: AgentRow[]): AgentRow[] {
+  return [...rows].sort((a, b) =>
+    (a.name ?? a.id).localeCompare(b.name ?? b.id, undefined, { sensitivity: 'base' }) ||
+    a.id.localeCompare(b.id),
+  );
+}

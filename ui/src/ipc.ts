@@ -1,0 +1,38 @@
+// The app's IPC, typed: one function per command in
+// src-tauri/src/commands.rs, and the two events the runtime emits.
+
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+
+import type {
+  AccountSettings,
+  AgentRow,
+  CommandError,
+  DndChoice,
+  Kind,
+  NewAccount,
+  Snapshot,
+} from './types';
+
+export const ipc = {
+  snapshot: () => invoke<Snapshot>('get_snapshot'),
+  setSubscription: (kind: Kind, on: boolean) => invoke<void>('set_subscription', { kind, on }),
+  setDnd: (choice: DndChoice) => invoke<void>('set_dnd', { choice }),
+  /** The secret goes to the OS keyring; it is never sent back. */
+  addAccount: (account: NewAccount, secret: string) =>
+    invoke<AccountSettings>('add_account', { account, secret }),
+  removeAccount: (name: string) => invoke<void>('remove_account', { name }),
+  openFeedItem: (id: number) => invoke<void>('open_feed_item', { id }),
+  dismissAway: () => invoke<void>('dismiss_away'),
+  onBoardRow: (f: (change: { agent_id: string; row: AgentRow | null }) => void): Promise<UnlistenFn> =>
+    listen<{ agent_id: string; row: AgentRow | null }>('board-row', (e) => f(e.payload)),
+  onViewChanged: (f: () => void): Promise<UnlistenFn> => listen('view-changed', () => f()),
+};
+
+/** A refused command's `{code, message}`, or a generic one. */
+export function commandError(e: unknown): CommandError {
+  if (typeof e === 'object' && e !== null && 'code' in e && 'message' in e) {
+    return { code: String(e.code), message: String(e.message) };
+  }
+  return { code: 'unexpected', message: String(e) };
+}

@@ -1,0 +1,104 @@
+// The window: four tabs over one snapshot from the app, kept live by its
+// events. All state changes go through the app's commands.
+
+import { commandError, ipc } from './ipc';
+import type { Snapshot } from './types';
+import { renderAccounts } from './views/accounts';
+import { BoardView } from './views/board';
+import { renderFeed } from './views/feed';
+import { renderRules } from './views/rules';
+
+const $ = (id: string) => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} is missing from index.html`);
+  return el;
+};
+
+const board = new BoardView($('board'));
+
+
+function showError(message: string): void {
+  $('status').textContent = message;
+}
+
+function statusLine(s: Snapshot): string {
+  if (s.config_problem) return `Config problem: ${s.config_problem}`;
+  if (s.demo) return 'Demo: built-in sample events (add an account to go live)';
+  const live = s.accounts.filter((a) => a.connection.state === 'live').length;
+  return `${live} of ${s.accounts.length} account${s.accounts.length === 1 ? '' : 's'} connected`;
+}
+
+function render(s: Snapshot): void {
+
+  $('status').textContent = statusLine(s);
+  board.load(s.board, s.me);
+  renderFeed($('feed'), s.feed, s.away, {
+    open: (id) => ipc.openFeedItem(id).catch((e) => showError(commandError(e).message)),
+    dismissAway: () => ipc.dismissAway().then(refresh, (e) => showError(commandError(e).message)),
+  });
+  renderRules($('rules'), s.subscriptions, s.dnd_until, {
+    setSubscription: (kind, on) => ipc.setSubscription(kind, on).catch((e) => showError(commandError(e).message)),
+    setDnd: (choice) => ipc.setDnd(choice).then(refresh, (e) => showError(commandError(e).message)),
+  });
+  renderAccounts($('accounts'), s.accounts, s.demo, {
+    add: async (account, secret) => {
+      try {
+        await ipc.addAccount(account, secret);
+        return null;
+      } catch (e) {
+        return commandError(e);
+      }
+    },
+    remove: (name) => ipc.removeAccount(name).catch((e) => showError(commandError(e).message)),
+  });
+}
+
+let pending: ReturnType<typeof setTimeout> | null = null;
+
+/** Asks for the snapshot again; bursts of events ask once. */
+function refresh(): void {
+  if (pending) return;
+  pending = setTimeout(async () => {
+    pending = null;
+    try {
+      render(await ipc.snapshot());
+    } catch (e) {
+      showError(commandError(e).message);
+    }
+  }, 50);
+}
+
+function setupTabs(): void {
+  const tabs = [...document.querySelectorAll<HTMLButtonElement>('[role=tab]')];
+  const select = (tab: HTMLButtonElement) => {
+    for (const t of tabs) {
+      const on = t === tab;
+      t.setAttribute('aria-selected', String(on));
+      t.tabIndex = on ? 0 : -1;
+      $(t.getAttribute('aria-controls') ?? '').hidden = !on;
+    }
+    tab.focus();
+  };
+  tabs.forEach((tab, i) => {
+    tab.addEventListener('click', () => select(tab));
+    tab.addEventListener('keydown', (e) => {
+      const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
+      if (step !== 0) select(tabs[(i + step + tabs.length) % tabs.length]!);
+    });
+  });
+}
+
+async function start(): Promise<void> {
+  setupTabs();
+  await ipc.onBoardRow(({ agent_id, row }) => board.update(agent_id, row));
+  await ipc.onViewChanged(refresh);
+  setInterval(() => board.tick(), 30_000);
+  try {
+    render(await ipc.snapshot());
+  } catch (e) {
+    showError(commandError(e).message);
+  }
+}
+
+void start();
+

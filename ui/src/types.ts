@@ -1,0 +1,100 @@
+// The shapes the app's IPC commands send (src-tauri/src/commands.rs and the
+// core's serde types). Open sets keep their raw form: a status the UI does
+// not know is shown by its label, never dropped.
+
+export type Kind =
+  | 'missed_call'
+  | 'new_ticket'
+  | 'conversation_reassigned'
+  | 'ticket_reassigned'
+  | 'agent_status';
+
+export const KINDS: Kind[] = [
+  'missed_call',
+  'new_ticket',
+  'conversation_reassigned',
+  'ticket_reassigned',
+  'agent_status',
+];
+
+/** The core's adjacently tagged enum: {"kind":"online"}, {"kind":"custom","value":"Away"}. */
+export type AgentStatus =
+  | { kind: 'online' | 'busy' | 'after_call_work' | 'offline' }
+  | { kind: 'custom'; value: string }
+  | { kind: 'unknown'; value: number };
+
+export interface Team {
+  id: string;
+  name: string | null;
+}
+
+export interface AgentRow {
+  id: string;
+  name: string | null;
+  email: string | null;
+  status: AgentStatus;
+  available_on: 'nowhere' | 'browser' | 'mobile' | { unknown: number } | null;
+  teams: Team[];
+  since: string | null;
+}
+
+export type Connection =
+  | { state: 'connecting' }
+  | { state: 'live'; since: string }
+  | { state: 'backing_off'; attempt: number; retry_at: string; reason: string }
+  | { state: 'sign_in_needed'; status: number }
+  | { state: 'stopped' };
+
+export type AccountSettings =
+  | { kind: 'relay'; name: string; url: string; domains?: string[] }
+  | { kind: 'xelion'; name: string; url: string; tenant: string; user: string; admin?: boolean };
+
+export interface AccountView {
+  name: string;
+  settings: AccountSettings | null;
+  connection: Connection;
+  problem: 'keyring_unavailable' | 'keyring_missing' | null;
+  last_event_at: string | null;
+}
+
+export interface FeedItem {
+  id: number;
+  kind: Kind;
+  title: string;
+  body: string;
+  url: string | null;
+  shown_at: string;
+  held: 'do_not_disturb' | 'quiet_hours' | 'on_call' | null;
+}
+
+export interface AwaySummary {
+  reason: 'do_not_disturb' | 'quiet_hours' | 'on_call';
+  counts: Partial<Record<Kind, number>>;
+  released_at: string;
+}
+
+export type Subscriptions = Record<Kind, boolean>;
+
+export interface Snapshot {
+  demo: boolean;
+  accounts: AccountView[];
+  board: AgentRow[];
+  me: string[];
+  feed: FeedItem[];
+  away: AwaySummary | null;
+  subscriptions: Subscriptions;
+  dnd_until: string | null;
+  config_problem: string | null;
+}
+
+/** What a refused command sends back. */
+export interface CommandError {
+  code: string;
+  message: string;
+}
+
+export type NewAccount =
+  | { kind: 'relay'; name: string; url: string; domains: string[] }
+  | { kind: 'xelion'; name: string; url: string; tenant: string; user: string; admin: boolean };
+
+export type DndChoice = 'one_hour' | 'until_tomorrow_morning' | 'off';

@@ -1,0 +1,171 @@
+// The team's live board: one row per agent, filters, counts per status.
+// Status changes arrive one row at a time and update that row in place.
+
+import {
+  availableOnLabel,
+  countByStatus,
+  matches,
+  myTeams,
+  NO_FILTER,
+  sortRows,
+  statusKey,
+  statusLabel,
+  teamNames,
+  timeInStatus,
+  type BoardFilter,
+} from '../board';
+import { clear, h } from '../dom';
+import type { AgentRow } from '../types';
+
+export class BoardView {
+  private rows = new Map<string, AgentRow>();
+  private me: string[] = [];
+  private filter: BoardFilter = { ...NO_FILTER };
+  private readonly body: HTMLTableSectionElement;
+  private readonly counts: HTMLElement;
+  private readonly teamSelect: HTMLSelectElement;
+  private readonly statusSelect: HTMLSelectElement;
+  private readonly empty: HTMLElement;
+  private readonly rendered = new Map<string, HTMLTableRowElement>();
+
+  constructor(root: HTMLElement, private readonly now: () => Date = () => new Date()) {
+    const text = h('input', { type: 'search', id: 'board-search', placeholder: 'Name, email or team' });
+    text.addEventListener('input', () => this.setFilter({ text: text.value }));
+    this.teamSelect = h('select', { id: 'board-team' });
+    this.teamSelect.addEventListener('change', () => this.setFilter({ team: this.teamSelect.value }));
+    this.statusSelect = h('select', { id: 'board-status' });
+    this.statusSelect.addEventListener('change', () => this.setFilter({ status: this.statusSelect.value }));
+    const mine = h('input', { type: 'checkbox', id: 'board-mine' });
+    mine.addEventListener('change', () => this.setFilter({ onlyMyTeams: mine.checked }));
+    this.counts = h('ul', { class: 'counts', 'aria-label': 'Agents per status' });
+    this.body = h('tbody');
+    this.empty = h('p', { class: 'empty', hidden: true }, 'No agent matches.');
+    root.append(
+      h(
+        'div',
+        { class: 'filters' },
+        h('label', { for: 'board-search' }, 'Search'),
+        text,
+        h('label', { for: 'board-team' }, 'Team'),
+        this.teamSelect,
+        h('label', { for: 'board-status' }, 'Status'),
+        this.statusSelect,
+        h('label', { class: 'switch' }, mine, ' Only my teams'),
+      ),
+      this.counts,
+      h(
+        'table',
+        { class: 'board' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'col' }, 'Agent'),
+            h('th', { scope: 'col' }, 'Status'),
+            h('th', { scope: 'col' }, 'Available on'),
+            h('th', { scope: 'col' }, 'Teams'),
+            h('th', { scope: 'col' }, 'In status'),
+          ),
+        ),
+        this.body,
+      ),
+      this.empty,
+    );
+  }
+
+  /** The whole board, from a snapshot. */
+  load(rows: AgentRow[], me: string[]): void {
+    this.rows = new Map(rows.map((r) => [r.id, r]));
+    this.me = me;
+    this.renderAll();
+  }
+
+  /** One agent changed: its row is updated in place when it stays visible. */
+  update(agentId: string, row: AgentRow | null): void {
+    const before = this.rows.get(agentId);
+    if (row === null) this.rows.delete(agentId);
+    else this.rows.set(agentId, row);
+    const el = this.rendered.get(agentId);
+    const mine = myTeams(this.rows.values(), this.me);
+    const teamsChanged = JSON.stringify(before?.teams) !== JSON.stringify(row?.teams);
+    if (el && row && matches(row, this.filter, mine) && !teamsChanged) {
+      this.fillRow(el, row);
+      this.renderCounts(mine);
+      this.renderStatusOptions();
+    } else {
+      this.renderAll();
+    }
+  }
+
+  /** Refreshes "time in status" without touching anything else. */
+  tick(): void {
+    for (const [id, el] of this.rendered) {
+      const row = this.rows.get(id);
+      const cell = el.cells[4];
+      if (row && cell) cell.textContent = timeInStatus(row.since, this.now());
+    }
+  }
+
+  private setFilter(change: Partial<BoardFilter>): void {
+    this.filter = { ...this.filter, ...change };
+    this.renderAll();
+  }
+
+  private renderAll(): void {
+    const mine = myTeams(this.rows.values(), this.me);
+    this.renderTeamOptions();
+    this.renderStatusOptions();
+    this.renderCounts(mine);
+    clear(this.body);
+    this.rendered.clear();
+    const visible = sortRows([...this.rows.values()]).filter((r) => matches(r, this.filter, mine));
+    for (const row of visible) {
+      const tr = h('tr', { 'data-agent': row.id });
+      this.fillRow(tr, row);
+      this.rendered.set(row.id, tr);
+      this.body.append(tr);
+    }
+    this.empty.hidden = visible.length > 0 || this.rows.size === 0;
+  }
+
+  private fillRow(tr: HTMLTableRowElement, row: AgentRow): void {
+    tr.replaceChildren(
+      h('td', {}, row.name ?? row.email ?? row.id),
+      h('td', { class: `status status-${statusKey(row.status).split(':')[0]}` }, statusLabel(row.status)),
+      h('td', {}, availableOnLabel(row)),
+      h('td', {}, teamNames(row).join(', ') || '—'),
+      h('td', {}, timeInStatus(row.since, this.now())),
+    );
+  }
+
+  private renderCounts(mine: Set<string>): void {
+    const counts = countByStatus(this.rows.values(), this.filter, mine);
+    clear(this.counts);
+    for (const [key, { label, count }] of [...counts].sort((a, b) => a[1].label.localeCompare(b[1].label))) {
+      this.counts.append(h('li', { 'data-status': key }, `${label}: ${count}`));
+    }
+  }
+
+  private renderTeamOptions(): void {
+    const teams = new Map<string, string>();
+    for (const row of this.rows.values()) for (const t of row.teams) teams.set(t.id, t.name ?? `Team ${t.id}`);
+    this.fillSelect(this.teamSelect, 'All teams', [...teams], this.filter.team);
+  }
+
+  private renderStatusOptions(): void {
+    const statuses = new Map<string, string>();
+    for (const row of this.rows.values()) statuses.set(statusKey(row.status), statusLabel(row.status));
+    this.fillSelect(this.statusSelect, 'All statuses', [...statuses], this.filter.status);
+  }
+
+  private fillSelect(select: HTMLSelectElement, all: string, options: [string, string][], current: string): void {
+    const wanted = [['', all], ...options.sort((a, b) => a[1].localeCompare(b[1]))];
+    if (select.options.length === wanted.length && wanted.every(([v, l], i) => select.options[i]?.value === v && select.options[i]?.text === l)) {
+      return;
+    }
+    select.replaceChildren(...wanted.map(([value, label]) => h('option', { value }, label)));
+    select.value = wanted.some(([v]) => v === current) ? current : '';
+  }
+}

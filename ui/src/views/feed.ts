@@ -1,0 +1,58 @@
+// Recent notifications, newest first, each opening its item; on top, what
+// arrived while the agent was away.
+
+import { clear, h } from '../dom';
+import type { AwaySummary, FeedItem, Kind } from '../types';
+
+export const KIND_PLURAL: Record<Kind, string> = {
+  missed_call: 'missed calls',
+  new_ticket: 'new tickets',
+  conversation_reassigned: 'reassigned conversations',
+  ticket_reassigned: 'reassigned tickets',
+  agent_status: 'agent status changes',
+};
+
+const AWAY_REASON = {
+  do_not_disturb: 'While you were in do-not-disturb',
+  quiet_hours: 'During quiet hours',
+  on_call: 'While you were on a call',
+};
+
+export interface FeedActions {
+  open(id: number): void;
+  dismissAway(): void;
+}
+
+export function renderFeed(root: HTMLElement, items: FeedItem[], away: AwaySummary | null, actions: FeedActions): void {
+  clear(root);
+  if (away) {
+    const parts = Object.entries(away.counts).map(([kind, n]) => `${n} ${KIND_PLURAL[kind as Kind]}`);
+    const dismiss = h('button', { type: 'button' }, 'Dismiss');
+    dismiss.addEventListener('click', () => actions.dismissAway());
+    root.append(
+      h('aside', { class: 'away', 'aria-label': 'While you were away' }, h('strong', {}, AWAY_REASON[away.reason]), h('p', {}, parts.join(', ')), dismiss),
+    );
+  }
+  if (items.length === 0) {
+    root.append(h('p', { class: 'empty' }, 'No notifications yet.'));
+    return;
+  }
+  const list = h('ol', { class: 'feed' });
+  for (const item of items) {
+    const when = new Date(item.shown_at);
+    const li = h(
+      'li',
+      { 'data-feed': String(item.id), class: item.held ? 'held' : undefined },
+      h('div', { class: 'title' }, item.title),
+      h('div', { class: 'body' }, item.body),
+      h('time', { datetime: item.shown_at }, when.toLocaleString()),
+    );
+    if (item.url) {
+      const open = h('button', { type: 'button', class: 'open' }, 'Open');
+      open.addEventListener('click', () => actions.open(item.id));
+      li.append(open);
+    }
+    list.append(li);
+  }
+  root.append(list);
+}

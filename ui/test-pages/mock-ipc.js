@@ -1,0 +1,42 @@
+// Runs in the page before the app (page.addInitScript): a stand-in for the
+// Tauri IPC that the app's @tauri-apps/api calls go through. Commands answer
+// from window.__mock.snapshot, every call is recorded, and tests emit app
+// events with window.__mock.emit(name, payload).
+(() => {
+  const callbacks = new Map();
+  const listeners = new Map();
+  let next = 1;
+  const mock = {
+    calls: [],
+    snapshot: null,
+    failNext: {},
+    emit(event, payload) {
+      for (const id of listeners.get(event) ?? []) callbacks.get(id)?.({ event, id, payload });
+    },
+  };
+  window.__mock = mock;
+  window.__TAURI_INTERNALS__ = {
+    transformCallback(callback) {
+      const id = next++;
+      callbacks.set(id, callback);
+      return id;
+    },
+    async invoke(cmd, args = {}) {
+      if (cmd === 'plugin:event|listen') {
+        const ids = listeners.get(args.event) ?? [];
+        ids.push(args.handler);
+        listeners.set(args.event, ids);
+        return args.handler;
+      }
+      mock.calls.push({ cmd, args: JSON.parse(JSON.stringify(args)) });
+      const failure = mock.failNext[cmd];
+      if (failure) {
+        delete mock.failNext[cmd];
+        throw failure;
+      }
+      if (cmd === 'get_snapshot') return JSON.parse(JSON.stringify(mock.snapshot));
+      if (cmd === 'add_account') return args.account;
+      return null;
+    },
+  };
+})();

@@ -1,0 +1,223 @@
+// The built UI (ui/dist) in Debian's Chromium through playwright-core, with
+// the app's IPC mocked (mock-ipc.js): board filters and counts, a live
+// status change, subscriptions, adding an account after a refusal. Saves a
+// screenshot of each screen to ui/test-results/.
+// Run: npm run test:pages (after npm run build).
+
+import assert from 'node:assert/strict';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { dirname, extname, join, normalize } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = join(here, '..', 'dist');
+const results = join(here, '..', 'test-results');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+
+let server;
+let base;
+let browser;
+
+before(async () => {
+  mkdirSync(results, { recursive: true });
+  server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^\/+/, '');
+    const file = path === '' ? 'index.html' : path;
+    try {
+      const body = readFileSync(join(dist, file));
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${server.address().port}/`;
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+const row = (id, name, kind, teams, extra = {}) => ({
+  id,
+  name,
+  email: `${name.split(' ')[0].toLowerCase()}@acme.example`,
+  status: { kind },
+  available_on: 'browser',
+  teams: teams.map(([id, name]) => ({ id, name })),
+  since: new Date(Date.now() - 5 * 60000).toISOString(),
+  ...extra,
+});
+
+function snapshot() {
+  return {
+    demo: false,
+    accounts: [
+      {
+        name: 'acme',
+        settings: { kind: 'relay', name: 'acme', url: 'https://relay.acme.example/' },
+        connection: { state: 'live', since: new Date().toISOString() },
+        problem: null,
+        last_event_at: new Date().toISOString(),
+      },
+    ],
+    board: [
+      row('1', 'Tom Agent', 'online', [['10', 'Tier 1']]),
+      row('2', 'Ann Busy', 'busy', [['10', 'Tier 1'], ['20', 'Billing']]),
+      row('3', 'Raj Wrapup', 'after_call_work', [['20', 'Billing']]),
+      row('4', 'Lea <b>Away</b>', 'offline', [['30', 'Tier 2']]),
+    ],
+    me: ['tom@acme.example'],
+    feed: [
+      {
+        id: 2,
+        kind: 'new_ticket',
+        title: 'New ticket #42: <script>alert(1)</script>',
+        body: 'High priority · from Rachel',
+        url: 'https://acme.freshdesk.com/a/tickets/42',
+        shown_at: new Date().toISOString(),
+        held: null,
+      },
+      {
+        id: 1,
+        kind: 'missed_call',
+        title: 'Missed call from Rachel Green',
+        body: '+14155550123',
+        url: null,
+        shown_at: new Date().toISOString(),
+        held: 'on_call',
+      },
+    ],
+    away: { reason: 'on_call', counts: { missed_call: 1 }, released_at: new Date().toISOString() },
+    subscriptions: {
+      missed_call: true,
+      new_ticket: true,
+      conversation_reassigned: true,
+      ticket_reassigned: true,
+      agent_status: false,
+    },
+    dnd_until: null,
+    config_problem: null,
+  };
+}
+
+async function open(colorScheme = 'light') {
+  const page = await browser.newPage({ viewport: { width: 960, height: 640 }, colorScheme });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.addInitScript({ path: join(here, 'mock-ipc.js') });
+  await page.addInitScript((s) => {
+    window.__mock.snapshot = s;
+  }, snapshot());
+  await page.goto(base);
+  await page.waitForSelector('tbody tr');
+  return { page, errors };
+}
+
+const calls = (page, cmd) => page.evaluate((c) => window.__mock.calls.filter((x) => x.cmd === c), cmd);
+
+test('the board filters, counts, and takes a live status change in place', async () => {
+  const { page, errors } = await open();
+  assert.equal(await page.locator('tbody tr').count(), 4);
+  assert.match(await page.locator('.counts').innerText(), /Busy \/ on a call: 1/);
+  // Names are text: the markup in one is shown, not run.
+  assert.equal(await page.locator('tr[data-agent="4"] td').first().innerText(), 'Lea <b>Away</b>');
+  assert.equal(await page.locator('tr[data-agent="4"] b').count(), 0);
+  await page.screenshot({ path: join(results, 'board.png') });
+
+  await page.selectOption('#board-team', '20');
+  assert.deepEqual(await page.locator('tbody tr').evaluateAll((rs) => rs.map((r) => r.dataset.agent)), ['2', '3']);
+  await page.selectOption('#board-team', '');
+  await page.fill('#board-search', 'tier 2');
+  assert.deepEqual(await page.locator('tbody tr').evaluateAll((rs) => rs.map((r) => r.dataset.agent)), ['4']);
+  await page.fill('#board-search', '');
+  await page.check('#board-mine');
+  assert.deepEqual(await page.locator('tbody tr').evaluateAll((rs) => rs.map((r) => r.dataset.agent)), ['2', '1']);
+  await page.uncheck('#board-mine');
+
+  // A status change arrives as an event: the same row element, new status.
+  await page.evaluate(() => {
+    window.__rowBefore = document.querySelector('tr[data-agent="1"]');
+  });
+  await page.evaluate((r) => window.__mock.emit('board-row', { agent_id: '1', row: r }), row('1', 'Tom Agent', 'busy', [['10', 'Tier 1']]));
+  assert.equal(await page.locator('tr[data-agent="1"] .status').innerText(), 'Busy / on a call');
+  assert.equal(await page.evaluate(() => window.__rowBefore === document.querySelector('tr[data-agent="1"]')), true);
+  assert.match(await page.locator('.counts').innerText(), /Busy \/ on a call: 2/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the feed shows the away summary and opens an item through the app', async () => {
+  const { page, errors } = await open();
+  await page.click('#tab-feed');
+  assert.match(await page.locator('.away').innerText(), /While you were on a call[\s\S]*1 missed calls/);
+  assert.equal(await page.locator('.feed li .title').first().innerText(), 'New ticket #42: <script>alert(1)</script>');
+  await page.screenshot({ path: join(results, 'feed.png') });
+  await page.click('li[data-feed="2"] button.open');
+  assert.deepEqual(await calls(page, 'open_feed_item'), [{ cmd: 'open_feed_item', args: { id: 2 } }]);
+  assert.equal(await page.locator('li[data-feed="1"] button.open').count(), 0, 'no link, no Open');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('subscriptions switch through the app, by keyboard too', async () => {
+  const { page, errors } = await open('dark');
+  await page.focus('#tab-board');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.locator('#rules').isVisible(), true);
+  await page.screenshot({ path: join(results, 'rules.png') });
+  await page.uncheck('#sub-new_ticket');
+  assert.deepEqual(await calls(page, 'set_subscription'), [
+    { cmd: 'set_subscription', args: { kind: 'new_ticket', on: false } },
+  ]);
+  await page.click('button[data-dnd="one_hour"]');
+  assert.deepEqual(await calls(page, 'set_dnd'), [{ cmd: 'set_dnd', args: { choice: 'one_hour' } }]);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('adding an account: a refusal is shown, the secret never stays in the page', async () => {
+  const { page, errors } = await open();
+  await page.click('#tab-accounts');
+  assert.match(await page.locator('li[data-account="acme"]').innerText(), /Connected/);
+  await page.evaluate(() => {
+    window.__mock.failNext.add_account = {
+      code: 'account_url',
+      message: 'relay URL http://relay.example.com/: use https (plain http only to this machine)',
+    };
+  });
+  await page.fill('#account-name', 'second');
+  await page.fill('#account-url', 'http://relay.example.com/');
+  await page.fill('#account-secret', 'dbr_typed_secret');
+  await page.click('form.add-account button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('.add-account .error')?.textContent !== '');
+  assert.match(await page.locator('.add-account .error').innerText(), /use https/);
+  assert.equal(await page.inputValue('#account-secret'), '', 'the secret field is cleared');
+  await page.screenshot({ path: join(results, 'accounts.png') });
+
+  await page.fill('#account-url', 'https://relay.example.com/');
+  await page.fill('#account-secret', 'dbr_typed_secret');
+  await page.fill('#account-domains', 'support.acme.example');
+  await page.click('form.add-account button[type=submit]');
+  await page.waitForFunction(() => window.__mock.calls.filter((c) => c.cmd === 'add_account').length === 2);
+  const [, added] = await calls(page, 'add_account');
+  assert.deepEqual(added.args, {
+    account: { kind: 'relay', name: 'second', url: 'https://relay.example.com/', domains: ['support.acme.example'] },
+    secret: 'dbr_typed_secret',
+  });
+  assert.equal(await page.inputValue('#account-secret'), '');
+  assert.equal(await page.locator('.add-account .error').innerText(), '');
+  assert.equal(await page.content().then((html) => html.includes('dbr_typed_secret')), false);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

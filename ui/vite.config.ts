@@ -1,0 +1,9 @@
+import { defineConfig } from 'vite';
+
+// Built into ui/dist, which Tauri embeds: relative paths, no CDN, nothing
+// fetched at run time. Tests run in happy-dom (vitest).
+export default defineConfig({
+  base: './',
+  build: { outDir: 'dist', emptyOutDir: true, target: 'es2022' },
+  test: { environment: 'happy-dom', include: ['test/**/*.test.ts'] },
+});
