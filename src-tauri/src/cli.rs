@@ -12,6 +12,9 @@ use deskbell_core::config::{self, ConfigFile};
 #[derive(Debug, Parser)]
 #[command(name = "deskbell", version, about = "Tray notifier for support agents")]
 struct Cli {
+    /// Open the window at start (the app otherwise starts in the tray).
+    #[arg(long)]
+    window: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -96,16 +99,19 @@ pub enum Invocation {
     Check(CheckArgs),
     Account(AccountAction),
     Autostart(AutostartChoice),
-    Desktop,
+    Desktop { open_window: bool },
 }
 
 pub fn parse() -> Invocation {
     // clap exits with status 2 on a usage error, as `check` promises.
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    match cli.command {
         Some(Command::Check(args)) => Invocation::Check(args),
         Some(Command::Account { action }) => Invocation::Account(action),
         Some(Command::Autostart { choice }) => Invocation::Autostart(choice),
-        None => Invocation::Desktop,
+        None => Invocation::Desktop {
+            open_window: cli.window,
+        },
     }
 }
 

@@ -8,7 +8,7 @@ use tauri::{Manager, RunEvent, WebviewUrl, WebviewWindowBuilder};
 /// Label of the one main window.
 pub const MAIN_WINDOW: &str = "main";
 
-pub fn run() -> ExitCode {
+pub fn run(open_window: bool) -> ExitCode {
     let started = std::time::Instant::now();
     limit_toolkit_memory();
     let _log_guard = init_logging();
@@ -33,6 +33,9 @@ pub fn run() -> ExitCode {
             tracing::debug!(elapsed = ?started.elapsed(), "setting up");
             crate::runtime::start(app.handle())?;
             tracing::info!(elapsed = ?started.elapsed(), "in the tray");
+            if open_window {
+                open_main_window(app.handle())?;
+            }
             Ok(())
         })
         .build(tauri::generate_context!());

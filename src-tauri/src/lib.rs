@@ -20,6 +20,6 @@ pub fn run() -> ExitCode {
         cli::Invocation::Check(args) => cli::check(args),
         cli::Invocation::Account(action) => accounts::run(action),
         cli::Invocation::Autostart(choice) => cli::autostart(choice),
-        cli::Invocation::Desktop => desktop::run(),
+        cli::Invocation::Desktop { open_window } => desktop::run(open_window),
     }
 }

@@ -470,11 +470,15 @@ impl Runtime {
             let running = self.launch(index, account, points.get(account.name()).copied());
             self.accounts.push(running);
         }
-        if let Some(state) = self.app.try_state::<AppState>() {
-            if let Ok(view) = state.view.lock().map(|v| v.clone()) {
-                if let Err(e) = tray::rebuild(&self.app, &view) {
-                    tracing::warn!("cannot rebuild the tray menu: {e}");
-                }
+        // The clone ends the lock before the tray waits on the main thread,
+        // which may itself be waiting for the view (a window command).
+        let view = self
+            .app
+            .try_state::<AppState>()
+            .and_then(|state| state.view.lock().ok().map(|v| v.clone()));
+        if let Some(view) = view {
+            if let Err(e) = tray::rebuild(&self.app, &view) {
+                tracing::warn!("cannot rebuild the tray menu: {e}");
             }
         }
         let _ = self.app.emit(events::VIEW_CHANGED, ());

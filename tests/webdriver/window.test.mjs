@@ -1,0 +1,187 @@
+// The real app's window over WebDriver (tauri-driver + WebKitWebDriver) on
+// the headless desktop, against a real relay: add a relay account in the
+// window, see an agent's status change arrive on the board, switch a
+// subscription off in the window and see the tray menu's checkbox follow.
+// Run inside scripts/headless-session: node --test tests/webdriver/
+// Screenshots of each screen go to target/webdriver/.
+
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const APP = join(ROOT, 'target', 'debug', 'deskbell');
+const RELAY = join(ROOT, 'target', 'debug', 'deskbell-relay');
+const SHOTS = join(ROOT, 'target', 'webdriver');
+const SECRET = 'webdriver-test-secret';
+const DRIVER = 'http://127.0.0.1:4444';
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+
+let scratch;
+let relay;
+let relayAddr;
+let token;
+let driver;
+let session;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what, f, timeoutMs = 20000) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < end) {
+    try {
+      last = await f();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what}: ${last}`);
+}
+
+// A minimal WebDriver client: the handful of W3C endpoints the test uses.
+async function wd(method, path, body) {
+  const res = await fetch(`${DRIVER}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    // A stuck webview fails the test instead of hanging it.
+    signal: AbortSignal.timeout(30000),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json.value ?? json)}`);
+  return json.value;
+}
+const s = (path) => `/session/${session}${path}`;
+const find = async (css) => (await wd('POST', s('/element'), { using: 'css selector', value: css }))[ELEMENT];
+const click = async (css) => wd('POST', s(`/element/${await find(css)}/click`), {});
+const type = async (css, text) => wd('POST', s(`/element/${await find(css)}/value`), { text });
+const text = async (css) => wd('GET', s(`/element/${await find(css)}/text`));
+const shot = async (name) => writeFileSync(join(SHOTS, `${name}.png`), Buffer.from(await wd('GET', s('/screenshot')), 'base64'));
+
+function postEvent(payload) {
+  return fetch(`http://${relayAddr}/v1/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' },
+    body: JSON.stringify(payload),
+  }).then((r) => assert.equal(r.status, 202));
+}
+
+/** The tray's dbusmenu layout, found by the app's pid (see tests/support). */
+function trayLayout() {
+  const pid = execFileSync('pgrep', ['-n', '-f', `^${APP}`], { encoding: 'utf8' }).trim();
+  const call = (...args) => execFileSync('gdbus', ['call', '--session', ...args], { encoding: 'utf8' });
+  const dbus = ['--dest', 'org.freedesktop.DBus', '--object-path', '/org/freedesktop/DBus'];
+  for (const name of call(...dbus, '--method', 'org.freedesktop.DBus.ListNames').match(/:[0-9.]+/g) ?? []) {
+    let owner;
+    try {
+      owner = call(...dbus, '--method', 'org.freedesktop.DBus.GetConnectionUnixProcessID', name);
+    } catch {
+      continue;
+    }
+    if (!owner.includes(` ${pid},`)) continue;
+    let intro;
+    try {
+      // Some of the app's connections (zbus) take seconds to refuse this.
+      intro = execFileSync('gdbus', ['introspect', '--session', '--dest', name, '--object-path', '/org/ayatana/NotificationItem'], {
+        encoding: 'utf8',
+        timeout: 1500,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+    } catch {
+      continue;
+    }
+    const node = intro.split('\n').map((l) => l.trim()).find((l) => l.startsWith('node ') && !l.startsWith('node /'));
+    if (!node) continue;
+    const path = `/org/ayatana/NotificationItem/${node.slice(5).replace('{', '').trim()}/Menu`;
+    return call('--dest', name, '--object-path', path, '--method', 'com.canonical.dbusmenu.GetLayout', '0', 'int32 -1', '[]');
+  }
+  throw new Error('no tray item');
+}
+
+function checkState(layout, label) {
+  const at = layout.indexOf(`'label': <'${label}'>`);
+  assert.ok(at >= 0, `${label} in the tray menu`);
+  const start = layout.lastIndexOf('(', at);
+  const end = layout.indexOf('}', at);
+  const m = layout.slice(start, end).match(/'toggle-state': <(\d)>/);
+  return m ? Number(m[1]) : null;
+}
+
+before(async () => {
+  for (const v of ['DISPLAY', 'DBUS_SESSION_BUS_ADDRESS']) {
+    assert.ok(process.env[v], `${v}: run through scripts/headless-session (scripts/test does)`);
+  }
+  mkdirSync(SHOTS, { recursive: true });
+  scratch = mkdtempSync(join(tmpdir(), 'deskbell-webdriver-'));
+  token = execFileSync(RELAY, ['--data', join(scratch, 'relay'), 'token', 'add', 'webdriver'], { encoding: 'utf8' }).trim().split('\n').pop();
+  relay = spawn(RELAY, ['--data', join(scratch, 'relay'), 'serve', '--listen', '127.0.0.1:0'], {
+    env: { ...process.env, DESKBELL_RELAY_SECRET: SECRET, RUST_LOG: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  relayAddr = (await new Promise((r) => createInterface({ input: relay.stdout }).once('line', r))).split('http://').pop().trim();
+  // The app gets its own config and state dirs, so it starts with no account.
+  driver = spawn('tauri-driver', [], {
+    env: { ...process.env, XDG_CONFIG_HOME: join(scratch, 'config'), XDG_STATE_HOME: join(scratch, 'state') },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  await waitFor('tauri-driver', () => fetch(`${DRIVER}/status`).then((r) => r.ok));
+  session = (
+    await wd('POST', '/session', {
+      capabilities: { alwaysMatch: { 'tauri:options': { application: APP, args: ['--window'] } } },
+    })
+  ).sessionId;
+});
+
+after(async () => {
+  if (session) await wd('DELETE', s('')).catch(() => {});
+  driver?.kill();
+  relay?.kill();
+  // tauri-driver leaves the app it started running when it is killed.
+  try {
+    execFileSync('pkill', ['-f', `^${APP}( |$)`]);
+  } catch {
+    // none left
+  }
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+test('add a relay account in the window, watch the board, and the tray follows the rules', async () => {
+  await waitFor('the demo board', async () => (await text('#status')).startsWith('Demo'));
+  await shot('board-demo');
+
+  // Accounts: add the relay account; its line says it connected.
+  await click('#tab-accounts');
+  await type('#account-name', 'acme');
+  await type('#account-url', `http://${relayAddr}/`);
+  await type('#account-secret', token);
+  await click('form.add-account button[type=submit]');
+  await waitFor('the account connected', async () => (await text('li[data-account="acme"] .connection')) === 'Connected');
+  assert.equal(await wd('POST', s('/execute/sync'), { script: 'return document.querySelector("#account-secret").value', args: [] }), '');
+  await shot('accounts');
+  const config = readFileSync(join(scratch, 'config', 'deskbell', 'config.toml'), 'utf8');
+  assert.ok(config.includes('name = "acme"') && !config.includes(token));
+
+  // Board: an agent update posted to the relay shows up in its row.
+  const update = JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/freshcaller/agent-update-busy.json'), 'utf8'));
+  await postEvent(update);
+  await click('#tab-board');
+  const id = String(update.data.agent.id);
+  await waitFor('the agent row', async () => (await text(`tr[data-agent="${id}"] .status`)) === 'Busy / on a call');
+  await shot('board');
+
+  // Rules: switching "New tickets" off in the window unticks it in the tray.
+  await click('#tab-rules');
+  assert.equal(checkState(trayLayout(), 'New tickets'), 1);
+  await click('#sub-new_ticket');
+  await waitFor('the tray checkbox', () => checkState(trayLayout(), 'New tickets') === 0);
+  await waitFor('the config', () => readFileSync(join(scratch, 'config', 'deskbell', 'config.toml'), 'utf8').includes('new_ticket = false'));
+  await shot('rules');
+});
