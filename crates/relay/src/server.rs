@@ -121,6 +121,18 @@ fn unauthorized() -> Response {
     )
 }
 
+/// `400` for a body that is neither a product event nor a webhook body the
+/// relay maps, counted and named.
+fn bad_payload(r: &Inner, code: &str, message: String) -> Response {
+    r.metrics
+        .rejected_bad_payload
+        .fetch_add(1, Ordering::Relaxed);
+    json(
+        StatusCode::BAD_REQUEST,
+        serde_json::json!({"error": "bad_payload", "code": code, "message": message}),
+    )
+}
+
 async fn ingest(State(relay): State<Relay>, headers: HeaderMap, body: Bytes) -> Response {
     let r = &relay.inner;
     if *r.shutdown.borrow() {
@@ -145,30 +157,14 @@ async fn ingest(State(relay): State<Relay>, headers: HeaderMap, body: Bytes) -> 
     let body = if deskbell_core::webhook::is_webhook(&body) {
         match deskbell_core::webhook::to_product_event(&body) {
             Ok(event) => Bytes::from(event),
-            Err(e) => {
-                r.metrics
-                    .rejected_bad_payload
-                    .fetch_add(1, Ordering::Relaxed);
-                return json(
-                    StatusCode::BAD_REQUEST,
-                    serde_json::json!({"error": "bad_payload", "code": e.code(), "message": e.to_string()}),
-                );
-            }
+            Err(e) => return bad_payload(r, e.code(), e.to_string()),
         }
     } else {
         body
     };
     let event = match deskbell_core::decode(&body) {
         Ok(ev) => ev,
-        Err(e) => {
-            r.metrics
-                .rejected_bad_payload
-                .fetch_add(1, Ordering::Relaxed);
-            return json(
-                StatusCode::BAD_REQUEST,
-                serde_json::json!({"error": "bad_payload", "code": e.code(), "message": e.to_string()}),
-            );
-        }
+        Err(e) => return bad_payload(r, e.code(), e.to_string()),
     };
     let data = one_line_json(&body);
     match r.writer.append(event.name.as_str().to_owned(), data).await {
