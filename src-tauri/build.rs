@@ -1,15 +1,6 @@
 // The window's commands, declared so each gets an `allow-<name>` permission
-// that capabilities/main.json grants one by one. Keep in step with
-// src/commands.rs (COMMANDS) and generate_handler! in src/desktop.rs.
-const COMMANDS: &[&str] = &[
-    "get_snapshot",
-    "set_subscription",
-    "set_dnd",
-    "add_account",
-    "remove_account",
-    "open_feed_item",
-    "dismiss_away",
-];
+// that capabilities/main.json grants one by one.
+include!("src/command_names.rs");
 
 fn main() {
     let attributes = tauri_build::Attributes::new()
