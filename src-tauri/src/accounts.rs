@@ -9,7 +9,6 @@ use deskbell_core::config::{AccountConfig, ConfigError, ConfigFile};
 use deskbell_core::secret::Secret;
 use deskbell_core::stream::relay_client::check_url;
 use deskbell_core::wire::Domain;
-use serde::Deserialize;
 use thiserror::Error;
 
 use crate::cli::AccountAction;
@@ -57,26 +56,6 @@ impl AccountError {
     }
 }
 
-/// A new account as the CLI or the window describes it.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum NewAccount {
-    Relay {
-        name: String,
-        url: String,
-        #[serde(default)]
-        domains: Vec<String>,
-    },
-    Xelion {
-        name: String,
-        url: String,
-        tenant: String,
-        user: String,
-        #[serde(default)]
-        admin: bool,
-    },
-}
-
 fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name
@@ -92,13 +71,14 @@ pub fn list() -> Result<Vec<AccountConfig>, AccountError> {
     Ok(config_file()?.load_strict()?.accounts)
 }
 
-/// Checks `new`, stores `secret` in the keyring, then saves the config.
-pub fn add(new: NewAccount, secret: &Secret) -> Result<AccountConfig, AccountError> {
+/// Checks `new` (as the CLI or the window describes it), stores `secret` in
+/// the keyring, then saves the config.
+pub fn add(new: AccountConfig, secret: &Secret) -> Result<AccountConfig, AccountError> {
     let file = config_file()?;
     // A broken config is reported and kept; nothing is changed.
     let mut config = file.load_strict()?;
     let account = match new {
-        NewAccount::Relay { name, url, domains } => {
+        AccountConfig::Relay { name, url, domains } => {
             check_url(&url).map_err(|e| AccountError::BadUrl(e.to_string()))?;
             let domains = domains
                 .iter()
@@ -110,11 +90,12 @@ pub fn add(new: NewAccount, secret: &Secret) -> Result<AccountConfig, AccountErr
                 .collect::<Result<Vec<_>, _>>()?;
             AccountConfig::Relay { name, url, domains }
         }
-        NewAccount::Xelion {
+        AccountConfig::Xelion {
             name,
             url,
             tenant,
             user,
+            user_space,
             admin,
         } => {
             check_url(&url).map_err(|e| AccountError::BadUrl(e.to_string()))?;
@@ -126,7 +107,7 @@ pub fn add(new: NewAccount, secret: &Secret) -> Result<AccountConfig, AccountErr
                 url,
                 tenant,
                 user,
-                user_space: None,
+                user_space,
                 admin,
             }
         }
@@ -217,16 +198,17 @@ fn execute(action: AccountAction) -> Result<(), String> {
             admin,
         } => {
             let new = match (relay, xelion) {
-                (Some(url), _) => NewAccount::Relay {
+                (Some(url), _) => AccountConfig::Relay {
                     name: name.clone(),
                     url,
                     domains: domain,
                 },
-                (None, Some(url)) => NewAccount::Xelion {
+                (None, Some(url)) => AccountConfig::Xelion {
                     name: name.clone(),
                     url,
                     tenant: tenant.unwrap_or_default(),
                     user: user.unwrap_or_default(),
+                    user_space: None,
                     admin,
                 },
                 (None, None) => return Err("give --relay URL or --xelion URL".into()),

@@ -14,7 +14,7 @@ use deskbell_core::stream::ConnectionState;
 use serde::Serialize;
 use tauri::State;
 
-use crate::accounts::{self, AccountError, NewAccount};
+use crate::accounts::{self, AccountError};
 use crate::notify::safe_link;
 use crate::state::{AppState, Command, Dnd, View};
 
@@ -130,7 +130,7 @@ pub fn set_dnd(state: State<'_, AppState>, choice: Dnd) -> Result<(), CommandErr
 #[tauri::command]
 pub async fn add_account(
     state: State<'_, AppState>,
-    account: NewAccount,
+    account: AccountConfig,
     secret: String,
 ) -> Result<AccountConfig, CommandError> {
     let secret = Secret::new(secret);
