@@ -287,8 +287,9 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
     // Untick "New tickets" in the tray: saved, and the next ticket is silent
     // while other kinds still notify.
     let layout = tray.layout();
-    assert!(
-        layout.contains("'New tickets'") && layout.contains("'toggle-state': <1>"),
+    assert_eq!(
+        support::menu_item_checked(&layout, "New tickets"),
+        Some(true),
         "{layout}"
     );
     tray.click("New tickets");

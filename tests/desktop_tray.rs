@@ -9,8 +9,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use support::{
-    bin, close_window, descendants, dunst_seen, require_headless_desktop, wait_exit, wait_until,
-    window_exists, Tray,
+    bin, close_window, descendants, dunst_seen, menu_item_checked, require_headless_desktop,
+    wait_exit, wait_until, window_exists, Tray,
 };
 
 #[test]
@@ -125,7 +125,10 @@ fn tray_menu_opens_the_window_and_quits() {
     let home = std::path::PathBuf::from(std::env::var_os("HOME").unwrap());
     let entry = home.join(".config/autostart/deskbell.desktop");
     assert!(!entry.exists());
-    assert!(layout_has_unchecked(&tray, "Start at login"));
+    assert_eq!(
+        menu_item_checked(&tray.layout(), "Start at login"),
+        Some(false)
+    );
     tray.click("Start at login");
     assert!(wait_until(Duration::from_secs(10), || entry.exists()));
     let text = std::fs::read_to_string(&entry).unwrap();
@@ -152,15 +155,4 @@ fn tray_menu_opens_the_window_and_quits() {
     }
     assert!(status.expect("exits after Quit").success());
     let _ = std::fs::remove_dir_all(&config_home);
-}
-
-/// A check item that is shown unticked (dbusmenu's toggle-state 0).
-fn layout_has_unchecked(tray: &Tray, label: &str) -> bool {
-    let layout = tray.layout();
-    let Some(at) = layout.find(&format!("'label': <'{label}'>")) else {
-        return false;
-    };
-    let open = layout[..at].rfind('(').unwrap_or(0);
-    let close = layout[at..].find('}').map_or(layout.len(), |c| at + c);
-    layout[open..close].contains("'toggle-state': <0>")
 }

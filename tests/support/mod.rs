@@ -143,35 +143,32 @@ impl Tray {
         None
     }
 
+    /// A dbusmenu method on the tray's menu.
+    fn menu_call(&self, method: &str, args: &[&str]) -> Result<String, String> {
+        let method = format!("com.canonical.dbusmenu.{method}");
+        let head = [
+            "--dest",
+            &self.bus_name,
+            "--object-path",
+            &self.menu_path,
+            "--method",
+            &method,
+        ];
+        gdbus_on(self.bus.as_deref(), &[&head[..], args].concat())
+    }
+
     /// The menu layout as `gdbus` prints it.
     pub fn layout(&self) -> String {
-        gdbus_on(
-            self.bus.as_deref(),
-            &[
-                "--dest",
-                &self.bus_name,
-                "--object-path",
-                &self.menu_path,
-                "--method",
-                "com.canonical.dbusmenu.GetLayout",
-                "0",
-                "int32 -1",
-                "[]",
-            ],
-        )
-        .expect("GetLayout")
+        self.menu_call("GetLayout", &["0", "int32 -1", "[]"])
+            .expect("GetLayout")
     }
 
     /// The dbusmenu id of the item labelled `label`.
     pub fn item_id(&self, label: &str) -> i32 {
         let layout = self.layout();
-        let needle = format!("'label': <'{label}'>");
-        let at = layout
-            .find(&needle)
+        let item = menu_item(&layout, label)
             .unwrap_or_else(|| panic!("no menu item {label:?} in {layout}"));
-        // Items print as `(ID, {... 'label': <'X'> ...}, [])`: the last "(" before the label.
-        let open = layout[..at].rfind('(').expect("item start");
-        layout[open + 1..]
+        item[1..]
             .split(',')
             .next()
             .unwrap()
@@ -182,22 +179,8 @@ impl Tray {
 
     pub fn click(&self, label: &str) {
         let id = self.item_id(label).to_string();
-        gdbus_on(
-            self.bus.as_deref(),
-            &[
-                "--dest",
-                &self.bus_name,
-                "--object-path",
-                &self.menu_path,
-                "--method",
-                "com.canonical.dbusmenu.Event",
-                &id,
-                "clicked",
-                "<0>",
-                "0",
-            ],
-        )
-        .expect("menu click");
+        self.menu_call("Event", &[&id, "clicked", "<0>", "0"])
+            .expect("menu click");
     }
 }
 
@@ -304,16 +287,33 @@ pub fn output_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// The item labelled `label` in a layout as `gdbus` prints it: items print as
+/// `(ID, {... 'label': <'X'> ...}, [])`, so from the last "(" before the
+/// label to the end of its properties.
+pub fn menu_item<'a>(layout: &'a str, label: &str) -> Option<&'a str> {
+    let at = layout.find(&format!("'label': <'{label}'>"))?;
+    let open = layout[..at].rfind('(')?;
+    let close = layout[at..].find('}').map_or(layout.len(), |c| at + c);
+    Some(&layout[open..close])
+}
+
 /// Whether `label` is an enabled item of the tray's menu (dbusmenu omits
 /// `enabled` when true).
 pub fn menu_item_enabled(layout: &str, label: &str) -> bool {
-    let needle = format!("'label': <'{label}'>");
-    let Some(at) = layout.find(&needle) else {
-        return false;
-    };
-    let open = layout[..at].rfind('(').unwrap_or(0);
-    let close = layout[at..].find('}').map_or(layout.len(), |c| at + c);
-    !layout[open..close].contains("'enabled': <false>")
+    menu_item(layout, label).is_some_and(|item| !item.contains("'enabled': <false>"))
+}
+
+/// Whether the check item `label` is ticked (dbusmenu's toggle-state);
+/// `None` when there is no such check item.
+pub fn menu_item_checked(layout: &str, label: &str) -> Option<bool> {
+    let item = menu_item(layout, label)?;
+    if item.contains("'toggle-state': <1>") {
+        Some(true)
+    } else if item.contains("'toggle-state': <0>") {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// The processes descended from `pid` (itself excluded), as (pid, command name).
