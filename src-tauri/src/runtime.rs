@@ -47,13 +47,17 @@ struct Runtime {
     feed_store: Option<FeedStore>,
     /// The feed changed since the last save.
     feed_dirty: bool,
+    /// The view changed since the window was last told.
+    view_changed: std::sync::atomic::AtomicBool,
 }
 
 /// Events the window listens to (see ui/src/ipc.ts).
 pub mod events {
     /// One agent's board row changed: its new `AgentRow`, in place.
     pub const BOARD_ROW: &str = "board-row";
-    /// Anything else in the snapshot changed: the window asks for it again.
+    /// Anything else in the snapshot changed (connections, subscriptions
+    /// from the tray, the feed): the window asks for it again. Sent at most
+    /// once per tick, or at once for what the agent should see at once.
     pub const VIEW_CHANGED: &str = "view-changed";
 }
 
@@ -126,6 +130,7 @@ pub fn start(app: &AppHandle) -> tauri::Result<()> {
         resume_dirty: false,
         feed_store,
         feed_dirty: false,
+        view_changed: std::sync::atomic::AtomicBool::new(false),
     };
     for (index, account) in runtime.config.accounts.clone().iter().enumerate() {
         let running = runtime.launch(index, account, points.get(account.name()).copied());
@@ -278,7 +283,19 @@ impl Runtime {
                 f(&mut v);
             }
         }
+        self.view_changed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         tray::refresh(&self.app);
+    }
+
+    /// Tells the window the view changed, if it did since it was last told.
+    fn tell_window(&self) {
+        if self
+            .view_changed
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
+            let _ = self.app.emit(events::VIEW_CHANGED, ());
+        }
     }
 
     async fn run(
@@ -341,6 +358,7 @@ impl Runtime {
                 _ = tick.tick() => {
                     self.save_resume_points();
                     self.save_feed();
+                    self.tell_window();
                     self.pipeline.tick(Local::now().fixed_offset())
                 }
             };
@@ -359,7 +377,7 @@ impl Runtime {
                         return;
                     }
                 }
-                let _ = self.app.emit(events::VIEW_CHANGED, ());
+                self.tell_window();
             }
         }
     }
@@ -481,7 +499,7 @@ impl Runtime {
                 tracing::warn!("cannot rebuild the tray menu: {e}");
             }
         }
-        let _ = self.app.emit(events::VIEW_CHANGED, ());
+        self.tell_window();
     }
 
     /// Writes the feed at most once per tick, and only when it changed.

@@ -74,8 +74,8 @@ function postEvent(payload) {
   }).then((r) => assert.equal(r.status, 202));
 }
 
-/** The tray's dbusmenu layout, found by the app's pid (see tests/support). */
-function trayLayout() {
+/** The tray's dbusmenu, found by the app's pid (see tests/support). */
+function trayMenu() {
   const pid = execFileSync('pgrep', ['-n', '-f', `^${APP}`], { encoding: 'utf8' }).trim();
   const call = (...args) => execFileSync('gdbus', ['call', '--session', ...args], { encoding: 'utf8' });
   const dbus = ['--dest', 'org.freedesktop.DBus', '--object-path', '/org/freedesktop/DBus'];
@@ -101,9 +101,20 @@ function trayLayout() {
     const node = intro.split('\n').map((l) => l.trim()).find((l) => l.startsWith('node ') && !l.startsWith('node /'));
     if (!node) continue;
     const path = `/org/ayatana/NotificationItem/${node.slice(5).replace('{', '').trim()}/Menu`;
-    return call('--dest', name, '--object-path', path, '--method', 'com.canonical.dbusmenu.GetLayout', '0', 'int32 -1', '[]');
+    return (method, ...args) => call('--dest', name, '--object-path', path, '--method', `com.canonical.dbusmenu.${method}`, ...args);
   }
   throw new Error('no tray item');
+}
+
+const trayLayout = () => trayMenu()('GetLayout', '0', 'int32 -1', '[]');
+
+/** Clicks the tray menu item labelled `label`, as the desktop's tray does. */
+function trayClick(label) {
+  const layout = trayLayout();
+  const at = layout.indexOf(`'label': <'${label}'>`);
+  assert.ok(at >= 0, `${label} in the tray menu`);
+  const id = layout.slice(layout.lastIndexOf('(', at) + 1).split(',')[0].trim();
+  trayMenu()('Event', id, 'clicked', '<0>', '0');
 }
 
 function checkState(layout, label) {
@@ -184,4 +195,11 @@ test('add a relay account in the window, watch the board, and the tray follows t
   await waitFor('the tray checkbox', () => checkState(trayLayout(), 'New tickets') === 0);
   await waitFor('the config', () => readFileSync(join(scratch, 'config', 'deskbell', 'config.toml'), 'utf8').includes('new_ticket = false'));
   await shot('rules');
+
+  // And the other way: unticked in the tray, the window's switch follows.
+  assert.equal(await wd('POST', s('/execute/sync'), { script: 'return document.querySelector("#sub-ticket_reassigned").checked', args: [] }), true);
+  trayClick('Reassigned tickets');
+  await waitFor('the window switch', async () =>
+    (await wd('POST', s('/execute/sync'), { script: 'return document.querySelector("#sub-ticket_reassigned").checked', args: [] })) === false,
+  );
 });
