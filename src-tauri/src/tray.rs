@@ -95,9 +95,7 @@ struct MenuItems {
 
 struct MenuParts {
     menu: Menu<Wry>,
-    checks: Vec<(Kind, CheckMenuItem<Wry>)>,
-    accounts: Vec<MenuItem<Wry>>,
-    start_at_login: CheckMenuItem<Wry>,
+    items: MenuItems,
 }
 
 fn build_menu(app: &AppHandle, view: &View) -> tauri::Result<MenuParts> {
@@ -191,9 +189,11 @@ fn build_menu(app: &AppHandle, view: &View) -> tauri::Result<MenuParts> {
     menu.append(&quit)?;
     Ok(MenuParts {
         menu,
-        checks,
-        accounts: account_items,
-        start_at_login,
+        items: MenuItems {
+            checks,
+            accounts: account_items,
+            start_at_login,
+        },
     })
 }
 
@@ -208,11 +208,7 @@ pub fn install(app: &AppHandle, view: &View) -> tauri::Result<()> {
         .build(app)?;
     app.manage(TrayHandles {
         tray,
-        items: std::sync::Mutex::new(MenuItems {
-            checks: parts.checks,
-            accounts: parts.accounts,
-            start_at_login: parts.start_at_login,
-        }),
+        items: std::sync::Mutex::new(parts.items),
         icon: std::sync::Mutex::new(Some(state)),
     });
     Ok(())
@@ -226,11 +222,7 @@ pub fn rebuild(app: &AppHandle, view: &View) -> tauri::Result<()> {
     let parts = build_menu(app, view)?;
     handles.tray.set_menu(Some(parts.menu))?;
     if let Ok(mut items) = handles.items.lock() {
-        *items = MenuItems {
-            checks: parts.checks,
-            accounts: parts.accounts,
-            start_at_login: parts.start_at_login,
-        };
+        *items = parts.items;
     }
     Ok(())
 }
