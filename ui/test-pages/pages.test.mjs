@@ -165,6 +165,8 @@ test('the feed shows the away summary and opens an item through the app', async 
   await page.click('li[data-feed="2"] button.open');
   assert.deepEqual(await calls(page, 'open_feed_item'), [{ cmd: 'open_feed_item', args: { id: 2 } }]);
   assert.equal(await page.locator('li[data-feed="1"] button.open').count(), 0, 'no link, no Open');
+  await page.click('.away button');
+  assert.deepEqual(await calls(page, 'dismiss_away'), [{ cmd: 'dismiss_away', args: {} }]);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -190,6 +192,8 @@ test('adding an account: a refusal is shown, the secret never stays in the page'
   const { page, errors } = await open();
   await page.click('#tab-accounts');
   assert.match(await page.locator('li[data-account="acme"]').innerText(), /Connected/);
+  await page.click('button[aria-label="Remove acme"]');
+  assert.deepEqual(await calls(page, 'remove_account'), [{ cmd: 'remove_account', args: { name: 'acme' } }]);
   await page.evaluate(() => {
     window.__mock.failNext.add_account = {
       code: 'account_url',
