@@ -201,6 +201,11 @@ test('adding an account: a refusal is shown, the secret never stays in the page'
     };
   });
   await page.fill('#account-name', 'second');
+  // A refresh (the app's view changed) while typing keeps what was typed.
+  await page.evaluate(() => window.__mock.emit('view-changed', null));
+  await page.waitForFunction(() => window.__mock.calls.filter((c) => c.cmd === 'get_snapshot').length === 2);
+  await page.waitForTimeout(100);
+  assert.equal(await page.inputValue('#account-name'), 'second');
   await page.fill('#account-url', 'http://relay.example.com/');
   await page.fill('#account-secret', 'dbr_typed_secret');
   await page.click('form.add-account button[type=submit]');

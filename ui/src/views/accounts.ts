@@ -2,7 +2,7 @@
 // here goes to the keyring command and the field is cleared; it is never
 // read back into the page.
 
-import { clear, h } from '../dom';
+import { h } from '../dom';
 import type { AccountView, CommandError, Connection, NewAccount } from '../types';
 
 export function connectionLabel(a: AccountView): string {
@@ -28,16 +28,25 @@ export interface AccountActions {
   remove(name: string): void;
 }
 
+/**
+ * The list is redrawn on every refresh; the add form is built once and kept,
+ * so a refresh never wipes what the agent is typing.
+ */
 export function renderAccounts(root: HTMLElement, accounts: AccountView[], demo: boolean, actions: AccountActions): void {
-  clear(root);
-  if (demo) root.append(h('p', { class: 'note' }, 'No account yet: the built-in demo is playing.'));
-  const list = h('ul', { class: 'accounts' });
-  for (const a of accounts) {
-    const remove = h('button', { type: 'button', 'aria-label': `Remove ${a.name}` }, 'Remove');
-    remove.addEventListener('click', () => actions.remove(a.name));
-    const last = a.last_event_at ? `last event ${new Date(a.last_event_at).toLocaleTimeString()}` : 'no events yet';
-    list.append(
-      h(
+  let note = root.querySelector<HTMLElement>('p.note');
+  let list = root.querySelector<HTMLUListElement>('ul.accounts');
+  if (!note || !list) {
+    note = h('p', { class: 'note' }, 'No account yet: the built-in demo is playing.');
+    list = h('ul', { class: 'accounts' });
+    root.replaceChildren(note, list, addForm(actions));
+  }
+  note.hidden = !demo;
+  list.replaceChildren(
+    ...accounts.map((a) => {
+      const remove = h('button', { type: 'button', 'aria-label': `Remove ${a.name}` }, 'Remove');
+      remove.addEventListener('click', () => actions.remove(a.name));
+      const last = a.last_event_at ? `last event ${new Date(a.last_event_at).toLocaleTimeString()}` : 'no events yet';
+      return h(
         'li',
         { 'data-account': a.name },
         h('strong', {}, a.name),
@@ -45,10 +54,9 @@ export function renderAccounts(root: HTMLElement, accounts: AccountView[], demo:
         h('span', { class: 'connection' }, connectionLabel(a)),
         h('span', { class: 'last' }, last),
         remove,
-      ),
-    );
-  }
-  root.append(list, addForm(actions));
+      );
+    }),
+  );
 }
 
 function field(id: string, label: string, input: HTMLInputElement | HTMLSelectElement): HTMLElement {
