@@ -61,9 +61,20 @@ async function wd(method, path, body) {
 }
 const s = (path) => `/session/${session}${path}`;
 const find = async (css) => (await wd('POST', s('/element'), { using: 'css selector', value: css }))[ELEMENT];
-const click = async (css) => wd('POST', s(`/element/${await find(css)}/click`), {});
-const type = async (css, text) => wd('POST', s(`/element/${await find(css)}/value`), { text });
-const text = async (css) => wd('GET', s(`/element/${await find(css)}/text`));
+// The window redraws parts of itself when the app's view changes, so an
+// element found a moment ago may be gone: find it again, a few times.
+async function onElement(css, act) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await act(await find(css));
+    } catch (e) {
+      if (attempt >= 3 || !String(e).includes('stale element reference')) throw e;
+    }
+  }
+}
+const click = (css) => onElement(css, (id) => wd('POST', s(`/element/${id}/click`), {}));
+const type = (css, text) => onElement(css, (id) => wd('POST', s(`/element/${id}/value`), { text }));
+const text = (css) => onElement(css, (id) => wd('GET', s(`/element/${id}/text`)));
 const shot = async (name) => writeFileSync(join(SHOTS, `${name}.png`), Buffer.from(await wd('GET', s('/screenshot')), 'base64'));
 
 function postEvent(payload) {
