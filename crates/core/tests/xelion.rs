@@ -272,3 +272,26 @@ fn plain_http_pbx_is_refused_off_this_machine() {
     let err = XelionClient::new(account).unwrap_err();
     assert!(err.to_string().contains("use https"), "{err}");
 }
+
+#[tokio::test]
+async fn test_connection_logs_in_once_and_names_a_refused_password() {
+    use deskbell_core::config::AccountConfig;
+    use deskbell_core::stream::probe::probe;
+    let server = XelionServer::start(Duration::from_secs(3600)).await;
+    let account = AccountConfig::Xelion {
+        name: "pbx".into(),
+        url: server.base.clone(),
+        tenant: TENANT.into(),
+        user: USER.into(),
+        user_space: None,
+        admin: false,
+    };
+    probe(&account, &Secret::new(PASSWORD)).await.unwrap();
+    let e = probe(&account, &Secret::new("wrong")).await.unwrap_err();
+    assert_eq!(e.code(), "probe_refused", "{e}");
+    assert_eq!(
+        e.to_string(),
+        "the server refused the user name or password (401)"
+    );
+    assert_eq!(server.shared.logins.load(Ordering::Relaxed), 2);
+}

@@ -1,10 +1,12 @@
 //! Rules: which decoded events become which notifications, and why the others
 //! do not. One module per notification kind:
-//! `missed_call.rs`, `new_ticket.rs`, `reassigned.rs`, `agent_status.rs`.
+//! `missed_call.rs`, `new_ticket.rs`, `reassigned.rs`, `agent_status.rs`;
+//! what the window may change of them is `edit.rs`.
 //! When and whether they are shown (quiet hours, do-not-disturb, hold on a
 //! call) is `crate::schedule`; bursts are `crate::coalesce`.
 
 pub mod agent_status;
+pub mod edit;
 mod identity;
 pub mod missed_call;
 pub mod new_ticket;
@@ -14,6 +16,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use edit::{RulesEdit, RulesEditError, ValidRulesEdit};
 pub use identity::{Identity, Me};
 pub use missed_call::CallTable;
 pub use new_ticket::TicketFilter;

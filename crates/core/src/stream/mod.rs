@@ -5,6 +5,8 @@
 
 pub mod backoff;
 #[cfg(feature = "net")]
+pub mod probe;
+#[cfg(feature = "net")]
 pub mod relay_client;
 pub mod sse;
 #[cfg(feature = "net")]

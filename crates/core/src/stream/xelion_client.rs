@@ -45,7 +45,7 @@ pub struct XelionAccount {
 }
 
 impl XelionAccount {
-    fn api(&self, path: &str) -> Url {
+    pub(crate) fn api(&self, path: &str) -> Url {
         let tenant: String = self
             .tenant
             .chars()

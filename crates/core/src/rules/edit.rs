@@ -1,0 +1,299 @@
+//! The part of the rules the window edits: the new-ticket filters, quiet
+//! hours per weekday and "hold while on a call". The page's JSON is parsed
+//! with the failing field named, checked, then applied to the agent's
+//! `Rules`. Subscriptions and do-not-disturb have their own commands, shared
+//! with the tray.
+//!
+//! The UI checks the same things as the agent types (ui/src/rules.ts); the
+//! cases both must agree on are files in tests/fixtures/rules-edit/.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::{Rules, TicketFilter};
+use crate::event::freshdesk::ticket_source_name;
+use crate::schedule::{Day, TimeRange, TimeRangeError};
+
+/// Entries per list (groups, tags, ranges in a day): far beyond real use,
+/// small enough that a runaway page cannot bloat the config.
+pub const MAX_ENTRIES: usize = 100;
+/// Characters in one type or tag.
+pub const MAX_TEXT: usize = 100;
+
+/// The editable rules as the page sends and receives them. Quiet-hour
+/// ranges stay text here so a bad one is reported with its day, not as a
+/// shapeless parse error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RulesEdit {
+    pub new_ticket: TicketFilter,
+    /// `{"mon": ["18:00-08:00"]}`; days without quiet hours may be absent.
+    pub quiet_hours: BTreeMap<Day, Vec<String>>,
+    pub hold_while_on_call: bool,
+}
+
+/// A `RulesEdit` that passed every check, normalised (trimmed, no repeats).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidRulesEdit {
+    new_ticket: TicketFilter,
+    quiet_hours: BTreeMap<Day, Vec<TimeRange>>,
+    hold_while_on_call: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum RulesEditError {
+    #[error("{field}: {message}")]
+    Malformed { field: String, message: String },
+    #[error("the minimum priority is 1 (Low) to 4 (Urgent), not {0}")]
+    Priority(u8),
+    #[error("group ids are numbers, like 43000012345; {0:?} is not")]
+    Group(String),
+    #[error("a ticket type is 1 to {MAX_TEXT} characters; {0:?} is not")]
+    Type(String),
+    #[error("ticket source {0} is not one Freshdesk has")]
+    Source(i64),
+    #[error("a tag is 1 to {MAX_TEXT} characters without commas; {0:?} is not")]
+    Tag(String),
+    #[error("quiet hours on {day}: {source}")]
+    QuietHours { day: Day, source: TimeRangeError },
+    #[error("{field}: at most {MAX_ENTRIES} entries")]
+    TooMany { field: String },
+}
+
+impl RulesEditError {
+    /// Stable codes the UI can show and test against.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RulesEditError::Malformed { .. } => "rules_malformed",
+            RulesEditError::Priority(_) => "rules_priority",
+            RulesEditError::Group(_) => "rules_group",
+            RulesEditError::Type(_) => "rules_type",
+            RulesEditError::Source(_) => "rules_source",
+            RulesEditError::Tag(_) => "rules_tag",
+            RulesEditError::QuietHours { .. } => "rules_quiet_hours",
+            RulesEditError::TooMany { .. } => "rules_too_many",
+        }
+    }
+
+    /// The field at fault, as the page names its inputs:
+    /// `new_ticket.groups`, `quiet_hours.mon`.
+    pub fn field(&self) -> String {
+        match self {
+            RulesEditError::Malformed { field, .. } | RulesEditError::TooMany { field } => {
+                field.clone()
+            }
+            RulesEditError::Priority(_) => "new_ticket.min_priority".into(),
+            RulesEditError::Group(_) => "new_ticket.groups".into(),
+            RulesEditError::Type(_) => "new_ticket.types".into(),
+            RulesEditError::Source(_) => "new_ticket.sources".into(),
+            RulesEditError::Tag(_) => "new_ticket.tags".into(),
+            RulesEditError::QuietHours { day, .. } => format!("quiet_hours.{}", day.as_str()),
+        }
+    }
+}
+
+impl RulesEdit {
+    /// The editable part of `rules`, as the page shows it.
+    pub fn of(rules: &Rules) -> RulesEdit {
+        RulesEdit {
+            new_ticket: rules.new_ticket.clone(),
+            quiet_hours: rules
+                .schedule
+                .quiet_hours
+                .iter()
+                .map(|(day, ranges)| (*day, ranges.iter().map(|r| r.to_string()).collect()))
+                .collect(),
+            hold_while_on_call: rules.schedule.hold_while_on_call,
+        }
+    }
+
+    /// Reads the page's JSON; a wrong shape names its field.
+    pub fn from_json(value: serde_json::Value) -> Result<RulesEdit, RulesEditError> {
+        serde_path_to_error::deserialize(value).map_err(|e| RulesEditError::Malformed {
+            field: e.path().to_string(),
+            message: e.into_inner().to_string(),
+        })
+    }
+
+    /// Every check, first failure reported; the result is trimmed and has
+    /// no repeated entries.
+    pub fn validate(&self) -> Result<ValidRulesEdit, RulesEditError> {
+        let f = &self.new_ticket;
+        if let Some(p) = f.min_priority {
+            if !(1..=4).contains(&p) {
+                return Err(RulesEditError::Priority(p));
+            }
+        }
+        let groups = texts("new_ticket.groups", &f.groups, |g| {
+            (!g.is_empty() && g.len() <= 20 && g.bytes().all(|b| b.is_ascii_digit()))
+                .then_some(())
+                .ok_or_else(|| RulesEditError::Group(g.to_owned()))
+        })?;
+        let types = texts("new_ticket.types", &f.types, |t| {
+            plain_text(t, false).ok_or_else(|| RulesEditError::Type(t.to_owned()))
+        })?;
+        let tags = texts("new_ticket.tags", &f.tags, |t| {
+            plain_text(t, true).ok_or_else(|| RulesEditError::Tag(t.to_owned()))
+        })?;
+        let mut sources = Vec::new();
+        too_many("new_ticket.sources", f.sources.len())?;
+        for s in &f.sources {
+            if ticket_source_name(*s).is_none() {
+                return Err(RulesEditError::Source(*s));
+            }
+            if !sources.contains(s) {
+                sources.push(*s);
+            }
+        }
+        let mut quiet_hours = BTreeMap::new();
+        for (day, ranges) in &self.quiet_hours {
+            too_many(&format!("quiet_hours.{}", day.as_str()), ranges.len())?;
+            let mut parsed = Vec::new();
+            for r in ranges.iter().filter(|r| !r.trim().is_empty()) {
+                let range = TimeRange::parse(r)
+                    .map_err(|source| RulesEditError::QuietHours { day: *day, source })?;
+                if !parsed.contains(&range) {
+                    parsed.push(range);
+                }
+            }
+            if !parsed.is_empty() {
+                quiet_hours.insert(*day, parsed);
+            }
+        }
+        Ok(ValidRulesEdit {
+            new_ticket: TicketFilter {
+                min_priority: f.min_priority,
+                groups,
+                types,
+                sources,
+                tags,
+                only_mine: f.only_mine,
+            },
+            quiet_hours,
+            hold_while_on_call: self.hold_while_on_call,
+        })
+    }
+}
+
+impl ValidRulesEdit {
+    /// Replaces the edited parts of `rules`; subscriptions, the call table
+    /// and do-not-disturb are left as they are.
+    pub fn apply_to(&self, rules: &mut Rules) {
+        rules.new_ticket = self.new_ticket.clone();
+        rules.schedule.quiet_hours = self.quiet_hours.clone();
+        rules.schedule.hold_while_on_call = self.hold_while_on_call;
+    }
+}
+
+fn too_many(field: &str, len: usize) -> Result<(), RulesEditError> {
+    if len > MAX_ENTRIES {
+        return Err(RulesEditError::TooMany {
+            field: field.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Trims each entry, checks it, and drops repeats (case-insensitively: the
+/// filters compare that way).
+fn texts(
+    field: &str,
+    entries: &[String],
+    check: impl Fn(&str) -> Result<(), RulesEditError>,
+) -> Result<Vec<String>, RulesEditError> {
+    too_many(field, entries.len())?;
+    let mut out: Vec<String> = Vec::new();
+    for entry in entries {
+        let entry = entry.trim();
+        check(entry)?;
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(entry)) {
+            out.push(entry.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+fn plain_text(s: &str, no_commas: bool) -> Option<()> {
+    let ok = !s.is_empty()
+        && s.chars().count() <= MAX_TEXT
+        && !s.chars().any(char::is_control)
+        && !(no_commas && s.contains(','));
+    ok.then_some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edit(json: serde_json::Value) -> RulesEdit {
+        RulesEdit::from_json(json).unwrap()
+    }
+
+    fn valid() -> serde_json::Value {
+        serde_json::json!({
+            "new_ticket": {"min_priority": null, "groups": [], "types": [], "sources": [], "tags": [], "only_mine": false},
+            "quiet_hours": {},
+            "hold_while_on_call": true
+        })
+    }
+
+    #[test]
+    fn applying_keeps_what_the_edit_does_not_cover() {
+        let mut rules = Rules::default();
+        rules.subscriptions.new_ticket = false;
+        rules.schedule.do_not_disturb_until = Some(chrono::Utc::now());
+        let before = rules.clone();
+        let mut json = valid();
+        json["new_ticket"]["min_priority"] = 3.into();
+        json["new_ticket"]["tags"] = serde_json::json!([" vip ", "VIP", "billing"]);
+        json["quiet_hours"] = serde_json::json!({"mon": ["18:00-08:00", " "], "tue": []});
+        json["hold_while_on_call"] = false.into();
+        edit(json).validate().unwrap().apply_to(&mut rules);
+        assert_eq!(rules.subscriptions, before.subscriptions);
+        assert_eq!(rules.calls, before.calls);
+        assert_eq!(
+            rules.schedule.do_not_disturb_until,
+            before.schedule.do_not_disturb_until
+        );
+        assert_eq!(rules.new_ticket.min_priority, Some(3));
+        assert_eq!(rules.new_ticket.tags, ["vip", "billing"]);
+        assert_eq!(
+            rules.schedule.quiet_hours.keys().collect::<Vec<_>>(),
+            [&Day::Mon],
+            "empty days and blank ranges are dropped"
+        );
+        assert!(!rules.schedule.hold_while_on_call);
+        // And back: what the page is shown is what was saved.
+        let shown = RulesEdit::of(&rules);
+        assert_eq!(shown.quiet_hours[&Day::Mon], ["18:00-08:00"]);
+        assert_eq!(shown.new_ticket.tags, ["vip", "billing"]);
+    }
+
+    #[test]
+    fn a_wrong_shape_names_its_field() {
+        let mut json = valid();
+        json["new_ticket"]["min_priority"] = 300.into();
+        let e = RulesEdit::from_json(json).unwrap_err();
+        assert_eq!(e.code(), "rules_malformed");
+        assert_eq!(e.field(), "new_ticket.min_priority");
+        let mut json = valid();
+        json["quiet_hours"] = serde_json::json!({"someday": []});
+        let e = RulesEdit::from_json(json).unwrap_err();
+        assert_eq!(e.field(), "quiet_hours.someday");
+        assert!(e.to_string().contains("someday"), "{e}");
+        let e = RulesEdit::from_json(serde_json::json!({"new_ticket": {}})).unwrap_err();
+        assert!(e.to_string().contains("quiet_hours"), "{e}");
+    }
+
+    #[test]
+    fn too_many_entries_are_refused() {
+        let mut json = valid();
+        json["new_ticket"]["tags"] = serde_json::json!(vec!["a"; MAX_ENTRIES + 1]);
+        let e = edit(json).validate().unwrap_err();
+        assert_eq!(
+            (e.code(), e.field().as_str()),
+            ("rules_too_many", "new_ticket.tags")
+        );
+    }
+}
