@@ -215,11 +215,11 @@ fn texts(
 }
 
 fn plain_text(s: &str, no_commas: bool) -> Option<()> {
-    let ok = !s.is_empty()
-        && s.chars().count() <= MAX_TEXT
-        && !s.chars().any(char::is_control)
-        && !(no_commas && s.contains(','));
-    ok.then_some(())
+    let bad = s.is_empty()
+        || s.chars().count() > MAX_TEXT
+        || s.chars().any(char::is_control)
+        || (no_commas && s.contains(','));
+    (!bad).then_some(())
 }
 
 #[cfg(test)]
