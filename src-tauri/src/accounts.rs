@@ -1,4 +1,4 @@
-//! Accounts: add, list, remove. The non-secret fields go to the config
+//! Accounts: add, list, edit, remove. The non-secret fields go to the config
 //! file; the secret to the OS keyring, first, so a refusal writes nothing.
 //! Used by `deskbell account ...` and by the window's IPC commands.
 
@@ -71,12 +71,8 @@ pub fn list() -> Result<Vec<AccountConfig>, AccountError> {
     Ok(config_file()?.load_strict()?.accounts)
 }
 
-/// Checks `new` (as the CLI or the window describes it), stores `secret` in
-/// the keyring, then saves the config.
-pub fn add(new: AccountConfig, secret: &Secret) -> Result<AccountConfig, AccountError> {
-    let file = config_file()?;
-    // A broken config is reported and kept; nothing is changed.
-    let mut config = file.load_strict()?;
+/// The account's settings as they will be saved, or what is wrong with them.
+fn checked(new: AccountConfig) -> Result<AccountConfig, AccountError> {
     let account = match new {
         AccountConfig::Relay { name, url, domains } => {
             check_url(&url).map_err(|e| AccountError::BadUrl(e.to_string()))?;
@@ -112,10 +108,20 @@ pub fn add(new: AccountConfig, secret: &Secret) -> Result<AccountConfig, Account
             }
         }
     };
-    let name = account.name().to_owned();
-    if !valid_name(&name) {
+    if !valid_name(account.name()) {
         return Err(AccountError::BadName);
     }
+    Ok(account)
+}
+
+/// Checks `new` (as the CLI or the window describes it), stores `secret` in
+/// the keyring, then saves the config.
+pub fn add(new: AccountConfig, secret: &Secret) -> Result<AccountConfig, AccountError> {
+    let file = config_file()?;
+    // A broken config is reported and kept; nothing is changed.
+    let mut config = file.load_strict()?;
+    let account = checked(new)?;
+    let name = account.name().to_owned();
     if config.accounts.iter().any(|a| a.name() == name) {
         return Err(AccountError::Exists(name));
     }
@@ -129,6 +135,33 @@ pub fn add(new: AccountConfig, secret: &Secret) -> Result<AccountConfig, Account
         let _ = secrets::delete(&name);
         return Err(e.into());
     }
+    Ok(account)
+}
+
+/// Replaces the settings of the account with `changed`'s name, in its
+/// place; with a new secret, that replaces the keyring's first. Without one
+/// the stored secret stays.
+pub fn update(
+    changed: AccountConfig,
+    secret: Option<&Secret>,
+) -> Result<AccountConfig, AccountError> {
+    let file = config_file()?;
+    let mut config = file.load_strict()?;
+    let account = checked(changed)?;
+    let name = account.name().to_owned();
+    let slot = config
+        .accounts
+        .iter_mut()
+        .find(|a| a.name() == name)
+        .ok_or_else(|| AccountError::NoSuchAccount(name.clone()))?;
+    *slot = account.clone();
+    if let Some(secret) = secret {
+        if secret.expose().trim().is_empty() {
+            return Err(AccountError::EmptySecret);
+        }
+        secrets::store(&name, secret)?;
+    }
+    file.save(&config)?;
     Ok(account)
 }
 

@@ -5,17 +5,19 @@
 
 use chrono::{DateTime, Local, Utc};
 use deskbell_core::board::AgentRow;
-use deskbell_core::config::AccountConfig;
+use deskbell_core::config::{AccountConfig, ConfigError};
 use deskbell_core::feed::{AwaySummary, FeedItem};
 use deskbell_core::notification::Kind;
-use deskbell_core::rules::Subscriptions;
+use deskbell_core::rules::{RulesEdit, RulesEditError, Subscriptions};
 use deskbell_core::secret::Secret;
+use deskbell_core::stream::probe::{probe, ProbeError};
 use deskbell_core::stream::ConnectionState;
 use serde::Serialize;
 use tauri::State;
 
 use crate::accounts::{self, AccountError};
 use crate::notify::safe_link;
+use crate::secrets::{self, SecretStoreError};
 use crate::state::{AppState, Command, Dnd, View};
 
 // The commands below, by name, as build.rs declares them.
@@ -26,14 +28,41 @@ include!("command_names.rs");
 pub struct CommandError {
     pub code: &'static str,
     pub message: String,
+    /// The input at fault, as the page names it (`quiet_hours.mon`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 impl From<AccountError> for CommandError {
     fn from(e: AccountError) -> Self {
+        error(e.code(), e.to_string())
+    }
+}
+
+impl From<RulesEditError> for CommandError {
+    fn from(e: RulesEditError) -> Self {
         CommandError {
-            code: e.code(),
-            message: e.to_string(),
+            field: Some(e.field()),
+            ..error(e.code(), e.to_string())
         }
+    }
+}
+
+impl From<ProbeError> for CommandError {
+    fn from(e: ProbeError) -> Self {
+        error(e.code(), e.to_string())
+    }
+}
+
+impl From<ConfigError> for CommandError {
+    fn from(e: ConfigError) -> Self {
+        error(e.code(), e.to_string())
+    }
+}
+
+impl From<SecretStoreError> for CommandError {
+    fn from(e: SecretStoreError) -> Self {
+        error(e.code(), e.to_string())
     }
 }
 
@@ -41,6 +70,7 @@ fn error(code: &'static str, message: impl Into<String>) -> CommandError {
     CommandError {
         code,
         message: message.into(),
+        field: None,
     }
 }
 
@@ -66,6 +96,8 @@ pub struct Snapshot {
     pub feed: Vec<FeedItem>,
     pub away: Option<AwaySummary>,
     pub subscriptions: Subscriptions,
+    /// The filters, quiet hours and hold, as the Rules tab edits them.
+    pub rules: RulesEdit,
     pub dnd_until: Option<DateTime<Utc>>,
     pub config_problem: Option<String>,
 }
@@ -90,6 +122,7 @@ impl Snapshot {
             feed: view.feed.newest_first().cloned().collect(),
             away: view.feed.away().cloned(),
             subscriptions: view.subscriptions.clone(),
+            rules: view.rules.clone(),
             dnd_until: view.dnd_until,
             config_problem: view.config_problem.clone(),
         }
@@ -140,6 +173,64 @@ pub async fn add_account(
         .map_err(|_| error("internal", "adding the account stopped"))??;
     send(&state, Command::ReloadAccounts)?;
     Ok(added)
+}
+
+/// New settings for an existing account (found by name). A secret, when
+/// given, replaces the keyring's; it is never read back.
+#[tauri::command]
+pub async fn update_account(
+    state: State<'_, AppState>,
+    account: AccountConfig,
+    secret: Option<String>,
+) -> Result<AccountConfig, CommandError> {
+    let secret = secret.filter(|s| !s.is_empty()).map(Secret::new);
+    let updated =
+        tauri::async_runtime::spawn_blocking(move || accounts::update(account, secret.as_ref()))
+            .await
+            .map_err(|_| error("internal", "saving the account stopped"))??;
+    send(&state, Command::ReloadAccounts)?;
+    Ok(updated)
+}
+
+/// Tries the settings once: with the secret typed in the form, or else the
+/// one the keyring holds for that account name.
+#[tauri::command]
+pub async fn test_connection(
+    account: AccountConfig,
+    secret: Option<String>,
+) -> Result<(), CommandError> {
+    let secret = match secret.filter(|s| !s.is_empty()) {
+        Some(s) => Secret::new(s),
+        None => {
+            let name = account.name().to_owned();
+            tauri::async_runtime::spawn_blocking(move || secrets::load(&name))
+                .await
+                .map_err(|_| error("internal", "reading the keyring stopped"))??
+        }
+    };
+    probe(&account, &secret).await?;
+    Ok(())
+}
+
+/// Checks the edited rules, then has the runtime apply and save them. The
+/// answer is the rules as saved (trimmed, without repeats).
+#[tauri::command]
+pub async fn save_rules(
+    state: State<'_, AppState>,
+    rules: serde_json::Value,
+) -> Result<RulesEdit, CommandError> {
+    let edit = RulesEdit::from_json(rules)?;
+    let valid = edit.validate()?;
+    let (reply, saved) = tokio::sync::oneshot::channel();
+    send(&state, Command::SaveRules(valid, reply))?;
+    saved
+        .await
+        .map_err(|_| error("internal", "saving the rules stopped"))??;
+    let view = state
+        .view
+        .lock()
+        .map_err(|_| error("state_poisoned", "Deskbell's state is unavailable"))?;
+    Ok(view.rules.clone())
 }
 
 #[tauri::command]

@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use chrono::{Local, NaiveTime, Utc};
 use deskbell_core::coalesce::Delivery;
-use deskbell_core::config::{AccountConfig, Config, ConfigFile, LinkScope};
+use deskbell_core::config::{AccountConfig, Config, ConfigError, ConfigFile, LinkScope};
 use deskbell_core::feed::FeedStore;
 use deskbell_core::pipeline::Pipeline;
 use deskbell_core::resume::ResumeStore;
+use deskbell_core::rules::RulesEdit;
 use deskbell_core::stream::relay_client::{check_url, RelayClient, RelayEndpoint};
 use deskbell_core::stream::xelion_client::{XelionAccount, XelionClient};
 use deskbell_core::stream::{ConnectionState, StreamEvent, StreamOutput};
@@ -25,6 +26,8 @@ use crate::{notify, secrets, tray};
 
 /// Seconds between demo events.
 const DEMO_EVERY: Duration = Duration::from_secs(3);
+/// The demo's tag on the source channel, where accounts use their index.
+const DEMO_SOURCE: usize = usize::MAX;
 
 struct Running {
     config: AccountConfig,
@@ -49,6 +52,8 @@ struct Runtime {
     feed_dirty: bool,
     /// The view changed since the window was last told.
     view_changed: std::sync::atomic::AtomicBool,
+    /// Stops the built-in demo; `None` while accounts are configured.
+    demo: Option<watch::Sender<bool>>,
 }
 
 /// Events the window listens to (see ui/src/ipc.ts).
@@ -102,6 +107,7 @@ pub fn start(app: &AppHandle) -> tauri::Result<()> {
             .collect(),
         feed: feed_store.as_ref().map(FeedStore::load).unwrap_or_default(),
         subscriptions: config.rules.subscriptions.clone(),
+        rules: RulesEdit::of(&config.rules),
         dnd_until: config.rules.schedule.do_not_disturb_until,
         config_problem: problem,
         ..View::default()
@@ -114,8 +120,7 @@ pub fn start(app: &AppHandle) -> tauri::Result<()> {
     tray::install(app, &view)?;
 
     let (tx, rx) = mpsc::channel(1024);
-    let window = chrono::Duration::seconds(i64::from(config.coalesce_seconds));
-    let pipeline = Pipeline::new(config.rules.clone(), config.identity.clone(), window);
+    let pipeline = pipeline_for(&config);
     let resume = ResumeStore::default_location();
     let points = resume.as_ref().map(ResumeStore::load).unwrap_or_default();
     let mut runtime = Runtime {
@@ -131,28 +136,39 @@ pub fn start(app: &AppHandle) -> tauri::Result<()> {
         feed_store,
         feed_dirty: false,
         view_changed: std::sync::atomic::AtomicBool::new(false),
+        demo: None,
     };
     for (index, account) in runtime.config.accounts.clone().iter().enumerate() {
         let running = runtime.launch(index, account, points.get(account.name()).copied());
         runtime.accounts.push(running);
     }
     if runtime.accounts.is_empty() {
-        tauri::async_runtime::spawn(play_demo(runtime.tx.clone()));
+        runtime.start_demo();
     }
     tauri::async_runtime::spawn(runtime.run(rx, cmd_rx));
     Ok(())
 }
 
-async fn play_demo(tx: mpsc::Sender<(usize, StreamOutput)>) {
-    tokio::time::sleep(Duration::from_secs(1)).await;
+fn pipeline_for(config: &Config) -> Pipeline {
+    let window = chrono::Duration::seconds(i64::from(config.coalesce_seconds));
+    Pipeline::new(config.rules.clone(), config.identity.clone(), window)
+}
+
+async fn play_demo(tx: mpsc::Sender<(usize, StreamOutput)>, mut stop: watch::Receiver<bool>) {
+    let mut pause = Duration::from_secs(1);
     for n in 0.. {
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = stop.changed() => return,
+        }
+        pause = DEMO_EVERY;
         let data = deskbell_core::demo::payload(n);
         let name = deskbell_core::event::peek_name(data.as_bytes())
             .map(|e| e.to_string())
             .unwrap_or_default();
         if tx
             .send((
-                usize::MAX,
+                DEMO_SOURCE,
                 StreamOutput::Event(StreamEvent {
                     id: None,
                     name,
@@ -164,11 +180,16 @@ async fn play_demo(tx: mpsc::Sender<(usize, StreamOutput)>) {
         {
             return;
         }
-        tokio::time::sleep(DEMO_EVERY).await;
     }
 }
 
 impl Runtime {
+    fn start_demo(&mut self) {
+        let (stop, stop_rx) = watch::channel(false);
+        self.demo = Some(stop);
+        tauri::async_runtime::spawn(play_demo(self.tx.clone(), stop_rx));
+    }
+
     /// Starts one account's client; its outputs come in tagged with `index`,
     /// its place in the config's account list.
     fn launch(&self, index: usize, account: &AccountConfig, last_id: Option<u64>) -> Running {
@@ -315,6 +336,8 @@ impl Runtime {
                 }
                 msg = rx.recv() => match msg {
                     None => break,
+                    // A demo event still queued when the first account came.
+                    Some((DEMO_SOURCE, _)) if self.demo.is_none() => Vec::new(),
                     Some((index, StreamOutput::Event(ev))) => {
                         if let (Some(id), Some(running)) = (ev.id, self.accounts.get_mut(index)) {
                             running.last_id = Some(id);
@@ -387,7 +410,8 @@ impl Runtime {
             Command::SetSubscription(kind, on) => {
                 self.config.rules.subscriptions.set(kind, on);
                 self.pipeline.rules_mut().subscriptions.set(kind, on);
-                self.save();
+                // A failure is on the tray and in the window already.
+                let _ = self.save();
                 // The relay filters by event name: reconnect with the new filter.
                 let restart: Vec<usize> = (0..self.accounts.len())
                     .filter(|i| matches!(self.accounts[*i].config, AccountConfig::Relay { .. }))
@@ -410,6 +434,15 @@ impl Runtime {
                 self.update_view(|v| v.feed.dismiss_away());
                 self.feed_dirty = true;
             }
+            Command::SaveRules(edit, reply) => {
+                edit.apply_to(&mut self.config.rules);
+                edit.apply_to(self.pipeline.rules_mut());
+                let saved = self.save();
+                let shown = RulesEdit::of(&self.config.rules);
+                // The view first: the command answers with what it holds.
+                self.update_view(|v| v.rules = shown);
+                let _ = reply.send(saved);
+            }
             Command::SetDnd(choice) => {
                 let until = match choice {
                     Dnd::OneHour => Some(Utc::now() + chrono::Duration::hours(1)),
@@ -427,7 +460,8 @@ impl Runtime {
                 };
                 self.config.rules.schedule.do_not_disturb_until = until;
                 self.pipeline.rules_mut().schedule.do_not_disturb_until = until;
-                self.save();
+                // A failure is on the tray and in the window already.
+                let _ = self.save();
                 self.update_view(|v| v.dnd_until = until);
             }
         }
@@ -479,9 +513,24 @@ impl Runtime {
         self.config.accounts = config.accounts;
         let statuses = account_statuses(&self.config);
         let demo = self.config.accounts.is_empty();
+        let switching = demo != self.demo.is_some();
+        if switching {
+            // From the demo to real accounts or back: the demo's agents,
+            // dedupe memory and held notifications are not the accounts'.
+            self.pipeline = pipeline_for(&self.config);
+            match self.demo.take() {
+                Some(stop) => {
+                    let _ = stop.send(true);
+                }
+                None => self.start_demo(),
+            }
+        }
         self.update_view(|v| {
             v.accounts = statuses;
             v.demo = demo;
+            if switching {
+                v.board.clear();
+            }
         });
         self.accounts = Vec::new();
         for (index, account) in self.config.accounts.clone().iter().enumerate() {
@@ -547,13 +596,16 @@ impl Runtime {
         }
     }
 
-    /// Saves the config; a broken file is kept and the problem shown.
-    fn save(&self) {
-        let Some(file) = &self.file else { return };
-        if let Err(e) = file.save(&self.config) {
+    /// Saves the config; a broken file is kept and the problem shown (and
+    /// returned, for a command that waits on it).
+    fn save(&self) -> Result<(), ConfigError> {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        file.save(&self.config).inspect_err(|e| {
             tracing::error!(code = e.code(), "{e}");
             let message = e.to_string();
             self.update_view(|v| v.config_problem = Some(message));
-        }
+        })
     }
 }

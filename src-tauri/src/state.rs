@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Local, Utc};
 use deskbell_core::board::AgentRow;
 use deskbell_core::config::AccountConfig;
+use deskbell_core::config::ConfigError;
 use deskbell_core::feed::Feed;
 use deskbell_core::notification::Kind;
-use deskbell_core::rules::Subscriptions;
+use deskbell_core::rules::{RulesEdit, Subscriptions, ValidRulesEdit};
 use deskbell_core::stream::ConnectionState;
 use tokio::sync::mpsc;
 
@@ -51,6 +52,8 @@ pub struct View {
     /// Notifications shown since the window was last opened.
     pub unseen: u32,
     pub subscriptions: Subscriptions,
+    /// The filters, quiet hours and hold, as the window edits them.
+    pub rules: RulesEdit,
     pub dnd_until: Option<DateTime<Utc>>,
     pub config_problem: Option<String>,
     /// The team's board, by agent id.
@@ -79,6 +82,12 @@ pub enum Command {
     ReloadAccounts,
     /// The agent read the summary of what arrived while away.
     DismissAway,
+    /// Rules edited in the window: applied, saved, and the outcome of the
+    /// save sent back.
+    SaveRules(
+        ValidRulesEdit,
+        tokio::sync::oneshot::Sender<Result<(), ConfigError>>,
+    ),
 }
 
 /// Managed by Tauri: the view behind a lock, and the way to the runtime.

@@ -93,6 +93,12 @@ impl RulesEditError {
     }
 }
 
+impl Default for RulesEdit {
+    fn default() -> Self {
+        RulesEdit::of(&Rules::default())
+    }
+}
+
 impl RulesEdit {
     /// The editable part of `rules`, as the page shows it.
     pub fn of(rules: &Rules) -> RulesEdit {
