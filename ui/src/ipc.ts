@@ -11,6 +11,7 @@ import type {
   DndChoice,
   Kind,
   NewAccount,
+  RulesEdit,
   Snapshot,
 } from './types';
 
@@ -21,7 +22,15 @@ export const ipc = {
   /** The secret goes to the OS keyring; it is never sent back. */
   addAccount: (account: NewAccount, secret: string) =>
     invoke<AccountSettings>('add_account', { account, secret }),
+  /** A secret, when given, replaces the stored one. */
+  updateAccount: (account: NewAccount, secret: string | null) =>
+    invoke<AccountSettings>('update_account', { account, secret }),
+  /** With the typed secret, or else the one stored for the account's name. */
+  testConnection: (account: NewAccount, secret: string | null) =>
+    invoke<void>('test_connection', { account, secret }),
   removeAccount: (name: string) => invoke<void>('remove_account', { name }),
+  /** Answers with the rules as saved. */
+  saveRules: (rules: RulesEdit) => invoke<RulesEdit>('save_rules', { rules }),
   openFeedItem: (id: number) => invoke<void>('open_feed_item', { id }),
   dismissAway: () => invoke<void>('dismiss_away'),
   onBoardRow: (f: (change: { agent_id: string; row: AgentRow | null }) => void): Promise<UnlistenFn> =>
@@ -32,7 +41,8 @@ export const ipc = {
 /** A refused command's `{code, message}`, or a generic one. */
 export function commandError(e: unknown): CommandError {
   if (typeof e === 'object' && e !== null && 'code' in e && 'message' in e) {
-    return { code: String(e.code), message: String(e.message) };
+    const field = 'field' in e && typeof e.field === 'string' ? { field: e.field } : {};
+    return { code: String(e.code), message: String(e.message), ...field };
   }
   return { code: 'unexpected', message: String(e) };
 }

@@ -16,7 +16,6 @@ const $ = (id: string) => {
 
 const board = new BoardView($('board'));
 
-
 function showError(message: string): void {
   $('status').textContent = message;
 }
@@ -29,17 +28,21 @@ function statusLine(s: Snapshot): string {
 }
 
 function render(s: Snapshot): void {
-
   $('status').textContent = statusLine(s);
   board.load(s.board, s.me);
   renderFeed($('feed'), s.feed, s.away, {
     open: (id) => ipc.openFeedItem(id).catch((e) => showError(commandError(e).message)),
     dismissAway: () => ipc.dismissAway().then(refresh, (e) => showError(commandError(e).message)),
   });
-  renderRules($('rules'), s.subscriptions, s.dnd_until, {
-    setSubscription: (kind, on) => ipc.setSubscription(kind, on).catch((e) => showError(commandError(e).message)),
-    setDnd: (choice) => ipc.setDnd(choice).then(refresh, (e) => showError(commandError(e).message)),
-  });
+  renderRules(
+    $('rules'),
+    { subscriptions: s.subscriptions, dndUntil: s.dnd_until, rules: s.rules },
+    {
+      setSubscription: (kind, on) => ipc.setSubscription(kind, on).catch((e) => showError(commandError(e).message)),
+      setDnd: (choice) => ipc.setDnd(choice).then(refresh, (e) => showError(commandError(e).message)),
+      saveRules: (rules) => ipc.saveRules(rules).catch(commandError),
+    },
+  );
   renderAccounts($('accounts'), s.accounts, s.demo, {
     add: async (account, secret) => {
       try {

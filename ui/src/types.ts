@@ -2,6 +2,10 @@
 // core's serde types). Open sets keep their raw form: a status the UI does
 // not know is shown by its label, never dropped.
 
+import type { RulesEdit } from './rules';
+
+export type { RulesEdit };
+
 export type Kind =
   | 'missed_call'
   | 'new_ticket'
@@ -83,6 +87,7 @@ export interface Snapshot {
   feed: FeedItem[];
   away: AwaySummary | null;
   subscriptions: Subscriptions;
+  rules: RulesEdit;
   dnd_until: string | null;
   config_problem: string | null;
 }
@@ -91,6 +96,8 @@ export interface Snapshot {
 export interface CommandError {
   code: string;
   message: string;
+  /** The input at fault, when there is one: `quiet_hours.mon`. */
+  field?: string;
 }
 
 export type NewAccount =

@@ -35,7 +35,8 @@
         throw failure;
       }
       if (cmd === 'get_snapshot') return JSON.parse(JSON.stringify(mock.snapshot));
-      if (cmd === 'add_account') return args.account;
+      if (cmd === 'add_account' || cmd === 'update_account') return args.account;
+      if (cmd === 'save_rules') return args.rules;
       return null;
     },
   };

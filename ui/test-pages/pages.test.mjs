@@ -104,6 +104,11 @@ function snapshot() {
       ticket_reassigned: true,
       agent_status: false,
     },
+    rules: {
+      new_ticket: { min_priority: null, groups: [], types: [], sources: [], tags: [], only_mine: false },
+      quiet_hours: {},
+      hold_while_on_call: true,
+    },
     dnd_until: null,
     config_problem: null,
   };
@@ -177,13 +182,61 @@ test('subscriptions switch through the app, by keyboard too', async () => {
   await page.keyboard.press('ArrowRight');
   await page.keyboard.press('ArrowRight');
   assert.equal(await page.locator('#rules').isVisible(), true);
-  await page.screenshot({ path: join(results, 'rules.png') });
   await page.uncheck('#sub-new_ticket');
   assert.deepEqual(await calls(page, 'set_subscription'), [
     { cmd: 'set_subscription', args: { kind: 'new_ticket', on: false } },
   ]);
   await page.click('button[data-dnd="one_hour"]');
   assert.deepEqual(await calls(page, 'set_dnd'), [{ cmd: 'set_dnd', args: { choice: 'one_hour' } }]);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('editing and saving a rule: a validation error first, then the save', async () => {
+  const { page, errors } = await open();
+  await page.click('#tab-rules');
+  await page.selectOption('#rule-min-priority', '3');
+  await page.fill('#rule-groups', '43000012345');
+  await page.check('#rule-source-1');
+  await page.check('#rule-source-7');
+  await page.fill('#rule-tags', 'vip');
+  await page.fill('#quiet-mon', '25:00-08:00');
+  // Refused as typed: named at its field, and Save is off.
+  const monError = page.locator('[data-error-for="quiet_hours.mon"]');
+  assert.equal(await monError.innerText(), 'quiet hours on Monday: expected HH:MM-HH:MM, got "25:00-08:00"');
+  assert.equal(await page.getAttribute('#quiet-mon', 'aria-invalid'), 'true');
+  assert.equal(await page.isDisabled('#rules-save'), true);
+  await page.screenshot({ path: join(results, 'rules-error.png'), fullPage: true });
+
+  // What only the app can know (a group id it refuses, say) comes back at its field.
+  for (const day of ['mon', 'tue', 'wed', 'thu', 'fri']) await page.fill(`#quiet-${day}`, '18:00-08:00');
+  await page.fill('#quiet-sat', '00:00-00:00');
+  assert.equal(await monError.innerText(), '');
+  assert.equal(await page.isDisabled('#rules-save'), false);
+  await page.evaluate(() => {
+    window.__mock.failNext.save_rules = { code: 'rules_group', field: 'new_ticket.groups', message: 'group ids are numbers' };
+  });
+  await page.click('#rules-save');
+  await page.waitForFunction(() => document.querySelector('[data-error-for="new_ticket.groups"]')?.textContent !== '');
+  assert.equal(await page.getAttribute('#rule-groups', 'aria-invalid'), 'true');
+
+  // A refresh meanwhile keeps the unsaved edit.
+  await page.evaluate(() => window.__mock.emit('view-changed', null));
+  await page.waitForFunction(() => window.__mock.calls.filter((c) => c.cmd === 'get_snapshot').length === 2);
+  await page.waitForTimeout(100);
+  assert.equal(await page.inputValue('#quiet-sat'), '00:00-00:00');
+  // Save stays off until the refused field is edited.
+  assert.equal(await page.isDisabled('#rules-save'), true);
+  await page.fill('#rule-groups', ' 43000012345, ');
+  await page.click('#rules-save');
+  await page.waitForFunction(() => document.querySelector('#rules-outcome')?.textContent === 'Saved.');
+  const saves = await calls(page, 'save_rules');
+  assert.equal(saves.length, 2);
+  // Exactly the edit the core's own test applies.
+  const expected = JSON.parse(readFileSync(join(here, '../../tests/fixtures/rules-edit/valid-evenings-and-saturday.json'), 'utf8'));
+  assert.deepEqual(saves[1].args.rules, expected.edit);
+  assert.equal(await page.locator('[data-error-for="new_ticket.groups"]').innerText(), '');
+  await page.screenshot({ path: join(results, 'rules.png'), fullPage: true });
   assert.deepEqual(errors, []);
   await page.close();
 });

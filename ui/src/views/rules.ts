@@ -1,8 +1,11 @@
-// The subscriptions (the same switches as the tray, both ways) and
-// do-not-disturb.
+// The Rules tab: the subscriptions (the same switches as the tray, both
+// ways) and do-not-disturb, which act at once; and the new-ticket filters,
+// quiet hours and hold-on-a-call, a form checked as it is typed and saved
+// through the core.
 
-import { clear, h } from '../dom';
-import { KINDS, type DndChoice, type Kind, type Subscriptions } from '../types';
+import { h } from '../dom';
+import { checkRules, DAY_NAME, DAYS, PRIORITIES, SOURCES, splitList, type RuleProblem, type RulesEdit } from '../rules';
+import { KINDS, type CommandError, type DndChoice, type Kind, type Subscriptions } from '../types';
 
 export const KIND_LABEL: Record<Kind, string> = {
   missed_call: 'Missed calls',
@@ -15,19 +18,47 @@ export const KIND_LABEL: Record<Kind, string> = {
 export interface RulesActions {
   setSubscription(kind: Kind, on: boolean): void;
   setDnd(choice: DndChoice): void;
+  /** The rules as saved, or why not. */
+  saveRules(rules: RulesEdit): Promise<RulesEdit | CommandError>;
 }
 
-export function renderRules(root: HTMLElement, subs: Subscriptions, dndUntil: string | null, actions: RulesActions): void {
-  clear(root);
-  const switches = h('fieldset', { class: 'subscriptions' }, h('legend', {}, 'Notify me about'));
+export interface RulesState {
+  subscriptions: Subscriptions;
+  dndUntil: string | null;
+  rules: RulesEdit;
+}
+
+/**
+ * The switches are redrawn on every refresh. The form is built once and
+ * refilled from the app only while it holds no unsaved edit, so a refresh
+ * never wipes what the agent is typing.
+ */
+export function renderRules(root: HTMLElement, state: RulesState, actions: RulesActions): void {
+  let live = root.querySelector<HTMLElement>('div.live');
+  let form = root.querySelector<RulesForm>('form.rules-form');
+  if (!live || !form) {
+    live = h('div', { class: 'live' });
+    form = rulesForm(actions);
+    root.replaceChildren(live, form);
+  }
+  live.replaceChildren(switches(state.subscriptions, actions), dnd(state.dndUntil, actions));
+  if (!form.dataset.dirty) form.fill(state.rules);
+}
+
+function switches(subs: Subscriptions, actions: RulesActions): HTMLElement {
+  const set = h('fieldset', { class: 'subscriptions' }, h('legend', {}, 'Notify me about'));
   for (const kind of KINDS) {
     const box = h('input', { type: 'checkbox', id: `sub-${kind}`, checked: subs[kind] });
     box.addEventListener('change', () => actions.setSubscription(kind, box.checked));
-    switches.append(h('label', { class: 'switch', for: `sub-${kind}` }, box, ` ${KIND_LABEL[kind]}`));
+    set.append(h('label', { class: 'switch', for: `sub-${kind}` }, box, ` ${KIND_LABEL[kind]}`));
   }
-  const dnd = h('fieldset', { class: 'dnd' }, h('legend', {}, 'Do not disturb'));
+  return set;
+}
+
+function dnd(dndUntil: string | null, actions: RulesActions): HTMLElement {
+  const set = h('fieldset', { class: 'dnd' }, h('legend', {}, 'Do not disturb'));
   const until = dndUntil ? new Date(dndUntil) : null;
-  dnd.append(h('p', { id: 'dnd-state' }, until && until > new Date() ? `On until ${until.toLocaleString()}` : 'Off'));
+  set.append(h('p', { id: 'dnd-state' }, until && until > new Date() ? `On until ${until.toLocaleString()}` : 'Off'));
   for (const [choice, label] of [
     ['one_hour', 'For 1 hour'],
     ['until_tomorrow_morning', 'Until tomorrow 08:00'],
@@ -35,7 +66,139 @@ export function renderRules(root: HTMLElement, subs: Subscriptions, dndUntil: st
   ] as [DndChoice, string][]) {
     const b = h('button', { type: 'button', 'data-dnd': choice }, label);
     b.addEventListener('click', () => actions.setDnd(choice));
-    dnd.append(b);
+    set.append(b);
   }
-  root.append(switches, dnd);
+  return set;
+}
+
+type RulesForm = HTMLFormElement & { fill(rules: RulesEdit): void };
+
+/** One input (or group) per field, with its error line under it. */
+function fieldRow(field: string, label: string, input: HTMLElement, hint?: string): HTMLElement {
+  const errorId = `${field.replace('.', '-')}-error`;
+  input.setAttribute('aria-describedby', errorId);
+  input.dataset.field = field;
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { for: input.id }, label),
+    input,
+    hint ? h('small', { class: 'hint' }, hint) : null,
+    h('p', { class: 'error', id: errorId, 'data-error-for': field }),
+  );
+}
+
+function rulesForm(actions: RulesActions): RulesForm {
+  const priority = h('select', { id: 'rule-min-priority' }, h('option', { value: '' }, 'Any'));
+  for (const [code, label] of PRIORITIES) priority.append(h('option', { value: String(code) }, `${label} and above`));
+  const groups = h('input', { id: 'rule-groups', autocomplete: 'off', placeholder: '43000012345, 43000012346' });
+  const types = h('input', { id: 'rule-types', autocomplete: 'off', placeholder: 'Incident, Problem' });
+  const tags = h('input', { id: 'rule-tags', autocomplete: 'off', placeholder: 'vip, outage' });
+  const sources = h('div', { id: 'rule-sources', class: 'choices', role: 'group', 'aria-label': 'Sources' });
+  const sourceBoxes = SOURCES.map(([code, label]) => {
+    const box = h('input', { type: 'checkbox', id: `rule-source-${code}`, value: String(code) });
+    sources.append(h('label', { class: 'switch', for: box.id }, box, ` ${label}`));
+    return box;
+  });
+  const onlyMine = h('input', { type: 'checkbox', id: 'rule-only-mine' });
+  const quiet = DAYS.map((day) => h('input', { id: `quiet-${day}`, autocomplete: 'off' }));
+  const hold = h('input', { type: 'checkbox', id: 'rule-hold' });
+  const save = h('button', { type: 'submit', id: 'rules-save' }, 'Save rules');
+  const outcome = h('p', { id: 'rules-outcome', role: 'status', 'aria-live': 'polite' });
+
+  const form = h(
+    'form',
+    { class: 'rules-form', 'aria-label': 'Rules', novalidate: true },
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, 'New tickets: notify only when'),
+      fieldRow('new_ticket.min_priority', 'Minimum priority', priority),
+      fieldRow('new_ticket.groups', 'Group ids', groups, 'Comma-separated; empty means any group.'),
+      fieldRow('new_ticket.types', 'Types', types, 'Comma-separated; empty means any type.'),
+      fieldRow('new_ticket.sources', 'Sources (none ticked means any)', sources),
+      fieldRow('new_ticket.tags', 'Tags', tags, 'A ticket passes with any of them; empty means any.'),
+      h('label', { class: 'switch', for: 'rule-only-mine' }, onlyMine, ' Only tickets assigned to me'),
+    ),
+    h(
+      'fieldset',
+      { class: 'quiet-hours' },
+      h('legend', {}, 'Quiet hours'),
+      h('small', { class: 'hint' }, 'Ranges as HH:MM-HH:MM, comma-separated, like 18:00-08:00. A range past midnight runs into the next day; 00:00-00:00 is the whole day. What arrives is summed up afterwards.'),
+      ...DAYS.map((day, i) => fieldRow(`quiet_hours.${day}`, DAY_NAME[day], quiet[i]!)),
+    ),
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, 'On a call'),
+      h('label', { class: 'switch', for: 'rule-hold' }, hold, ' Hold notifications while I am on a call or in after-call work'),
+    ),
+    h('div', { class: 'actions' }, save, outcome),
+  ) as RulesForm;
+
+  const read = (): RulesEdit => ({
+    new_ticket: {
+      min_priority: priority.value === '' ? null : Number(priority.value),
+      groups: splitList(groups.value),
+      types: splitList(types.value),
+      sources: sourceBoxes.filter((b) => b.checked).map((b) => Number(b.value)),
+      tags: splitList(tags.value),
+      only_mine: onlyMine.checked,
+    },
+    quiet_hours: Object.fromEntries(DAYS.map((day, i) => [day, splitList(quiet[i]!.value)]).filter(([, r]) => r!.length > 0)),
+    hold_while_on_call: hold.checked,
+  });
+
+  const show = (problems: RuleProblem[]) => {
+    for (const p of form.querySelectorAll<HTMLElement>('[data-error-for]')) {
+      const problem = problems.find((x) => x.field === p.dataset.errorFor);
+      p.textContent = problem?.message ?? '';
+      const input = form.querySelector<HTMLElement>(`[data-field="${p.dataset.errorFor}"]`);
+      if (problem) input?.setAttribute('aria-invalid', 'true');
+      else input?.removeAttribute('aria-invalid');
+    }
+    save.disabled = problems.length > 0;
+  };
+
+  form.fill = (rules: RulesEdit) => {
+    const f = rules.new_ticket;
+    priority.value = f.min_priority === null ? '' : String(f.min_priority);
+    groups.value = f.groups.join(', ');
+    types.value = f.types.join(', ');
+    tags.value = f.tags.join(', ');
+    for (const b of sourceBoxes) b.checked = f.sources.includes(Number(b.value));
+    onlyMine.checked = f.only_mine;
+    DAYS.forEach((day, i) => (quiet[i]!.value = (rules.quiet_hours[day] ?? []).join(', ')));
+    hold.checked = rules.hold_while_on_call;
+    delete form.dataset.dirty;
+    show([]);
+  };
+
+  // Checked as typed; the core checks again on save.
+  form.addEventListener('input', () => {
+    form.dataset.dirty = 'true';
+    outcome.textContent = '';
+    show(checkRules(read()));
+  });
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const edit = read();
+    const problems = checkRules(edit);
+    show(problems);
+    if (problems.length > 0) return;
+    save.disabled = true;
+    const answer = await actions.saveRules(edit);
+    if ('code' in answer) {
+      save.disabled = false;
+      if (answer.field && form.querySelector(`[data-error-for="${answer.field}"]`)) {
+        show([{ field: answer.field, code: answer.code, message: answer.message }]);
+      } else {
+        outcome.textContent = answer.message;
+      }
+      return;
+    }
+    form.fill(answer);
+    outcome.textContent = 'Saved.';
+  });
+  return form;
 }

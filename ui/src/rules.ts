@@ -1,0 +1,127 @@
+// The Rules tab's logic, free of the DOM: the form's text to the core's
+// RulesEdit and back, and the checks the core makes on save
+// (crates/core/src/rules/edit.rs), made here as the agent types. Both are
+// held to the same cases in tests/fixtures/rules-edit/.
+
+export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Day = (typeof DAYS)[number];
+
+export const DAY_NAME: Record<Day, string> = {
+  mon: 'Monday',
+  tue: 'Tuesday',
+  wed: 'Wednesday',
+  thu: 'Thursday',
+  fri: 'Friday',
+  sat: 'Saturday',
+  sun: 'Sunday',
+};
+
+/** Freshdesk's ticket sources, by code (crates/core/src/event/freshdesk.rs). */
+export const SOURCES: [number, string][] = [
+  [1, 'Email'],
+  [2, 'Portal'],
+  [3, 'Phone'],
+  [5, 'Twitter'],
+  [6, 'Facebook'],
+  [7, 'Chat'],
+  [8, 'Mobihelp'],
+  [9, 'Feedback Widget'],
+  [10, 'Outbound Email'],
+];
+
+export const PRIORITIES: [number, string][] = [
+  [1, 'Low'],
+  [2, 'Medium'],
+  [3, 'High'],
+  [4, 'Urgent'],
+];
+
+export interface TicketFilter {
+  min_priority: number | null;
+  groups: string[];
+  types: string[];
+  sources: number[];
+  tags: string[];
+  only_mine: boolean;
+}
+
+/** What save_rules takes and the snapshot's `rules` holds. */
+export interface RulesEdit {
+  new_ticket: TicketFilter;
+  quiet_hours: Partial<Record<Day, string[]>>;
+  hold_while_on_call: boolean;
+}
+
+export interface RuleProblem {
+  /** As the core names it: `new_ticket.groups`, `quiet_hours.mon`. */
+  field: string;
+  code: string;
+  message: string;
+}
+
+const MAX_ENTRIES = 100;
+const MAX_TEXT = 100;
+
+/** "a, b,,c " -> ["a", "b", "c"]: how the form's list fields are typed. */
+export function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+const RANGE = /^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$/;
+
+function validRange(s: string): boolean {
+  const m = RANGE.exec(s);
+  if (!m) return false;
+  const [h1, m1, h2, m2] = m.slice(1).map(Number) as [number, number, number, number];
+  return h1 < 24 && h2 < 24 && m1 < 60 && m2 < 60;
+}
+
+function plainText(s: string, noCommas: boolean): boolean {
+  const t = s.trim();
+  // eslint-disable-next-line no-control-regex
+  return t !== '' && [...t].length <= MAX_TEXT && !/[\u0000-\u001f\u007f-\u009f]/.test(t) && !(noCommas && t.includes(','));
+}
+
+/** Every field's first problem; none when the core would accept the edit. */
+export function checkRules(edit: RulesEdit): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  const f = edit.new_ticket;
+  const add = (field: string, code: string, message: string) => {
+    if (!problems.some((p) => p.field === field)) problems.push({ field, code, message });
+  };
+  const many = (field: string, n: number) => {
+    if (n > MAX_ENTRIES) add(field, 'rules_too_many', `${field}: at most ${MAX_ENTRIES} entries`);
+  };
+  if (f.min_priority !== null && !(f.min_priority >= 1 && f.min_priority <= 4)) {
+    add('new_ticket.min_priority', 'rules_priority', `the minimum priority is 1 (Low) to 4 (Urgent), not ${f.min_priority}`);
+  }
+  many('new_ticket.groups', f.groups.length);
+  for (const g of f.groups) {
+    if (!/^\d{1,20}$/.test(g.trim())) add('new_ticket.groups', 'rules_group', `group ids are numbers, like 43000012345; "${g}" is not`);
+  }
+  many('new_ticket.types', f.types.length);
+  for (const t of f.types) {
+    if (!plainText(t, false)) add('new_ticket.types', 'rules_type', `a ticket type is 1 to ${MAX_TEXT} characters; "${t}" is not`);
+  }
+  many('new_ticket.sources', f.sources.length);
+  for (const s of f.sources) {
+    if (!SOURCES.some(([code]) => code === s)) add('new_ticket.sources', 'rules_source', `ticket source ${s} is not one Freshdesk has`);
+  }
+  many('new_ticket.tags', f.tags.length);
+  for (const t of f.tags) {
+    if (!plainText(t, true)) add('new_ticket.tags', 'rules_tag', `a tag is 1 to ${MAX_TEXT} characters without commas; "${t}" is not`);
+  }
+  for (const day of DAYS) {
+    const ranges = edit.quiet_hours[day] ?? [];
+    many(`quiet_hours.${day}`, ranges.length);
+    for (const r of ranges) {
+      if (r.trim() !== '' && !validRange(r)) {
+        add(`quiet_hours.${day}`, 'rules_quiet_hours', `quiet hours on ${DAY_NAME[day]}: expected HH:MM-HH:MM, got "${r}"`);
+      }
+    }
+  }
+  return problems;
+}
