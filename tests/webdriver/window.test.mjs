@@ -184,7 +184,7 @@ test('add a relay account in the window, watch the board, and the tray follows t
   await type('#account-name', 'acme');
   await type('#account-url', `http://${relayAddr}/`);
   await type('#account-secret', token);
-  await click('form.add-account button[type=submit]');
+  await click('form.account-form button[type=submit]');
   await waitFor('the account connected', async () => (await text('li[data-account="acme"] .connection')) === 'Connected');
   assert.equal(await wd('POST', s('/execute/sync'), { script: 'return document.querySelector("#account-secret").value', args: [] }), '');
   await shot('accounts');

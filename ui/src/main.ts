@@ -43,15 +43,18 @@ function render(s: Snapshot): void {
       saveRules: (rules) => ipc.saveRules(rules).catch(commandError),
     },
   );
+  const refusal = async (call: Promise<unknown>) => {
+    try {
+      await call;
+      return null;
+    } catch (e) {
+      return commandError(e);
+    }
+  };
   renderAccounts($('accounts'), s.accounts, s.demo, {
-    add: async (account, secret) => {
-      try {
-        await ipc.addAccount(account, secret);
-        return null;
-      } catch (e) {
-        return commandError(e);
-      }
-    },
+    add: (account, secret) => refusal(ipc.addAccount(account, secret)),
+    update: (account, secret) => refusal(ipc.updateAccount(account, secret)),
+    test: (account, secret) => refusal(ipc.testConnection(account, secret)),
     remove: (name) => ipc.removeAccount(name).catch((e) => showError(commandError(e).message)),
   });
 }

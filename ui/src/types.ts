@@ -51,7 +51,7 @@ export type Connection =
 
 export type AccountSettings =
   | { kind: 'relay'; name: string; url: string; domains?: string[] }
-  | { kind: 'xelion'; name: string; url: string; tenant: string; user: string; admin?: boolean };
+  | { kind: 'xelion'; name: string; url: string; tenant: string; user: string; user_space?: string | null; admin?: boolean };
 
 export interface AccountView {
   name: string;
@@ -102,6 +102,6 @@ export interface CommandError {
 
 export type NewAccount =
   | { kind: 'relay'; name: string; url: string; domains: string[] }
-  | { kind: 'xelion'; name: string; url: string; tenant: string; user: string; admin: boolean };
+  | { kind: 'xelion'; name: string; url: string; tenant: string; user: string; admin: boolean; user_space?: string };
 
 export type DndChoice = 'one_hour' | 'until_tomorrow_morning' | 'off';

@@ -261,16 +261,16 @@ test('adding an account: a refusal is shown, the secret never stays in the page'
   assert.equal(await page.inputValue('#account-name'), 'second');
   await page.fill('#account-url', 'http://relay.example.com/');
   await page.fill('#account-secret', 'dbr_typed_secret');
-  await page.click('form.add-account button[type=submit]');
-  await page.waitForFunction(() => document.querySelector('.add-account .error')?.textContent !== '');
-  assert.match(await page.locator('.add-account .error').innerText(), /use https/);
+  await page.click('form.account-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('.account-form .error')?.textContent !== '');
+  assert.match(await page.locator('.account-form .error').innerText(), /use https/);
   assert.equal(await page.inputValue('#account-secret'), '', 'the secret field is cleared');
   await page.screenshot({ path: join(results, 'accounts.png') });
 
   await page.fill('#account-url', 'https://relay.example.com/');
   await page.fill('#account-secret', 'dbr_typed_secret');
   await page.fill('#account-domains', 'support.acme.example');
-  await page.click('form.add-account button[type=submit]');
+  await page.click('form.account-form button[type=submit]');
   await page.waitForFunction(() => window.__mock.calls.filter((c) => c.cmd === 'add_account').length === 2);
   const [, added] = await calls(page, 'add_account');
   assert.deepEqual(added.args, {
@@ -278,8 +278,61 @@ test('adding an account: a refusal is shown, the secret never stays in the page'
     secret: 'dbr_typed_secret',
   });
   assert.equal(await page.inputValue('#account-secret'), '');
-  assert.equal(await page.locator('.add-account .error').innerText(), '');
+  assert.equal(await page.locator('.account-form .error').innerText(), '');
   assert.equal(await page.content().then((html) => html.includes('dbr_typed_secret')), false);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('editing an account and testing its connection, with the stored secret or a new one', async () => {
+  const { page, errors } = await open();
+  await page.click('#tab-accounts');
+  await page.evaluate(() => {
+    window.__mock.failNext.test_connection = { code: 'probe_refused', message: 'the server refused the token (401)' };
+  });
+  await page.click('button[aria-label="Test acme"]');
+  await page.waitForFunction(() => document.querySelector('li[data-account="acme"] .probe')?.textContent?.includes('refused'));
+  assert.deepEqual((await calls(page, 'test_connection'))[0].args, {
+    account: { kind: 'relay', name: 'acme', url: 'https://relay.acme.example/', domains: [] },
+    secret: null,
+  });
+  // The outcome survives the list's redraw on a refresh.
+  await page.evaluate(() => window.__mock.emit('view-changed', null));
+  await page.waitForFunction(() => window.__mock.calls.filter((c) => c.cmd === 'get_snapshot').length === 2);
+  await page.waitForTimeout(100);
+  assert.match(await page.locator('li[data-account="acme"] .probe').innerText(), /refused the token/);
+
+  await page.click('button[aria-label="Edit acme"]');
+  assert.equal(await page.locator('#account-form-heading').innerText(), 'Edit acme');
+  assert.equal(await page.inputValue('#account-name'), 'acme');
+  assert.equal(await page.getAttribute('#account-name', 'readonly'), '');
+  assert.equal(await page.inputValue('#account-secret'), '', 'the stored secret is never shown');
+  await page.fill('#account-url', 'https://relay2.acme.example/');
+  await page.click('form.account-form button.test');
+  await page.waitForFunction(() => document.querySelector('form.account-form .probe')?.textContent === 'Connection works.');
+  assert.deepEqual((await calls(page, 'test_connection'))[1].args, {
+    account: { kind: 'relay', name: 'acme', url: 'https://relay2.acme.example/', domains: [] },
+    secret: null,
+  });
+  await page.screenshot({ path: join(results, 'accounts-edit.png') });
+
+  await page.fill('#account-secret', 'dbr_new_secret');
+  await page.click('form.account-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#account-form-heading')?.textContent === 'Add an account');
+  assert.deepEqual(await calls(page, 'update_account'), [
+    {
+      cmd: 'update_account',
+      args: { account: { kind: 'relay', name: 'acme', url: 'https://relay2.acme.example/', domains: [] }, secret: 'dbr_new_secret' },
+    },
+  ]);
+  assert.equal(await page.inputValue('#account-secret'), '');
+  assert.equal(await page.content().then((html) => html.includes('dbr_new_secret')), false);
+
+  // Adding: a test needs the secret typed first.
+  await page.fill('#account-url', 'https://relay.example.com/');
+  await page.click('form.account-form button.test');
+  assert.match(await page.locator('form.account-form .probe').innerText(), /Type the agent token first/);
+  assert.equal((await calls(page, 'test_connection')).length, 2);
   assert.deepEqual(errors, []);
   await page.close();
 });

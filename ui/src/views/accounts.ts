@@ -3,7 +3,7 @@
 // read back into the page.
 
 import { h } from '../dom';
-import type { AccountView, CommandError, Connection, NewAccount } from '../types';
+import type { AccountSettings, AccountView, CommandError, Connection, NewAccount } from '../types';
 
 export function connectionLabel(a: AccountView): string {
   if (a.problem === 'keyring_unavailable') return 'Keyring locked or unavailable';
@@ -25,24 +25,49 @@ export function connectionLabel(a: AccountView): string {
 
 export interface AccountActions {
   add(account: NewAccount, secret: string): Promise<CommandError | null>;
+  /** A null secret keeps the stored one. */
+  update(account: NewAccount, secret: string | null): Promise<CommandError | null>;
+  /** A null secret tests with the stored one. */
+  test(account: NewAccount, secret: string | null): Promise<CommandError | null>;
   remove(name: string): void;
 }
 
+type AccountForm = HTMLFormElement & { edit(settings: AccountSettings): void };
+
+/** Outcomes of "Test" per account, kept across the list's redraws. */
+const tested = new Map<string, string>();
+
 /**
- * The list is redrawn on every refresh; the add form is built once and kept,
- * so a refresh never wipes what the agent is typing.
+ * The list is redrawn on every refresh; the form (add, or edit one account)
+ * is built once and kept, so a refresh never wipes what the agent is typing.
  */
 export function renderAccounts(root: HTMLElement, accounts: AccountView[], demo: boolean, actions: AccountActions): void {
   let note = root.querySelector<HTMLElement>('p.note');
   let list = root.querySelector<HTMLUListElement>('ul.accounts');
-  if (!note || !list) {
+  let form = root.querySelector<AccountForm>('form.account-form');
+  if (!note || !list || !form) {
     note = h('p', { class: 'note' }, 'No account yet: the built-in demo is playing.');
     list = h('ul', { class: 'accounts' });
-    root.replaceChildren(note, list, addForm(actions));
+    form = accountForm(actions);
+    root.replaceChildren(note, list, form);
   }
   note.hidden = !demo;
+  const editForm = form;
   list.replaceChildren(
     ...accounts.map((a) => {
+      const settings = a.settings;
+      const edit = h('button', { type: 'button', 'aria-label': `Edit ${a.name}`, disabled: settings === null }, 'Edit');
+      if (settings) edit.addEventListener('click', () => editForm.edit(settings));
+      const outcome = h('span', { class: 'probe', role: 'status' }, tested.get(a.name) ?? '');
+      const test = h('button', { type: 'button', 'aria-label': `Test ${a.name}`, disabled: settings === null }, 'Test');
+      if (settings) {
+        test.addEventListener('click', async () => {
+          outcome.textContent = 'Testing…';
+          const refused = await actions.test(asNew(settings), null);
+          tested.set(a.name, refused ? refused.message : 'Connection works');
+          outcome.textContent = tested.get(a.name) ?? '';
+        });
+      }
       const remove = h('button', { type: 'button', 'aria-label': `Remove ${a.name}` }, 'Remove');
       remove.addEventListener('click', () => actions.remove(a.name));
       const last = a.last_event_at ? `last event ${new Date(a.last_event_at).toLocaleTimeString()}` : 'no events yet';
@@ -50,72 +75,142 @@ export function renderAccounts(root: HTMLElement, accounts: AccountView[], demo:
         'li',
         { 'data-account': a.name },
         h('strong', {}, a.name),
-        h('span', { class: 'url' }, a.settings?.url ?? ''),
+        h('span', { class: 'url' }, settings?.url ?? ''),
         h('span', { class: 'connection' }, connectionLabel(a)),
         h('span', { class: 'last' }, last),
+        edit,
+        test,
         remove,
+        outcome,
       );
     }),
   );
 }
 
-function field(id: string, label: string, input: HTMLInputElement | HTMLSelectElement): HTMLElement {
-  input.id = id;
-  return h('div', { class: 'field' }, h('label', { for: id }, label), input);
+/** The settings as the commands take them back. */
+function asNew(s: AccountSettings): NewAccount {
+  return s.kind === 'xelion'
+    ? { kind: 'xelion', name: s.name, url: s.url, tenant: s.tenant, user: s.user, admin: s.admin ?? false, ...(s.user_space ? { user_space: s.user_space } : {}) }
+    : { kind: 'relay', name: s.name, url: s.url, domains: s.domains ?? [] };
 }
 
-function addForm(actions: AccountActions): HTMLElement {
+function field(id: string, label: string | HTMLLabelElement, input: HTMLInputElement | HTMLSelectElement): HTMLElement {
+  input.id = id;
+  const l = typeof label === 'string' ? h('label', { for: id }, label) : label;
+  return h('div', { class: 'field' }, l, input);
+}
+
+function accountForm(actions: AccountActions): AccountForm {
   const kind = h('select', {}, h('option', { value: 'relay' }, 'Relay (Freshworks)'), h('option', { value: 'xelion' }, 'Xelion PBX'));
   const name = h('input', { required: true, autocomplete: 'off' });
   const url = h('input', { type: 'url', required: true, placeholder: 'https://relay.acme.example/' });
-  const secret = h('input', { type: 'password', required: true, autocomplete: 'new-password' });
+  const secret = h('input', { type: 'password', autocomplete: 'new-password' });
   const tenant = h('input', {});
   const user = h('input', {});
   const domains = h('input', { placeholder: 'support.acme.example (optional)' });
+  const heading = h('h2', {}, 'Add an account');
   const error = h('p', { class: 'error', role: 'alert' });
+  const probe = h('p', { class: 'probe', role: 'status', 'aria-live': 'polite' });
+  const submit = h('button', { type: 'submit' }, 'Add');
+  const test = h('button', { type: 'button', class: 'test' }, 'Test connection');
+  const cancel = h('button', { type: 'button', class: 'cancel', hidden: true }, 'Cancel');
   const xelionOnly = [field('account-tenant', 'Tenant', tenant), field('account-user', 'User', user)];
   const relayOnly = [field('account-domains', 'Helpdesk domains', domains)];
   const secretLabel = h('label', { for: 'account-secret' }, 'Agent token');
+  /** The account being edited; null while adding. */
+  let editing: AccountSettings | null = null;
+
   const showKind = () => {
     const x = kind.value === 'xelion';
     for (const f of xelionOnly) f.hidden = !x;
     for (const f of relayOnly) f.hidden = x;
-    secretLabel.textContent = x ? 'Password' : 'Agent token';
+    const what = x ? 'Password' : 'Agent token';
+    secretLabel.textContent = editing ? `New ${what.toLowerCase()} (empty keeps the stored one)` : what;
+    secret.required = editing === null;
   };
+  const read = (): NewAccount => {
+    if (kind.value === 'xelion') {
+      const kept = editing?.kind === 'xelion' ? editing : null;
+      return {
+        kind: 'xelion',
+        name: name.value.trim(),
+        url: url.value.trim(),
+        tenant: tenant.value.trim(),
+        user: user.value.trim(),
+        admin: kept?.admin ?? false,
+        ...(kept?.user_space ? { user_space: kept.user_space } : {}),
+      };
+    }
+    return { kind: 'relay', name: name.value.trim(), url: url.value.trim(), domains: domains.value.split(/[\s,]+/).filter((d) => d !== '') };
+  };
+  const toAdding = () => {
+    editing = null;
+    form.reset();
+    heading.textContent = 'Add an account';
+    submit.textContent = 'Add';
+    kind.disabled = false;
+    name.readOnly = false;
+    cancel.hidden = true;
+    probe.textContent = '';
+    showKind();
+  };
+
   kind.addEventListener('change', showKind);
-  secret.id = 'account-secret';
   const form = h(
     'form',
-    { class: 'add-account', 'aria-label': 'Add an account' },
-    h('h2', {}, 'Add an account'),
+    { class: 'account-form', 'aria-labelledby': 'account-form-heading' },
+    heading,
     field('account-kind', 'Kind', kind),
     field('account-name', 'Name', name),
     field('account-url', 'URL', url),
-    h('div', { class: 'field' }, secretLabel, secret),
+    field('account-secret', secretLabel, secret),
     ...relayOnly,
     ...xelionOnly,
-    h('button', { type: 'submit' }, 'Add'),
+    h('div', { class: 'actions' }, submit, test, cancel),
+    probe,
     error,
-  );
-  showKind();
+  ) as AccountForm;
+  heading.id = 'account-form-heading';
+
+  form.edit = (s: AccountSettings) => {
+    editing = s;
+    form.reset();
+    heading.textContent = `Edit ${s.name}`;
+    submit.textContent = 'Save';
+    kind.value = s.kind;
+    kind.disabled = true;
+    name.value = s.name;
+    name.readOnly = true;
+    url.value = s.url;
+    domains.value = s.kind === 'relay' ? (s.domains ?? []).join(', ') : '';
+    tenant.value = s.kind === 'xelion' ? s.tenant : '';
+    user.value = s.kind === 'xelion' ? s.user : '';
+    cancel.hidden = false;
+    error.textContent = '';
+    probe.textContent = '';
+    showKind();
+    url.focus();
+  };
+  cancel.addEventListener('click', toAdding);
+  test.addEventListener('click', async () => {
+    if (editing === null && secret.value === '') {
+      probe.textContent = `Type the ${kind.value === 'xelion' ? 'password' : 'agent token'} first.`;
+      return;
+    }
+    probe.textContent = 'Testing…';
+    const refused = await actions.test(read(), secret.value === '' ? null : secret.value);
+    probe.textContent = refused ? refused.message : 'Connection works.';
+  });
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const account: NewAccount =
-      kind.value === 'xelion'
-        ? { kind: 'xelion', name: name.value.trim(), url: url.value.trim(), tenant: tenant.value.trim(), user: user.value.trim(), admin: false }
-        : {
-            kind: 'relay',
-            name: name.value.trim(),
-            url: url.value.trim(),
-            domains: domains.value.split(/[\s,]+/).filter((d) => d !== ''),
-          };
+    const account = read();
     const typed = secret.value;
     // Out of the page at once, whatever the outcome.
     secret.value = '';
-    const refused = await actions.add(account, typed);
+    const refused = editing ? await actions.update(account, typed === '' ? null : typed) : await actions.add(account, typed);
     error.textContent = refused ? refused.message : '';
-    if (!refused) form.reset();
-    showKind();
+    if (!refused) toAdding();
   });
+  showKind();
   return form;
 }
