@@ -59,4 +59,43 @@ describe('BoardView', () => {
     expect(cell?.textContent).toBe('<img src=x onerror=alert(1)>');
     expect(root.querySelector('img')).toBeNull();
   });
+
+  it('a snapshot refresh redraws only the rows that changed', () => {
+    const cells = [...root.querySelectorAll('tbody td')];
+    view.load(ROWS.map((r) => ({ ...r })), ['tomagent@acme.example']);
+    expect([...root.querySelectorAll('tbody td')]).toEqual(cells);
+    const changed = ROWS.map((r) => (r.id === '3' ? { ...r, status: { kind: 'online' as const } } : r));
+    view.load(changed, ['tomagent@acme.example']);
+    const after = [...root.querySelectorAll('tbody td')];
+    const rowOf = (td: Element) => td.parentElement?.getAttribute('data-agent');
+    expect(after.filter((td) => !cells.includes(td)).map(rowOf)).toEqual(['3', '3', '3', '3', '3']);
+    expect(root.querySelector('tr[data-agent="3"] .status')?.textContent).toBe('Online');
+  });
+});
+
+describe('BoardView with 500 agents', () => {
+  const TEAMS: [string, string][] = [['10', 'Tier 1'], ['20', 'Billing'], ['30', 'Tier 2'], ['40', 'Nights']];
+  const KINDS = ['online', 'busy', 'after_call_work', 'offline'] as const;
+  const many = Array.from({ length: 500 }, (_, i) =>
+    row(String(i + 1), `Agent ${String(i + 1).padStart(3, '0')}`, { kind: KINDS[i % 4]! }, [TEAMS[i % 4]!]),
+  );
+
+  it('counts, filters and takes a burst of changes, each row in place', () => {
+    document.body.replaceChildren();
+    const root = document.createElement('section');
+    document.body.append(root);
+    const view = new BoardView(root, now);
+    view.load(many, ['1']);
+    expect(rowsShown(root)).toHaveLength(500);
+    expect(counts(root)).toContain('Busy / on a call: 125');
+    const elements = new Map([...root.querySelectorAll('tbody tr')].map((tr) => [tr.getAttribute('data-agent'), tr]));
+    // Every agent changes status once: rows stay the same elements, in order.
+    for (const r of many) view.update(r.id, { ...r, status: { kind: 'busy' } });
+    expect(counts(root)).toEqual(['Busy / on a call: 500']);
+    expect([...root.querySelectorAll('tbody tr')].every((tr) => elements.get(tr.getAttribute('data-agent')) === tr)).toBe(true);
+    const mine = root.querySelector<HTMLInputElement>('#board-mine')!;
+    mine.checked = true;
+    mine.dispatchEvent(new Event('change'));
+    expect(rowsShown(root)).toHaveLength(125);
+  });
 });

@@ -27,6 +27,8 @@ export class BoardView {
   private readonly statusSelect: HTMLSelectElement;
   private readonly empty: HTMLElement;
   private readonly rendered = new Map<string, HTMLTableRowElement>();
+  /** Each row's data as last drawn, to redraw only rows that changed. */
+  private readonly drawn = new Map<string, string>();
 
   constructor(root: HTMLElement, private readonly now: () => Date = () => new Date()) {
     const text = h('input', { type: 'search', id: 'board-search', placeholder: 'Name, email or team' });
@@ -75,8 +77,19 @@ export class BoardView {
     );
   }
 
-  /** The whole board, from a snapshot. */
+  /**
+   * The whole board, from a snapshot. Snapshots come on every view change,
+   * mostly with the board as it was: then nothing is touched.
+   */
   load(rows: AgentRow[], me: string[]): void {
+    const same =
+      rows.length === this.rows.size &&
+      me.join('\n') === this.me.join('\n') &&
+      rows.every((r) => {
+        const had = this.rows.get(r.id);
+        return had !== undefined && (had === r || JSON.stringify(had) === JSON.stringify(r));
+      });
+    if (same) return;
     this.rows = new Map(rows.map((r) => [r.id, r]));
     this.me = me;
     this.renderAll();
@@ -118,19 +131,34 @@ export class BoardView {
     this.renderTeamOptions();
     this.renderStatusOptions();
     this.renderCounts(mine);
-    clear(this.body);
-    this.rendered.clear();
     const visible = sortRows([...this.rows.values()]).filter((r) => matches(r, this.filter, mine));
-    for (const row of visible) {
-      const tr = h('tr', { 'data-agent': row.id });
+    // Rows are kept by agent: an unchanged row keeps its element and cells.
+    const wanted = visible.map((row) => {
+      let tr = this.rendered.get(row.id);
+      if (!tr) {
+        tr = h('tr', { 'data-agent': row.id });
+        this.rendered.set(row.id, tr);
+      }
       this.fillRow(tr, row);
-      this.rendered.set(row.id, tr);
-      this.body.append(tr);
+      return tr;
+    });
+    const shown = new Set(visible.map((r) => r.id));
+    for (const id of [...this.rendered.keys()]) {
+      if (!shown.has(id)) {
+        this.rendered.delete(id);
+        this.drawn.delete(id);
+      }
     }
+    const children = this.body.children;
+    const inOrder = children.length === wanted.length && wanted.every((tr, i) => children[i] === tr);
+    if (!inOrder) this.body.replaceChildren(...wanted);
     this.empty.hidden = visible.length > 0 || this.rows.size === 0;
   }
 
   private fillRow(tr: HTMLTableRowElement, row: AgentRow): void {
+    const data = JSON.stringify(row);
+    if (this.drawn.get(row.id) === data && tr.cells.length > 0) return;
+    this.drawn.set(row.id, data);
     tr.replaceChildren(
       h('td', {}, row.name ?? row.email ?? row.id),
       h('td', { class: `status status-${statusKey(row.status).split(':')[0]}` }, statusLabel(row.status)),
