@@ -339,6 +339,7 @@ impl Runtime {
                     // A demo event still queued when the first account came.
                     Some((DEMO_SOURCE, _)) if self.demo.is_none() => Vec::new(),
                     Some((index, StreamOutput::Event(ev))) => {
+                        tracing::debug!(source = index, event = %ev.name, "event");
                         if let (Some(id), Some(running)) = (ev.id, self.accounts.get_mut(index)) {
                             running.last_id = Some(id);
                             self.resume_dirty = true;

@@ -1,7 +1,8 @@
 // The real app's window over WebDriver (tauri-driver + WebKitWebDriver) on
 // the headless desktop, against a real relay: add a relay account in the
-// window, see an agent's status change arrive on the board, switch a
-// subscription off in the window and see the tray menu's checkbox follow.
+// window (the demo stops) and test its connection, see an agent's status
+// change arrive on the board, switch a subscription off in the window and
+// see the tray menu's checkbox follow (and back), save a rule edit.
 // Run inside scripts/headless-session: node --test tests/webdriver/
 // Screenshots of each screen go to target/webdriver/.
 
@@ -74,6 +75,8 @@ async function onElement(css, act) {
 }
 const click = (css) => onElement(css, (id) => wd('POST', s(`/element/${id}/click`), {}));
 const type = (css, text) => onElement(css, (id) => wd('POST', s(`/element/${id}/value`), { text }));
+const clear = (css) => onElement(css, (id) => wd('POST', s(`/element/${id}/clear`), {}));
+const script = (js) => wd('POST', s('/execute/sync'), { script: js, args: [] });
 const text = (css) => onElement(css, (id) => wd('GET', s(`/element/${id}/text`)));
 const shot = async (name) => writeFileSync(join(SHOTS, `${name}.png`), Buffer.from(await wd('GET', s('/screenshot')), 'base64'));
 
@@ -190,6 +193,12 @@ test('add a relay account in the window, watch the board, and the tray follows t
   await shot('accounts');
   const config = readFileSync(join(scratch, 'config', 'deskbell', 'config.toml'), 'utf8');
   assert.ok(config.includes('name = "acme"') && !config.includes(token));
+  // The demo stopped: its agents left the board, and it says so no more.
+  await waitFor('the demo gone', async () => !(await text('#status')).startsWith('Demo'));
+  await waitFor('an empty board', async () => (await script('return document.querySelectorAll("tbody tr").length')) === 0);
+  // "Test" tries the account with the secret the keyring holds.
+  await click('button[aria-label="Test acme"]');
+  await waitFor('the connection test', async () => (await text('li[data-account="acme"] .probe')) === 'Connection works');
 
   // Board: an agent update posted to the relay shows up in its row.
   const update = JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/freshcaller/agent-update-busy.json'), 'utf8'));
@@ -206,6 +215,18 @@ test('add a relay account in the window, watch the board, and the tray follows t
   await waitFor('the tray checkbox', () => checkState(trayLayout(), 'New tickets') === 0);
   await waitFor('the config', () => readFileSync(join(scratch, 'config', 'deskbell', 'config.toml'), 'utf8').includes('new_ticket = false'));
   await shot('rules');
+
+  // A rule edit: refused as typed, then saved to the config.
+  await type('#quiet-sun', '25:00-01:00');
+  await waitFor('the error at Sunday', async () => (await text('[data-error-for="quiet_hours.sun"]')).includes('expected HH:MM-HH:MM'));
+  assert.equal(await script('return document.querySelector("#rules-save").disabled'), true);
+  await clear('#quiet-sun');
+  await type('#quiet-sun', '22:00-23:30');
+  await click('#rules-save');
+  await waitFor('the save', async () => (await text('#rules-outcome')) === 'Saved.');
+  await waitFor('quiet hours in the config', () =>
+    /sun = \[\s*"22:00-23:30",?\s*\]/.test(readFileSync(join(scratch, 'config', 'deskbell', 'config.toml'), 'utf8')),
+  );
 
   // And the other way: unticked in the tray, the window's switch follows.
   assert.equal(await wd('POST', s('/execute/sync'), { script: 'return document.querySelector("#sub-ticket_reassigned").checked', args: [] }), true);
