@@ -2,7 +2,8 @@
 // the headless desktop, against a real relay: add a relay account in the
 // window (the demo stops) and test its connection, see an agent's status
 // change arrive on the board, switch a subscription off in the window and
-// see the tray menu's checkbox follow (and back), save a rule edit.
+// see the tray menu's checkbox follow (and back), save a rule edit, and
+// replace the account's token from the window.
 // Run inside scripts/headless-session: node --test tests/webdriver/
 // Screenshots of each screen go to target/webdriver/.
 
@@ -234,4 +235,20 @@ test('add a relay account in the window, watch the board, and the tray follows t
   await waitFor('the window switch', async () =>
     (await wd('POST', s('/execute/sync'), { script: 'return document.querySelector("#sub-ticket_reassigned").checked', args: [] })) === false,
   );
+
+  // Editing the account: a new token replaces the keyring's. A wrong one is
+  // refused by the relay; the right one connects again.
+  await click('#tab-accounts');
+  const relogin = async (secret) => {
+    await click('button[aria-label="Edit acme"]');
+    await waitFor('the edit form', async () => (await text('#account-form-heading')) === 'Edit acme');
+    await type('#account-secret', secret);
+    await click('form.account-form button[type=submit]');
+    await waitFor('the add form again', async () => (await text('#account-form-heading')) === 'Add an account');
+  };
+  await relogin('not-the-token');
+  await waitFor('sign-in needed', async () => (await text('li[data-account="acme"] .connection')).startsWith('Sign-in needed'));
+  await relogin(token);
+  await waitFor('connected again', async () => (await text('li[data-account="acme"] .connection')) === 'Connected');
+  assert.ok(!readFileSync(join(scratch, 'config', 'deskbell', 'config.toml'), 'utf8').includes(token));
 });
