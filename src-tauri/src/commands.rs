@@ -272,6 +272,32 @@ pub fn dismiss_away(state: State<'_, AppState>) -> Result<(), CommandError> {
 mod tests {
     use super::*;
 
+    /// A refused rule crosses as `{code, message, field}`, the field named as
+    /// the page names its inputs; other errors carry no field.
+    #[test]
+    fn a_refused_rule_names_its_field_to_the_page() {
+        let edit = RulesEdit::from_json(serde_json::json!({
+            "new_ticket": {"groups": ["Billing"]},
+            "quiet_hours": {},
+            "hold_while_on_call": true
+        }))
+        .unwrap();
+        let e = CommandError::from(edit.validate().unwrap_err());
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({
+                "code": "rules_group",
+                "field": "new_ticket.groups",
+                "message": "group ids are numbers, like 43000012345; \"Billing\" is not"
+            })
+        );
+        let e = CommandError::from(ProbeError::Timeout);
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"code": "probe_timeout", "message": "no answer within 10 seconds"})
+        );
+    }
+
     /// The window is granted exactly its commands: each allowed in
     /// capabilities/main.json and registered with generate_handler!, and
     /// nothing more.
