@@ -129,6 +129,22 @@ impl Snapshot {
     }
 }
 
+/// Runs a keyring or config call (blocking D-Bus and file I/O) off the
+/// async workers; `what` names it if the task dies.
+async fn blocking<T, E>(
+    what: &'static str,
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, CommandError>
+where
+    T: Send + 'static,
+    E: Into<CommandError> + Send + 'static,
+{
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|_| error("internal", format!("{what} stopped")))?
+        .map_err(Into::into)
+}
+
 fn send(state: &AppState, command: Command) -> Result<(), CommandError> {
     state
         .commands
@@ -167,10 +183,10 @@ pub async fn add_account(
     secret: String,
 ) -> Result<AccountConfig, CommandError> {
     let secret = Secret::new(secret);
-    // The keyring is a blocking D-Bus call: off the async workers.
-    let added = tauri::async_runtime::spawn_blocking(move || accounts::add(account, &secret))
-        .await
-        .map_err(|_| error("internal", "adding the account stopped"))??;
+    let added = blocking("adding the account", move || {
+        accounts::add(account, &secret)
+    })
+    .await?;
     send(&state, Command::ReloadAccounts)?;
     Ok(added)
 }
@@ -184,10 +200,10 @@ pub async fn update_account(
     secret: Option<String>,
 ) -> Result<AccountConfig, CommandError> {
     let secret = secret.filter(|s| !s.is_empty()).map(Secret::new);
-    let updated =
-        tauri::async_runtime::spawn_blocking(move || accounts::update(account, secret.as_ref()))
-            .await
-            .map_err(|_| error("internal", "saving the account stopped"))??;
+    let updated = blocking("saving the account", move || {
+        accounts::update(account, secret.as_ref())
+    })
+    .await?;
     send(&state, Command::ReloadAccounts)?;
     Ok(updated)
 }
@@ -203,9 +219,7 @@ pub async fn test_connection(
         Some(s) => Secret::new(s),
         None => {
             let name = account.name().to_owned();
-            tauri::async_runtime::spawn_blocking(move || secrets::load(&name))
-                .await
-                .map_err(|_| error("internal", "reading the keyring stopped"))??
+            blocking("reading the keyring", move || secrets::load(&name)).await?
         }
     };
     probe(&account, &secret).await?;
@@ -235,9 +249,7 @@ pub async fn save_rules(
 
 #[tauri::command]
 pub async fn remove_account(state: State<'_, AppState>, name: String) -> Result<(), CommandError> {
-    tauri::async_runtime::spawn_blocking(move || accounts::remove(&name))
-        .await
-        .map_err(|_| error("internal", "removing the account stopped"))??;
+    blocking("removing the account", move || accounts::remove(&name)).await?;
     send(&state, Command::ReloadAccounts)
 }
 
