@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use support::{
     bin, dunst_seen, fixture, http, output_with_stdin, relay_bin, require_headless_desktop,
-    wait_exit, wait_until, Tray,
+    wait_exit, wait_until, Reaped, Tray,
 };
 
 const SECRET: &str = "desktop-test-ingress";
@@ -128,15 +128,17 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
         .last()
         .unwrap()
         .to_owned();
-    let mut relay_proc = Command::new(&relay)
-        .arg("--data")
-        .arg(&scratch)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("DESKBELL_RELAY_SECRET", SECRET)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut relay_proc = Reaped(
+        Command::new(&relay)
+            .arg("--data")
+            .arg(&scratch)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("DESKBELL_RELAY_SECRET", SECRET)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let mut line = String::new();
     BufReader::new(relay_proc.stdout.take().unwrap())
         .read_line(&mut line)
@@ -292,6 +294,17 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
         Some(true),
         "{layout}"
     );
+    // An account added from a terminal while the app runs survives the
+    // app's next save of its rules.
+    let second = output_with_stdin(
+        Command::new(bin()).args(["account", "add", "second", "--relay", "http://127.0.0.1:9/"]),
+        b"second-token\n",
+    );
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
     tray.click("New tickets");
     let saved = wait_until(Duration::from_secs(10), || {
         std::fs::read_to_string(config_path())
@@ -299,6 +312,17 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
             .contains("new_ticket = false")
     });
     assert!(saved, "the config says new tickets are off");
+    let config = std::fs::read_to_string(config_path()).unwrap();
+    assert!(config.contains("name = \"second\""), "{config}");
+    let removed = Command::new(bin())
+        .args(["account", "remove", "second"])
+        .output()
+        .unwrap();
+    assert!(
+        removed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&removed.stderr)
+    );
     // The relay client reconnects with the narrower filter.
     std::thread::sleep(Duration::from_secs(2));
     post_fixture(&addr, "freshdesk/ticket-create.json", |v| {
@@ -343,8 +367,7 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
     if status.is_none() {
         let _ = app.kill();
     }
-    let _ = relay_proc.kill();
-    let _ = relay_proc.wait();
+    drop(relay_proc);
 
     // The app keeps a log file in the state dir.
     let state = PathBuf::from(

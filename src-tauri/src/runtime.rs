@@ -597,16 +597,21 @@ impl Runtime {
         }
     }
 
-    /// Saves the config; a broken file is kept and the problem shown (and
-    /// returned, for a command that waits on it).
+    /// Saves the rules, the part of the config the runtime owns, into the
+    /// file as it is on disk: accounts added meanwhile (by the CLI, or the
+    /// window before its reload arrives) stay. A broken file is kept and the
+    /// problem shown (and returned, for a command that waits on it).
     fn save(&self) -> Result<(), ConfigError> {
         let Some(file) = &self.file else {
             return Ok(());
         };
-        file.save(&self.config).inspect_err(|e| {
-            tracing::error!(code = e.code(), "{e}");
-            let message = e.to_string();
-            self.update_view(|v| v.config_problem = Some(message));
-        })
+        let rules = &self.config.rules;
+        file.update(|c| c.rules = rules.clone())
+            .map(drop)
+            .inspect_err(|e| {
+                tracing::error!(code = e.code(), "{e}");
+                let message = e.to_string();
+                self.update_view(|v| v.config_problem = Some(message));
+            })
     }
 }

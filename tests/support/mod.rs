@@ -368,3 +368,27 @@ pub fn close_window(title: &str) {
         assert!(status.success(), "x11-close-window {id}");
     }
 }
+
+/// A child process ended with the test, a failed assertion included: a
+/// leftover relay would keep the test's output pipe open after it failed.
+pub struct Reaped(pub Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Reaped {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Reaped {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}

@@ -230,6 +230,25 @@ impl ConfigFile {
         }
     }
 
+    /// Changes the file as it is now on disk: reads it, applies `change`,
+    /// writes it back. For a writer that owns part of the config (the app's
+    /// rules) while another (`deskbell account add`) may have changed the
+    /// rest since it last read it.
+    pub fn update(&self, change: impl FnOnce(&mut Config)) -> Result<Config, ConfigError> {
+        let mut config = match self.load_strict() {
+            Ok(c) => c,
+            Err(ConfigError::Parse { .. } | ConfigError::UnsupportedVersion { .. }) => {
+                return Err(ConfigError::BrokenFileKept {
+                    path: self.path.clone(),
+                })
+            }
+            Err(e) => return Err(e),
+        };
+        change(&mut config);
+        self.save(&config)?;
+        Ok(config)
+    }
+
     /// Writes atomically (temp file, fsync, rename). Refuses to replace a file
     /// that exists but does not parse: the user's edits are never lost.
     pub fn save(&self, config: &Config) -> Result<(), ConfigError> {

@@ -64,6 +64,37 @@ fn broken_file_names_line_and_field_and_is_never_overwritten() {
 }
 
 #[test]
+fn an_update_keeps_what_another_writer_saved_meanwhile() {
+    let dir = temp_dir("update");
+    let file = ConfigFile::at(dir.join("config.toml"));
+    // The app read the file when no account existed...
+    let app_copy = file.load_strict().unwrap();
+    // ...then `deskbell account add` wrote one.
+    file.update(|c| {
+        c.accounts
+            .push(deskbell_core::config::AccountConfig::Relay {
+                name: "acme".into(),
+                url: "https://relay.acme.example/".into(),
+                domains: Vec::new(),
+            })
+    })
+    .unwrap();
+    // The app saves its rules: the account stays.
+    let mut rules = app_copy.rules.clone();
+    rules.subscriptions.set(Kind::MissedCall, false);
+    let saved = file.update(|c| c.rules = rules.clone()).unwrap();
+    let on_disk = file.load_strict().unwrap();
+    assert_eq!(on_disk, saved);
+    assert_eq!(on_disk.accounts.len(), 1);
+    assert!(!on_disk.rules.subscriptions.missed_call);
+
+    std::fs::write(file.path(), "version = [").unwrap();
+    let e = file.update(|c| c.rules = rules.clone()).unwrap_err();
+    assert_eq!(e.code(), "config_broken_kept");
+    assert_eq!(std::fs::read_to_string(file.path()).unwrap(), "version = [");
+}
+
+#[test]
 fn bad_quiet_hours_range_names_the_value() {
     let dir = temp_dir("quiet");
     let path = dir.join("config.toml");
