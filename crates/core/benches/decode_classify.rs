@@ -95,6 +95,18 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    // Freshworks' usual timestamp, on the fast path and through chrono's
+    // general parsers alone.
+    let mut g = c.benchmark_group("decode_classify/timestamp");
+    let text = "2022-08-29 18:45:26 UTC";
+    g.bench_function("deskbell", |b| {
+        b.iter(|| deskbell_core::wire::Timestamp::parse_str(black_box(text)))
+    });
+    g.bench_function("chrono_general", |b| {
+        b.iter(|| deskbell_core::wire::Timestamp::parse_str_general(black_box(text)))
+    });
+    g.finish();
 }
 
 criterion_group!(benches, bench);

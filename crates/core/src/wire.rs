@@ -174,6 +174,50 @@ impl Timestamp {
     /// Parses the text forms; `None` names nothing, the caller says what failed.
     pub fn parse_str(s: &str) -> Option<Timestamp> {
         let s = s.trim();
+        // Nearly every timestamp on the wire is UTC to the second; chrono's
+        // general parsers (a format string read per call) are the slow path.
+        if let Some(t) = Self::parse_utc_seconds(s) {
+            return Some(t);
+        }
+        Self::parse_any(s)
+    }
+
+    /// `YYYY-MM-DD?HH:MM:SS` (`T` or a space) then `Z`, ` UTC`, `+00:00`,
+    /// ` +0000` or nothing, as the general parsers pair them; `None` for
+    /// anything else, left to `parse_any`.
+    fn parse_utc_seconds(s: &str) -> Option<Timestamp> {
+        let b = s.as_bytes();
+        if b.len() < 19 {
+            return None;
+        }
+        // The pairs the general parsers accept, and no others.
+        match (b[10], &b[19..]) {
+            (b'T' | b' ', b"" | b"Z") | (b' ', b" UTC" | b" +0000") | (b'T', b"+00:00") => {}
+            _ => return None,
+        }
+        let num = |range: std::ops::Range<usize>| -> Option<u32> {
+            b[range].iter().try_fold(0u32, |n, d| {
+                d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+            })
+        };
+        let seps = b[4] == b'-' && b[7] == b'-' && b[13] == b':' && b[16] == b':';
+        if !seps {
+            return None;
+        }
+        let year = i32::try_from(num(0..4)?).ok()?;
+        let date = chrono::NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?)?;
+        let time = chrono::NaiveTime::from_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?;
+        Some(Timestamp(Utc.from_utc_datetime(&date.and_time(time))))
+    }
+
+    /// The general parsers alone, without the fast path: what the fast
+    /// path is tested against (tests/decode_never_panics.rs).
+    #[doc(hidden)]
+    pub fn parse_str_general(s: &str) -> Option<Timestamp> {
+        Self::parse_any(s.trim())
+    }
+
+    fn parse_any(s: &str) -> Option<Timestamp> {
         if let Ok(t) = DateTime::parse_from_rfc3339(s) {
             return Some(Timestamp(t.with_timezone(&Utc)));
         }

@@ -88,3 +88,22 @@ proptest! {
         let _ = decode(&bytes[..i]);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+    /// The fast path for timestamps reads exactly what chrono's general
+    /// parsers read: the same instant, or nothing where they fail too.
+    #[test]
+    fn timestamps_parse_the_same_on_the_fast_path(
+        year in 0u32..10000, month in 0u32..14, day in 0u32..33,
+        hour in 0u32..26, minute in 0u32..62, second in 0u32..62,
+        sep in prop::sample::select(vec!["T", " ", "_"]),
+        suffix in prop::sample::select(vec!["", "Z", " UTC", "+00:00", " +0000", "+05:30", ".5Z", " utc", "Z "]),
+    ) {
+        let text = format!("{year:04}-{month:02}-{day:02}{sep}{hour:02}:{minute:02}:{second:02}{suffix}");
+        let fast = deskbell_core::wire::Timestamp::parse_str(&text);
+        let general = deskbell_core::wire::Timestamp::parse_str_general(&text);
+        prop_assert_eq!(fast, general, "{}", text);
+    }
+}
