@@ -182,6 +182,7 @@ test('subscriptions switch through the app, by keyboard too', async () => {
   await page.keyboard.press('ArrowRight');
   await page.keyboard.press('ArrowRight');
   assert.equal(await page.locator('#rules').isVisible(), true);
+  await page.screenshot({ path: join(results, 'rules-dark.png'), fullPage: true });
   await page.uncheck('#sub-new_ticket');
   assert.deepEqual(await calls(page, 'set_subscription'), [
     { cmd: 'set_subscription', args: { kind: 'new_ticket', on: false } },
