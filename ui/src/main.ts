@@ -2,7 +2,7 @@
 // events. All state changes go through the app's commands.
 
 import { commandError, ipc } from './ipc';
-import type { Snapshot } from './types';
+import type { CommandError, Snapshot } from './types';
 import { renderAccounts } from './views/accounts';
 import { BoardView } from './views/board';
 import { renderFeed } from './views/feed';
@@ -27,6 +27,16 @@ function statusLine(s: Snapshot): string {
   return `${live} of ${s.accounts.length} account${s.accounts.length === 1 ? '' : 's'} connected`;
 }
 
+/** A command's refusal, or null when it went through. */
+async function refusal(call: Promise<unknown>): Promise<CommandError | null> {
+  try {
+    await call;
+    return null;
+  } catch (e) {
+    return commandError(e);
+  }
+}
+
 function render(s: Snapshot): void {
   $('status').textContent = statusLine(s);
   board.load(s.board, s.me);
@@ -43,14 +53,6 @@ function render(s: Snapshot): void {
       saveRules: (rules) => ipc.saveRules(rules).catch(commandError),
     },
   );
-  const refusal = async (call: Promise<unknown>) => {
-    try {
-      await call;
-      return null;
-    } catch (e) {
-      return commandError(e);
-    }
-  };
   renderAccounts($('accounts'), s.accounts, s.demo, {
     add: (account, secret) => refusal(ipc.addAccount(account, secret)),
     update: (account, secret) => refusal(ipc.updateAccount(account, secret)),
