@@ -197,6 +197,16 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
         "freshcaller/call-update-incoming-missed.json",
         |_| {},
     );
+    // The reassignment replaces the new ticket's notification on screen (one
+    // per item): it is posted once the first is in dunst's history, or a
+    // slow dunst may never have shown the first at all.
+    let mut seen = Vec::new();
+    let first_shown = wait_until(Duration::from_secs(20), || {
+        dunst_seen(&mut seen);
+        seen.iter()
+            .any(|(s, _)| s.starts_with("New ticket #1: Support Needed..."))
+    });
+    assert!(first_shown, "{seen:#?}");
     post_fixture(
         &addr,
         "freshdesk/ticket-update-responder-320-to-321.json",
@@ -212,7 +222,6 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
         },
     );
 
-    let mut seen = Vec::new();
     let all_shown = wait_until(Duration::from_secs(20), || {
         dunst_seen(&mut seen);
         [
@@ -340,9 +349,27 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
         "{seen:#?}"
     );
 
+    // A call notified just before quitting, which Freshworks will deliver
+    // again after the restart (at least once).
+    let before_quit = |v: &mut serde_json::Value| {
+        v["data"]["call"]["id"] = serde_json::json!(70101);
+        v["data"]["call"]["participants"][0]["caller_name"] = serde_json::json!("Before Quit");
+    };
+    post_fixture(
+        &addr,
+        "freshcaller/call-update-incoming-missed.json",
+        before_quit,
+    );
+    let shown = wait_until(Duration::from_secs(15), || {
+        dunst_seen(&mut seen);
+        seen.iter()
+            .any(|(s, _)| s == "Missed call from Before Quit")
+    });
+    assert!(shown, "{seen:#?}");
+
     // Quit, miss an event, start again: it is replayed from the saved
     // resume point, not skipped.
-    std::thread::sleep(Duration::from_millis(1500)); // one resume save tick
+    std::thread::sleep(Duration::from_millis(1500)); // one save tick
     tray.click("Quit");
     let status = wait_exit(&mut app, Duration::from_secs(15));
     if status.is_none() {
@@ -361,6 +388,31 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
     assert!(
         replayed,
         "the event posted while the app was down: {seen:#?}"
+    );
+    // The redelivery stays quiet: the app remembers what it notified. The
+    // call after it shows that the redelivery was processed first.
+    post_fixture(
+        &addr,
+        "freshcaller/call-update-incoming-missed.json",
+        before_quit,
+    );
+    post_fixture(&addr, "freshcaller/call-update-incoming-missed.json", |v| {
+        v["data"]["call"]["id"] = serde_json::json!(70102);
+        v["data"]["call"]["participants"][0]["caller_name"] = serde_json::json!("After Restart");
+    });
+    let after = wait_until(Duration::from_secs(15), || {
+        dunst_seen(&mut seen);
+        seen.iter()
+            .any(|(s, _)| s == "Missed call from After Restart")
+    });
+    assert!(after, "{seen:#?}");
+    let told = seen
+        .iter()
+        .filter(|(s, _)| s == "Missed call from Before Quit")
+        .count();
+    assert_eq!(
+        told, 1,
+        "a redelivered call is not notified again: {seen:#?}"
     );
     tray.click("Quit");
     let status = wait_exit(&mut app, Duration::from_secs(15));

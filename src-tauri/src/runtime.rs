@@ -11,6 +11,7 @@ use chrono::{Local, NaiveTime, Utc};
 use deskbell_core::coalesce::Delivery;
 use deskbell_core::config::{AccountConfig, Config, ConfigError, ConfigFile, LinkScope};
 use deskbell_core::feed::FeedStore;
+use deskbell_core::notified::NotifiedStore;
 use deskbell_core::pipeline::Pipeline;
 use deskbell_core::resume::ResumeStore;
 use deskbell_core::rules::RulesEdit;
@@ -54,6 +55,10 @@ struct Runtime {
     view_changed: std::sync::atomic::AtomicBool,
     /// Stops the built-in demo; `None` while accounts are configured.
     demo: Option<watch::Sender<bool>>,
+    /// The notifications already raised, kept across restarts.
+    notified_store: Option<NotifiedStore>,
+    /// The pipeline's notification count when that memory was last saved.
+    notified_saved: u64,
 }
 
 /// Events the window listens to (see ui/src/ipc.ts).
@@ -120,7 +125,11 @@ pub fn start(app: &AppHandle) -> tauri::Result<()> {
     tray::install(app, &view)?;
 
     let (tx, rx) = mpsc::channel(1024);
-    let pipeline = pipeline_for(&config);
+    let notified_store = NotifiedStore::default_location();
+    let mut pipeline = pipeline_for(&config);
+    if !config.accounts.is_empty() {
+        remember_notified(&mut pipeline, notified_store.as_ref());
+    }
     let resume = ResumeStore::default_location();
     let points = resume.as_ref().map(ResumeStore::load).unwrap_or_default();
     let mut runtime = Runtime {
@@ -137,6 +146,8 @@ pub fn start(app: &AppHandle) -> tauri::Result<()> {
         feed_dirty: false,
         view_changed: std::sync::atomic::AtomicBool::new(false),
         demo: None,
+        notified_store,
+        notified_saved: 0,
     };
     for (index, account) in runtime.config.accounts.clone().iter().enumerate() {
         let running = runtime.launch(index, account, points.get(account.name()).copied());
@@ -147,6 +158,13 @@ pub fn start(app: &AppHandle) -> tauri::Result<()> {
     }
     tauri::async_runtime::spawn(runtime.run(rx, cmd_rx));
     Ok(())
+}
+
+/// What was notified before the restart, so a redelivery stays quiet.
+fn remember_notified(pipeline: &mut Pipeline, store: Option<&NotifiedStore>) {
+    if let Some(store) = store {
+        pipeline.classifier_mut().remember_notified(store.load());
+    }
 }
 
 fn pipeline_for(config: &Config) -> Pipeline {
@@ -382,6 +400,7 @@ impl Runtime {
                 _ = tick.tick() => {
                     self.save_resume_points();
                     self.save_feed();
+                    self.save_notified();
                     self.tell_window();
                     self.pipeline.tick(Local::now().fixed_offset())
                 }
@@ -519,6 +538,10 @@ impl Runtime {
             // From the demo to real accounts or back: the demo's agents,
             // dedupe memory and held notifications are not the accounts'.
             self.pipeline = pipeline_for(&self.config);
+            self.notified_saved = 0;
+            if !demo {
+                remember_notified(&mut self.pipeline, self.notified_store.as_ref());
+            }
             match self.demo.take() {
                 Some(stop) => {
                     let _ = stop.send(true);
@@ -568,6 +591,22 @@ impl Runtime {
             if let Err(e) = store.save(&feed) {
                 tracing::warn!("cannot save the feed: {e}");
             }
+        }
+    }
+
+    /// Writes the notification memory at most once per tick, when a
+    /// notification was raised since; never the demo's.
+    fn save_notified(&mut self) {
+        let notified = self.pipeline.classifier().stats().notified;
+        if self.demo.is_some() || notified == self.notified_saved {
+            return;
+        }
+        let Some(store) = &self.notified_store else {
+            return;
+        };
+        match store.save(&self.pipeline.classifier().notified()) {
+            Ok(()) => self.notified_saved = notified,
+            Err(e) => tracing::warn!("cannot save the notification memory: {e}"),
         }
     }
 

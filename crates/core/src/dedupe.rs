@@ -58,6 +58,11 @@ impl Dedupe {
         self.order.len()
     }
 
+    /// What is remembered, oldest first: what a restart needs to remember.
+    pub fn remembered(&self) -> impl Iterator<Item = (u64, DateTime<Utc>)> + '_ {
+        self.order.iter().copied()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.order.is_empty()
     }

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod event;
 pub mod feed;
 pub mod notification;
+pub mod notified;
 pub mod pipeline;
 pub mod resume;
 pub mod rules;

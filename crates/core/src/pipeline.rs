@@ -70,6 +70,21 @@ impl Classifier {
         self.stats
     }
 
+    /// The notifications already raised (fingerprints of their dedupe keys,
+    /// with when), oldest first: kept across restarts so a redelivered
+    /// event does not notify again (`crate::notified`).
+    pub fn notified(&self) -> Vec<(u64, DateTime<Utc>)> {
+        self.notifications.remembered().collect()
+    }
+
+    /// Remembers notifications raised before a restart, oldest first.
+    /// Entries past the dedupe window are forgotten as usual.
+    pub fn remember_notified(&mut self, entries: impl IntoIterator<Item = (u64, DateTime<Utc>)>) {
+        for (fp, at) in entries {
+            self.notifications.first_time(fp, at);
+        }
+    }
+
     /// My own status on the board, for "hold while I am on a call".
     pub fn my_status(&self) -> Option<&crate::event::agent::AgentStatus> {
         let me = Me {
@@ -176,6 +191,10 @@ impl Pipeline {
 
     pub fn classifier(&self) -> &Classifier {
         &self.classifier
+    }
+
+    pub fn classifier_mut(&mut self) -> &mut Classifier {
+        &mut self.classifier
     }
 
     pub fn rules_mut(&mut self) -> &mut Rules {

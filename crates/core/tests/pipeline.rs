@@ -294,3 +294,42 @@ fn links_outside_the_sources_domains_are_dropped_not_the_notification() {
     assert_eq!(titles(&shown.deliveries).len(), 1);
     assert_eq!(url_of(&shown.deliveries), None);
 }
+
+#[test]
+fn a_redelivery_after_a_restart_does_not_notify_again() {
+    let dir = std::env::temp_dir().join(format!("deskbell-notified-{}", std::process::id()));
+    let store = deskbell_core::notified::NotifiedStore::at(dir.join("notified.json"));
+    assert!(store.load().is_empty());
+    let now = t("2026-11-20T10:00:00Z");
+    let call = bytes("freshcaller/call-update-incoming-missed.json");
+
+    let mut before = pipeline(Identity::default());
+    assert_eq!(before.ingest(&call, now).deliveries.len(), 1);
+    store.save(&before.classifier().notified()).unwrap();
+
+    // A fresh pipeline, as after a restart: the same event comes again.
+    let mut after = pipeline(Identity::default());
+    after.classifier_mut().remember_notified(store.load());
+    let again = after.ingest(&call, now + Duration::minutes(5));
+    assert!(again.deliveries.is_empty());
+    assert_eq!(
+        again.classified.verdict,
+        Some(Verdict::Skip(Skip::AlreadyNotified))
+    );
+    // Without the memory it would have notified: the test can fail.
+    let mut forgetful = pipeline(Identity::default());
+    assert_eq!(forgetful.ingest(&call, now).deliveries.len(), 1);
+    // A day later the memory has lapsed, as it would have without a restart.
+    let later = after.ingest(
+        &bytes("freshcaller/call-update-incoming-missed-cost-added.json"),
+        now + Duration::hours(25),
+    );
+    assert_eq!(later.deliveries.len(), 1);
+
+    std::fs::write(store.path(), b"[[1, ").unwrap();
+    assert!(
+        store.load().is_empty(),
+        "a damaged file is only a lost memory"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
