@@ -236,7 +236,7 @@ pub async fn save_rules(
     let edit = RulesEdit::from_json(rules)?;
     let valid = edit.validate()?;
     let (reply, saved) = tokio::sync::oneshot::channel();
-    send(&state, Command::SaveRules(valid, reply))?;
+    send(&state, Command::SaveRules(Box::new(valid), reply))?;
     saved
         .await
         .map_err(|_| error("internal", "saving the rules stopped"))??;
@@ -291,7 +291,8 @@ mod tests {
         let edit = RulesEdit::from_json(serde_json::json!({
             "new_ticket": {"groups": ["Billing"]},
             "quiet_hours": {},
-            "hold_while_on_call": true
+            "hold_while_on_call": true,
+            "me": {}
         }))
         .unwrap();
         let e = CommandError::from(edit.validate().unwrap_err());

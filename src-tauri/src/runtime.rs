@@ -14,7 +14,7 @@ use deskbell_core::feed::FeedStore;
 use deskbell_core::notified::NotifiedStore;
 use deskbell_core::pipeline::Pipeline;
 use deskbell_core::resume::ResumeStore;
-use deskbell_core::rules::RulesEdit;
+use deskbell_core::rules::{Identity, RulesEdit};
 use deskbell_core::stream::relay_client::{check_url, RelayClient, RelayEndpoint};
 use deskbell_core::stream::xelion_client::{XelionAccount, XelionClient};
 use deskbell_core::stream::{ConnectionState, StreamEvent, StreamOutput};
@@ -103,16 +103,10 @@ pub fn start(app: &AppHandle) -> tauri::Result<()> {
     let view = View {
         accounts: account_statuses(&config),
         demo: config.accounts.is_empty(),
-        me: config
-            .identity
-            .agent_ids
-            .iter()
-            .chain(&config.identity.emails)
-            .cloned()
-            .collect(),
+        me: me_of(&config.identity),
         feed: feed_store.as_ref().map(FeedStore::load).unwrap_or_default(),
         subscriptions: config.rules.subscriptions.clone(),
-        rules: RulesEdit::of(&config.rules),
+        rules: RulesEdit::of(&config.rules, &config.identity),
         dnd_until: config.rules.schedule.do_not_disturb_until,
         config_problem: problem,
         ..View::default()
@@ -158,6 +152,16 @@ pub fn start(app: &AppHandle) -> tauri::Result<()> {
     }
     tauri::async_runtime::spawn(runtime.run(rx, cmd_rx));
     Ok(())
+}
+
+/// My agent ids and emails, as the window's "only my teams" matches them.
+fn me_of(identity: &Identity) -> Vec<String> {
+    identity
+        .agent_ids
+        .iter()
+        .chain(&identity.emails)
+        .cloned()
+        .collect()
 }
 
 /// What was notified before the restart, so a redelivery stays quiet.
@@ -455,12 +459,17 @@ impl Runtime {
                 self.feed_dirty = true;
             }
             Command::SaveRules(edit, reply) => {
-                edit.apply_to(&mut self.config.rules);
-                edit.apply_to(self.pipeline.rules_mut());
+                edit.apply_to(&mut self.config.rules, &mut self.config.identity);
+                let classifier = self.pipeline.classifier_mut();
+                edit.apply_to(&mut classifier.rules, &mut classifier.identity);
                 let saved = self.save();
-                let shown = RulesEdit::of(&self.config.rules);
+                let shown = RulesEdit::of(&self.config.rules, &self.config.identity);
+                let me = me_of(&self.config.identity);
                 // The view first: the command answers with what it holds.
-                self.update_view(|v| v.rules = shown);
+                self.update_view(|v| {
+                    v.rules = shown;
+                    v.me = me;
+                });
                 let _ = reply.send(saved);
             }
             Command::SetDnd(choice) => {
@@ -636,21 +645,24 @@ impl Runtime {
         }
     }
 
-    /// Saves the rules, the part of the config the runtime owns, into the
-    /// file as it is on disk: accounts added meanwhile (by the CLI, or the
+    /// Saves the rules and identity, the part of the config the runtime
+    /// owns, into the file as it is on disk: accounts added meanwhile (by the CLI, or the
     /// window before its reload arrives) stay. A broken file is kept and the
     /// problem shown (and returned, for a command that waits on it).
     fn save(&self) -> Result<(), ConfigError> {
         let Some(file) = &self.file else {
             return Ok(());
         };
-        let rules = &self.config.rules;
-        file.update(|c| c.rules = rules.clone())
-            .map(drop)
-            .inspect_err(|e| {
-                tracing::error!(code = e.code(), "{e}");
-                let message = e.to_string();
-                self.update_view(|v| v.config_problem = Some(message));
-            })
+        let (rules, identity) = (&self.config.rules, &self.config.identity);
+        file.update(|c| {
+            c.rules = rules.clone();
+            c.identity = identity.clone();
+        })
+        .map(drop)
+        .inspect_err(|e| {
+            tracing::error!(code = e.code(), "{e}");
+            let message = e.to_string();
+            self.update_view(|v| v.config_problem = Some(message));
+        })
     }
 }

@@ -85,7 +85,7 @@ pub enum Command {
     /// Rules edited in the window: applied, saved, and the outcome of the
     /// save sent back.
     SaveRules(
-        ValidRulesEdit,
+        Box<ValidRulesEdit>,
         tokio::sync::oneshot::Sender<Result<(), ConfigError>>,
     ),
 }

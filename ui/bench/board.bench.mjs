@@ -38,7 +38,7 @@ const snapshot = {
   feed: [],
   away: null,
   subscriptions: { missed_call: true, new_ticket: true, conversation_reassigned: true, ticket_reassigned: true, agent_status: false },
-  rules: { new_ticket: { min_priority: null, groups: [], types: [], sources: [], tags: [], only_mine: false }, quiet_hours: {}, hold_while_on_call: true },
+  rules: { new_ticket: { min_priority: null, groups: [], types: [], sources: [], tags: [], only_mine: false }, quiet_hours: {}, hold_while_on_call: true, me: { agent_ids: [], emails: [], group_ids: [] } },
   dnd_until: null,
   config_problem: null,
 };

@@ -45,11 +45,19 @@ export interface TicketFilter {
   only_mine: boolean;
 }
 
+/** Who "me" is: for "only mine", "only my teams" and "reassigned to me". */
+export interface Me {
+  agent_ids: string[];
+  emails: string[];
+  group_ids: string[];
+}
+
 /** What save_rules takes and the snapshot's `rules` holds. */
 export interface RulesEdit {
   new_ticket: TicketFilter;
   quiet_hours: Partial<Record<Day, string[]>>;
   hold_while_on_call: boolean;
+  me: Me;
 }
 
 export interface RuleProblem {
@@ -79,10 +87,36 @@ function validRange(s: string): boolean {
   return h1 < 24 && h2 < 24 && m1 < 60 && m2 < 60;
 }
 
+const groupId = (g: string) => /^\d{1,20}$/.test(g.trim());
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+function agentId(a: string): boolean {
+  const t = a.trim();
+  return t !== '' && [...t].length <= 64 && !/[\s,]/.test(t) && !CONTROL.test(t);
+}
+
+/** One `@` with text on both sides, no spaces: what a person can mistype. */
+function email(e: string): boolean {
+  const t = e.trim();
+  const at = t.indexOf('@');
+  if (at < 1) return false;
+  const domain = t.slice(at + 1);
+  return (
+    domain.includes('.') &&
+    !domain.startsWith('.') &&
+    !domain.endsWith('.') &&
+    !domain.includes('@') &&
+    t.length <= 254 &&
+    !/[\s,]/.test(t) &&
+    !CONTROL.test(t)
+  );
+}
+
 function plainText(s: string, noCommas: boolean): boolean {
   const t = s.trim();
-  // eslint-disable-next-line no-control-regex
-  return t !== '' && [...t].length <= MAX_TEXT && !/[\u0000-\u001f\u007f-\u009f]/.test(t) && !(noCommas && t.includes(','));
+  return t !== '' && [...t].length <= MAX_TEXT && !CONTROL.test(t) && !(noCommas && t.includes(','));
 }
 
 /** Every field's first problem; none when the core would accept the edit. */
@@ -100,7 +134,7 @@ export function checkRules(edit: RulesEdit): RuleProblem[] {
   }
   many('new_ticket.groups', f.groups.length);
   for (const g of f.groups) {
-    if (!/^\d{1,20}$/.test(g.trim())) add('new_ticket.groups', 'rules_group', `group ids are numbers, like 43000012345; "${g}" is not`);
+    if (!groupId(g)) add('new_ticket.groups', 'rules_group', `group ids are numbers, like 43000012345; "${g}" is not`);
   }
   many('new_ticket.types', f.types.length);
   for (const t of f.types) {
@@ -113,6 +147,18 @@ export function checkRules(edit: RulesEdit): RuleProblem[] {
   many('new_ticket.tags', f.tags.length);
   for (const t of f.tags) {
     if (!plainText(t, true)) add('new_ticket.tags', 'rules_tag', `a tag is 1 to ${MAX_TEXT} characters without commas; "${t}" is not`);
+  }
+  many('me.agent_ids', edit.me.agent_ids.length);
+  for (const a of edit.me.agent_ids) {
+    if (!agentId(a)) add('me.agent_ids', 'rules_agent_id', `an agent id is 1 to 64 characters without spaces or commas; "${a}" is not`);
+  }
+  many('me.emails', edit.me.emails.length);
+  for (const e of edit.me.emails) {
+    if (!email(e)) add('me.emails', 'rules_email', `"${e}" is not an email address`);
+  }
+  many('me.group_ids', edit.me.group_ids.length);
+  for (const g of edit.me.group_ids) {
+    if (!groupId(g)) add('me.group_ids', 'rules_group', `group ids are numbers, like 43000012345; "${g}" is not`);
   }
   for (const day of DAYS) {
     const ranges = edit.quiet_hours[day] ?? [];

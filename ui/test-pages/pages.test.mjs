@@ -108,6 +108,7 @@ function snapshot() {
       new_ticket: { min_priority: null, groups: [], types: [], sources: [], tags: [], only_mine: false },
       quiet_hours: {},
       hold_while_on_call: true,
+      me: { agent_ids: [], emails: [], group_ids: [] },
     },
     dnd_until: null,
     config_problem: null,
@@ -212,6 +213,10 @@ test('editing and saving a rule: a validation error first, then the save', async
   // What only the app can know (a group id it refuses, say) comes back at its field.
   for (const day of ['mon', 'tue', 'wed', 'thu', 'fri']) await page.fill(`#quiet-${day}`, '18:00-08:00');
   await page.fill('#quiet-sat', '00:00-00:00');
+  await page.fill('#me-agent-ids', '320');
+  await page.fill('#me-emails', 'tom@');
+  assert.equal(await page.locator('[data-error-for="me.emails"]').innerText(), '"tom@" is not an email address');
+  await page.fill('#me-emails', 'tom@acme.example');
   assert.equal(await monError.innerText(), '');
   assert.equal(await page.isDisabled('#rules-save'), false);
   await page.evaluate(() => {

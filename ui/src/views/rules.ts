@@ -103,6 +103,9 @@ function rulesForm(actions: RulesActions): RulesForm {
   const onlyMine = h('input', { type: 'checkbox', id: 'rule-only-mine' });
   const quiet = DAYS.map((day) => h('input', { id: `quiet-${day}`, autocomplete: 'off' }));
   const hold = h('input', { type: 'checkbox', id: 'rule-hold' });
+  const myIds = h('input', { id: 'me-agent-ids', autocomplete: 'off', placeholder: '320' });
+  const myEmails = h('input', { id: 'me-emails', autocomplete: 'off', placeholder: 'tom@acme.example' });
+  const myGroups = h('input', { id: 'me-group-ids', autocomplete: 'off', placeholder: '43000012345' });
   const save = h('button', { type: 'submit', id: 'rules-save' }, 'Save rules');
   const outcome = h('p', { id: 'rules-outcome', role: 'status', 'aria-live': 'polite' });
 
@@ -129,6 +132,15 @@ function rulesForm(actions: RulesActions): RulesForm {
     ),
     h(
       'fieldset',
+      { class: 'me' },
+      h('legend', {}, 'About me'),
+      h('small', { class: 'hint' }, 'Who "me" is, for "only tickets assigned to me", "only my teams" on the board, and tickets or conversations reassigned to or from you. Comma-separated.'),
+      fieldRow('me.agent_ids', 'My agent ids', myIds),
+      fieldRow('me.emails', 'My emails', myEmails),
+      fieldRow('me.group_ids', 'My group ids', myGroups),
+    ),
+    h(
+      'fieldset',
       {},
       h('legend', {}, 'On a call'),
       h('label', { class: 'switch', for: 'rule-hold' }, hold, ' Hold notifications while I am on a call or in after-call work'),
@@ -147,6 +159,7 @@ function rulesForm(actions: RulesActions): RulesForm {
     },
     quiet_hours: Object.fromEntries(DAYS.map((day, i) => [day, splitList(quiet[i]!.value)]).filter(([, r]) => r!.length > 0)),
     hold_while_on_call: hold.checked,
+    me: { agent_ids: splitList(myIds.value), emails: splitList(myEmails.value), group_ids: splitList(myGroups.value) },
   });
 
   const show = (problems: RuleProblem[]) => {
@@ -170,6 +183,9 @@ function rulesForm(actions: RulesActions): RulesForm {
     onlyMine.checked = f.only_mine;
     DAYS.forEach((day, i) => (quiet[i]!.value = (rules.quiet_hours[day] ?? []).join(', ')));
     hold.checked = rules.hold_while_on_call;
+    myIds.value = rules.me.agent_ids.join(', ');
+    myEmails.value = rules.me.emails.join(', ');
+    myGroups.value = rules.me.group_ids.join(', ');
     delete form.dataset.dirty;
     show([]);
   };

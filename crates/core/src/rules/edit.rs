@@ -1,8 +1,9 @@
 //! The part of the rules the window edits: the new-ticket filters, quiet
-//! hours per weekday and "hold while on a call". The page's JSON is parsed
-//! with the failing field named, checked, then applied to the agent's
-//! `Rules`. Subscriptions and do-not-disturb have their own commands, shared
-//! with the tray.
+//! hours per weekday, "hold while on a call", and who "me" is (which "only
+//! mine", "only my teams" and "reassigned to me" read). The page's JSON is
+//! parsed with the failing field named, checked, then applied to the
+//! agent's `Rules` and `Identity`. Subscriptions and do-not-disturb have
+//! their own commands, shared with the tray.
 //!
 //! The UI checks the same things as the agent types (ui/src/rules.ts); the
 //! cases both must agree on are files in tests/fixtures/rules-edit/.
@@ -12,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::{Rules, TicketFilter};
+use super::{Identity, Rules, TicketFilter};
 use crate::event::freshdesk::ticket_source_name;
 use crate::schedule::{Day, TimeRange, TimeRangeError};
 
@@ -31,6 +32,8 @@ pub struct RulesEdit {
     /// `{"mon": ["18:00-08:00"]}`; days without quiet hours may be absent.
     pub quiet_hours: BTreeMap<Day, Vec<String>>,
     pub hold_while_on_call: bool,
+    /// My agent ids, emails and groups.
+    pub me: Identity,
 }
 
 /// A `RulesEdit` that passed every check, normalised (trimmed, no repeats).
@@ -39,6 +42,7 @@ pub struct ValidRulesEdit {
     new_ticket: TicketFilter,
     quiet_hours: BTreeMap<Day, Vec<TimeRange>>,
     hold_while_on_call: bool,
+    me: Identity,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -59,6 +63,12 @@ pub enum RulesEditError {
     QuietHours { day: Day, source: TimeRangeError },
     #[error("{field}: at most {MAX_ENTRIES} entries")]
     TooMany { field: String },
+    #[error("an agent id is 1 to 64 characters without spaces or commas; {0:?} is not")]
+    AgentId(String),
+    #[error("{0:?} is not an email address")]
+    Email(String),
+    #[error("group ids are numbers, like 43000012345; {0:?} is not")]
+    MyGroup(String),
 }
 
 impl RulesEditError {
@@ -73,6 +83,9 @@ impl RulesEditError {
             RulesEditError::Tag(_) => "rules_tag",
             RulesEditError::QuietHours { .. } => "rules_quiet_hours",
             RulesEditError::TooMany { .. } => "rules_too_many",
+            RulesEditError::AgentId(_) => "rules_agent_id",
+            RulesEditError::Email(_) => "rules_email",
+            RulesEditError::MyGroup(_) => "rules_group",
         }
     }
 
@@ -89,19 +102,22 @@ impl RulesEditError {
             RulesEditError::Source(_) => "new_ticket.sources".into(),
             RulesEditError::Tag(_) => "new_ticket.tags".into(),
             RulesEditError::QuietHours { day, .. } => format!("quiet_hours.{}", day.as_str()),
+            RulesEditError::AgentId(_) => "me.agent_ids".into(),
+            RulesEditError::Email(_) => "me.emails".into(),
+            RulesEditError::MyGroup(_) => "me.group_ids".into(),
         }
     }
 }
 
 impl Default for RulesEdit {
     fn default() -> Self {
-        RulesEdit::of(&Rules::default())
+        RulesEdit::of(&Rules::default(), &Identity::default())
     }
 }
 
 impl RulesEdit {
-    /// The editable part of `rules`, as the page shows it.
-    pub fn of(rules: &Rules) -> RulesEdit {
+    /// The editable part of `rules` and `me`, as the page shows it.
+    pub fn of(rules: &Rules, me: &Identity) -> RulesEdit {
         RulesEdit {
             new_ticket: rules.new_ticket.clone(),
             quiet_hours: rules
@@ -111,6 +127,7 @@ impl RulesEdit {
                 .map(|(day, ranges)| (*day, ranges.iter().map(|r| r.to_string()).collect()))
                 .collect(),
             hold_while_on_call: rules.schedule.hold_while_on_call,
+            me: me.clone(),
         }
     }
 
@@ -132,9 +149,7 @@ impl RulesEdit {
             }
         }
         let groups = texts("new_ticket.groups", &f.groups, |g| {
-            (!g.is_empty() && g.len() <= 20 && g.bytes().all(|b| b.is_ascii_digit()))
-                .then_some(())
-                .ok_or_else(|| RulesEditError::Group(g.to_owned()))
+            group_id(g).ok_or_else(|| RulesEditError::Group(g.to_owned()))
         })?;
         let types = texts("new_ticket.types", &f.types, |t| {
             plain_text(t, false).ok_or_else(|| RulesEditError::Type(t.to_owned()))
@@ -152,6 +167,26 @@ impl RulesEdit {
                 sources.push(*s);
             }
         }
+        let me = Identity {
+            agent_ids: texts("me.agent_ids", &self.me.agent_ids, |a| {
+                let ok = (1..=64).contains(&a.chars().count())
+                    && !a
+                        .chars()
+                        .any(|c| c.is_whitespace() || c.is_control() || c == ',');
+                ok.then_some(())
+                    .ok_or_else(|| RulesEditError::AgentId(a.to_owned()))
+            })?,
+            // Stored lower-case: the board compares emails that way.
+            emails: texts("me.emails", &self.me.emails, |e| {
+                email(e).ok_or_else(|| RulesEditError::Email(e.to_owned()))
+            })?
+            .into_iter()
+            .map(|e| e.to_ascii_lowercase())
+            .collect(),
+            group_ids: texts("me.group_ids", &self.me.group_ids, |g| {
+                group_id(g).ok_or_else(|| RulesEditError::MyGroup(g.to_owned()))
+            })?,
+        };
         let mut quiet_hours = BTreeMap::new();
         for (day, ranges) in &self.quiet_hours {
             too_many(&format!("quiet_hours.{}", day.as_str()), ranges.len())?;
@@ -178,17 +213,19 @@ impl RulesEdit {
             },
             quiet_hours,
             hold_while_on_call: self.hold_while_on_call,
+            me,
         })
     }
 }
 
 impl ValidRulesEdit {
-    /// Replaces the edited parts of `rules`; subscriptions, the call table
-    /// and do-not-disturb are left as they are.
-    pub fn apply_to(&self, rules: &mut Rules) {
+    /// Replaces the edited parts of `rules` and `me`; subscriptions, the
+    /// call table and do-not-disturb are left as they are.
+    pub fn apply_to(&self, rules: &mut Rules, me: &mut Identity) {
         rules.new_ticket = self.new_ticket.clone();
         rules.schedule.quiet_hours = self.quiet_hours.clone();
         rules.schedule.hold_while_on_call = self.hold_while_on_call;
+        *me = self.me.clone();
     }
 }
 
@@ -220,6 +257,26 @@ fn texts(
     Ok(out)
 }
 
+fn group_id(g: &str) -> Option<()> {
+    (!g.is_empty() && g.len() <= 20 && g.bytes().all(|b| b.is_ascii_digit())).then_some(())
+}
+
+/// One `@` with text on both sides, no spaces: what a person can mistype,
+/// not RFC 5322.
+fn email(e: &str) -> Option<()> {
+    let (local, domain) = e.split_once('@')?;
+    let ok = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && e.len() <= 254
+        && !e
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == ',');
+    ok.then_some(())
+}
+
 fn plain_text(s: &str, no_commas: bool) -> Option<()> {
     let bad = s.is_empty()
         || s.chars().count() > MAX_TEXT
@@ -240,7 +297,8 @@ mod tests {
         serde_json::json!({
             "new_ticket": {"min_priority": null, "groups": [], "types": [], "sources": [], "tags": [], "only_mine": false},
             "quiet_hours": {},
-            "hold_while_on_call": true
+            "hold_while_on_call": true,
+            "me": {"agent_ids": [], "emails": [], "group_ids": []}
         })
     }
 
@@ -255,7 +313,10 @@ mod tests {
         json["new_ticket"]["tags"] = serde_json::json!([" vip ", "VIP", "billing"]);
         json["quiet_hours"] = serde_json::json!({"mon": ["18:00-08:00", " "], "tue": []});
         json["hold_while_on_call"] = false.into();
-        edit(json).validate().unwrap().apply_to(&mut rules);
+        json["me"]["emails"] = serde_json::json!(["Tom@Acme.example"]);
+        let mut me = Identity::default();
+        edit(json).validate().unwrap().apply_to(&mut rules, &mut me);
+        assert_eq!(me.emails, ["tom@acme.example"]);
         assert_eq!(rules.subscriptions, before.subscriptions);
         assert_eq!(rules.calls, before.calls);
         assert_eq!(
@@ -271,7 +332,7 @@ mod tests {
         );
         assert!(!rules.schedule.hold_while_on_call);
         // And back: what the page is shown is what was saved.
-        let shown = RulesEdit::of(&rules);
+        let shown = RulesEdit::of(&rules, &me);
         assert_eq!(shown.quiet_hours[&Day::Mon], ["18:00-08:00"]);
         assert_eq!(shown.new_ticket.tags, ["vip", "billing"]);
     }
