@@ -4,8 +4,6 @@
 //! do-not-disturb). Fed by the deliveries the sinks show, in the same order.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::io;
-use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::coalesce::Delivery;
 use crate::notification::Kind;
 use crate::schedule::HoldReason;
+use crate::state_file::StateFile;
 
 /// Items kept; older ones drop off.
 pub const FEED_CAPACITY: usize = 200;
@@ -41,6 +40,7 @@ pub struct AwaySummary {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Feed {
+    #[serde(deserialize_with = "bounded")]
     items: VecDeque<FeedItem>,
     next_id: u64,
     away: Option<AwaySummary>,
@@ -106,42 +106,18 @@ impl Feed {
     }
 }
 
-/// `feed.json` in the state dir, written atomically. A damaged file costs
-/// the history only: it is reported and replaced on the next save.
-#[derive(Clone, Debug)]
-pub struct FeedStore {
-    path: PathBuf,
+/// A feed file edited by hand keeps its newest items only.
+fn bounded<'de, D: serde::Deserializer<'de>>(d: D) -> Result<VecDeque<FeedItem>, D::Error> {
+    let mut items = VecDeque::<FeedItem>::deserialize(d)?;
+    items.truncate(FEED_CAPACITY);
+    Ok(items)
 }
 
+/// `feed.json` in the state dir. Damaged, it costs the history only.
+pub type FeedStore = StateFile<Feed>;
+
 impl FeedStore {
-    pub fn at(path: impl Into<PathBuf>) -> Self {
-        FeedStore { path: path.into() }
-    }
-
     pub fn default_location() -> Option<Self> {
-        crate::resume::state_dir().map(|d| FeedStore::at(d.join("feed.json")))
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    pub fn load(&self) -> Feed {
-        match std::fs::read(&self.path) {
-            Ok(bytes) => {
-                let mut feed: Feed = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-                    tracing::warn!(path = %self.path.display(), "feed unreadable ({e}); starting empty");
-                    Feed::default()
-                });
-                feed.items.truncate(FEED_CAPACITY);
-                feed
-            }
-            Err(_) => Feed::default(),
-        }
-    }
-
-    pub fn save(&self, feed: &Feed) -> io::Result<()> {
-        let bytes = serde_json::to_vec(feed).map_err(io::Error::other)?;
-        crate::config::write_atomically(&self.path, &bytes)
+        StateFile::named("feed.json")
     }
 }

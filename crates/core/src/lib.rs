@@ -21,6 +21,7 @@ pub mod resume;
 pub mod rules;
 pub mod schedule;
 pub mod secret;
+pub mod state_file;
 pub mod stream;
 pub mod webhook;
 pub mod wire;
