@@ -71,12 +71,13 @@ pub fn list() -> Result<Vec<AccountConfig>, AccountError> {
     Ok(config_file()?.load_strict()?.accounts)
 }
 
-/// The account's settings as they will be saved, or what is wrong with them.
-fn checked(new: AccountConfig) -> Result<AccountConfig, AccountError> {
-    let account = match new {
-        AccountConfig::Relay { name, url, domains } => {
-            check_url(&url).map_err(|e| AccountError::BadUrl(e.to_string()))?;
-            let domains = domains
+/// The account's settings as they will be saved (domains normalised), or
+/// what is wrong with them.
+fn checked(mut account: AccountConfig) -> Result<AccountConfig, AccountError> {
+    check_url(account.url()).map_err(|e| AccountError::BadUrl(e.to_string()))?;
+    match &mut account {
+        AccountConfig::Relay { domains, .. } => {
+            *domains = domains
                 .iter()
                 .map(|d| {
                     Domain::parse(d)
@@ -84,30 +85,13 @@ fn checked(new: AccountConfig) -> Result<AccountConfig, AccountError> {
                         .ok_or_else(|| AccountError::BadDomain(d.clone()))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            AccountConfig::Relay { name, url, domains }
         }
-        AccountConfig::Xelion {
-            name,
-            url,
-            tenant,
-            user,
-            user_space,
-            admin,
-        } => {
-            check_url(&url).map_err(|e| AccountError::BadUrl(e.to_string()))?;
+        AccountConfig::Xelion { tenant, user, .. } => {
             if tenant.trim().is_empty() || user.trim().is_empty() {
                 return Err(AccountError::XelionIncomplete);
             }
-            AccountConfig::Xelion {
-                name,
-                url,
-                tenant,
-                user,
-                user_space,
-                admin,
-            }
         }
-    };
+    }
     if !valid_name(account.name()) {
         return Err(AccountError::BadName);
     }
