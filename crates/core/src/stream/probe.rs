@@ -8,7 +8,7 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::StatusCode;
 use thiserror::Error;
 
-use super::relay_client::{check_url, EndpointError};
+use super::relay_client::{check_url, EndpointError, RelayEndpoint};
 use super::xelion_client::XelionAccount;
 use crate::config::AccountConfig;
 use crate::secret::Secret;
@@ -74,11 +74,15 @@ pub async fn probe(account: &AccountConfig, secret: &Secret) -> Result<(), Probe
     };
     match account {
         AccountConfig::Relay { .. } => {
-            let url = base.join("v1/stream?events=onAgentUpdate").unwrap_or(base);
+            let endpoint = RelayEndpoint {
+                base,
+                token: secret.clone(),
+                events: vec!["onAgentUpdate".into()],
+            };
             // Dropped once the headers are in: the body is the live stream.
             let resp = http
-                .get(url)
-                .bearer_auth(secret.expose())
+                .get(endpoint.stream_url())
+                .bearer_auth(endpoint.token.expose())
                 .header(ACCEPT, "text/event-stream")
                 .send()
                 .await
@@ -109,14 +113,9 @@ pub async fn probe(account: &AccountConfig, secret: &Secret) -> Result<(), Probe
                 user_space: user_space.clone(),
                 admin: false,
             };
-            let body = serde_json::json!({
-                "userName": user,
-                "password": secret.expose(),
-                "userSpace": user_space.as_deref().unwrap_or("deskbell"),
-            });
             let resp = http
                 .post(xelion.api("me/login"))
-                .json(&body)
+                .json(&xelion.login_body())
                 .send()
                 .await
                 .map_err(sent)?;

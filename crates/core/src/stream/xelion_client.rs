@@ -56,6 +56,15 @@ impl XelionAccount {
             .unwrap_or_else(|_| self.base.clone())
     }
 
+    /// The `me/login` request's body (the probe sends the same).
+    pub(crate) fn login_body(&self) -> serde_json::Value {
+        serde_json::json!({
+            "userName": self.user,
+            "password": self.password.expose(),
+            "userSpace": self.user_space.as_deref().unwrap_or("deskbell"),
+        })
+    }
+
     fn websocket_url(&self) -> Url {
         let mut url = self.api("me/websocket");
         let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
@@ -145,15 +154,10 @@ impl XelionClient {
     }
 
     async fn login(&self) -> Result<Session, Ended> {
-        let body = serde_json::json!({
-            "userName": self.account.user,
-            "password": self.account.password.expose(),
-            "userSpace": self.account.user_space.as_deref().unwrap_or("deskbell"),
-        });
         let resp = self
             .http
             .post(self.account.api("me/login"))
-            .json(&body)
+            .json(&self.account.login_body())
             .send()
             .await
             .map_err(|e| fail(None, e))?;
