@@ -27,7 +27,9 @@ export class BoardView {
   private readonly statusSelect: HTMLSelectElement;
   private readonly empty: HTMLElement;
   private readonly rendered = new Map<string, HTMLTableRowElement>();
-  /** Each row's data as last drawn, to redraw only rows that changed. */
+  /** Each row's data as text: computed once per row received. */
+  private sigs = new Map<string, string>();
+  /** Each shown row's data as last drawn, to redraw only rows that changed. */
   private readonly drawn = new Map<string, string>();
 
   constructor(root: HTMLElement, private readonly now: () => Date = () => new Date()) {
@@ -82,14 +84,13 @@ export class BoardView {
    * mostly with the board as it was: then nothing is touched.
    */
   load(rows: AgentRow[], me: string[]): void {
+    const sigs = new Map(rows.map((r) => [r.id, JSON.stringify(r)]));
     const same =
-      rows.length === this.rows.size &&
+      sigs.size === this.sigs.size &&
       me.join('\n') === this.me.join('\n') &&
-      rows.every((r) => {
-        const had = this.rows.get(r.id);
-        return had !== undefined && (had === r || JSON.stringify(had) === JSON.stringify(r));
-      });
+      [...sigs].every(([id, sig]) => this.sigs.get(id) === sig);
     if (same) return;
+    this.sigs = sigs;
     this.rows = new Map(rows.map((r) => [r.id, r]));
     this.me = me;
     this.renderAll();
@@ -98,8 +99,13 @@ export class BoardView {
   /** One agent changed: its row is updated in place when it stays visible. */
   update(agentId: string, row: AgentRow | null): void {
     const before = this.rows.get(agentId);
-    if (row === null) this.rows.delete(agentId);
-    else this.rows.set(agentId, row);
+    if (row === null) {
+      this.rows.delete(agentId);
+      this.sigs.delete(agentId);
+    } else {
+      this.rows.set(agentId, row);
+      this.sigs.set(agentId, JSON.stringify(row));
+    }
     const el = this.rendered.get(agentId);
     const mine = myTeams(this.rows.values(), this.me);
     const teamsChanged = JSON.stringify(before?.teams) !== JSON.stringify(row?.teams);
@@ -156,7 +162,7 @@ export class BoardView {
   }
 
   private fillRow(tr: HTMLTableRowElement, row: AgentRow): void {
-    const data = JSON.stringify(row);
+    const data = this.sigs.get(row.id) ?? JSON.stringify(row);
     if (this.drawn.get(row.id) === data && tr.cells.length > 0) return;
     this.drawn.set(row.id, data);
     tr.replaceChildren(
