@@ -1,5 +1,6 @@
 //! `deskbell-relay serve | backup FILE | restore FILE | token add NAME |
-//! token list | token revoke NAME`, every subcommand with `--data DIR`.
+//! token list | token revoke NAME`, every subcommand with `--data DIR`
+//! (default: the installed service's data, see `config::find_data_dir`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use tokio::sync::{broadcast, watch};
 
-use crate::config::{default_data_dir, ConfigError, RelayConfig};
+use crate::config::{self, RelayConfig};
 use crate::log::{self, Writer};
 use crate::server::{Relay, LIVE_BUFFER};
 use crate::tokens;
@@ -21,7 +22,8 @@ use crate::tokens;
     about = "Event relay for Deskbell desktops"
 )]
 struct Cli {
-    /// Where the log and tokens live (default: $XDG_DATA_HOME/deskbell-relay).
+    /// Where the log and tokens live (default: /var/lib/deskbell-relay, the
+    /// installed service's, when it exists; else $XDG_DATA_HOME/deskbell-relay).
     #[arg(long, global = true, value_name = "DIR")]
     data: Option<PathBuf>,
     #[command(subcommand)]
@@ -35,14 +37,15 @@ enum Command {
         /// Address to listen on (default 127.0.0.1:8787; port 0 picks one).
         #[arg(long, value_name = "ADDR")]
         listen: Option<SocketAddr>,
-        /// TOML config (listen, ingress_secret, retention, keepalive_seconds).
+        /// TOML config (listen, ingress_secret, retention, keepalive_seconds);
+        /// default: /etc/deskbell-relay/relay.toml when it exists.
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
     /// Copy the log and tokens to FILE, safely while the relay runs.
     Backup { file: PathBuf },
-    /// Put a backup in place as the log (stop the relay first). The log it
-    /// replaces is kept beside it.
+    /// Put a backup in place as the log. Refused while a relay serves from
+    /// the data directory (stop it first). The log it replaces is kept beside it.
     Restore { file: PathBuf },
     /// Manage agent tokens.
     Token {
@@ -63,7 +66,17 @@ enum TokenAction {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let data = cli.data.unwrap_or_else(default_data_dir);
+    let may_create = matches!(cli.command, Command::Serve { .. });
+    let data = match cli.data {
+        Some(dir) => dir,
+        None => match config::find_data_dir(may_create) {
+            Ok(dir) => dir,
+            Err(e) => {
+                eprintln!("deskbell-relay: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
     let result = match cli.command {
         Command::Serve { listen, config } => serve(data, listen, config),
         Command::Token { action } => token(data, action),
@@ -98,12 +111,11 @@ fn token(data: PathBuf, action: TokenAction) -> Result<(), String> {
         }
         TokenAction::List => {
             for t in tokens::list(&conn).map_err(|e| e.to_string())? {
-                let state = if t.revoked_at.is_some() {
-                    "revoked"
-                } else {
-                    "active"
+                let state = match t.revoked_at {
+                    Some(at) => format!("revoked {}", date(at)),
+                    None => "active".to_owned(),
                 };
-                println!("{}\t{}\tcreated {}", t.name, state, t.created_at);
+                println!("{}\t{state}\tcreated {}", t.name, date(t.created_at));
             }
         }
         TokenAction::Revoke { name } => {
@@ -114,22 +126,31 @@ fn token(data: PathBuf, action: TokenAction) -> Result<(), String> {
     Ok(())
 }
 
+/// A stored Unix time as the admin reads it.
+fn date(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| secs.to_string())
+}
+
 fn serve(data: PathBuf, listen: Option<SocketAddr>, config: Option<PathBuf>) -> Result<(), String> {
+    use std::io::IsTerminal;
+    // Level from RUST_LOG; colour only on a terminal (journald shows codes raw).
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
-    let mut config = RelayConfig::load(config.as_deref()).map_err(|e| e.to_string())?;
+    let config_path = config.or_else(config::default_config);
+    let mut config = RelayConfig::load(config_path.as_deref()).map_err(|e| e.to_string())?;
     if let Some(listen) = listen {
         config.listen = listen;
     }
-    let secret = config
-        .ingress_secret
-        .clone()
-        .ok_or(ConfigError::NoSecret)
-        .map_err(|e| e.to_string())?;
+    let secrets = config.ingress_secrets().map_err(|e| e.to_string())?;
+    // Held until the process ends: `restore` refuses meanwhile.
+    let _lock = crate::lock::acquire(&data).map_err(|e| e.to_string())?;
     let conn = log::open(&data).map_err(|e| e.to_string())?;
     let (live, _) = broadcast::channel(LIVE_BUFFER);
     let (writer, writer_thread) = Writer::start(conn, config.retention.clone(), live.clone());
@@ -146,14 +167,20 @@ fn serve(data: PathBuf, listen: Option<SocketAddr>, config: Option<PathBuf>) -> 
         let relay = Relay::new(
             writer,
             data.clone(),
-            secret.expose(),
+            &secrets,
             live,
             stop_rx,
             config.keepalive(),
         );
         // Tests and scripts wait for this line.
         println!("deskbell-relay: listening on http://{addr}");
-        tracing::info!(%addr, data = %data.display(), "relay started");
+        tracing::info!(
+            %addr,
+            data = %data.display(),
+            config = %config_path.as_deref().map_or("none (defaults)".into(), |p| p.display().to_string()),
+            previous_secret_accepted = secrets.len() > 1,
+            "relay started"
+        );
         let stop_tx = Arc::new(stop_tx);
         let signal_tx = stop_tx.clone();
         axum::serve(listener, relay.router())

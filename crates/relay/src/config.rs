@@ -1,4 +1,6 @@
-//! The relay's settings: a TOML file, plus `DESKBELL_RELAY_SECRET`.
+//! The relay's settings: a TOML file, plus `DESKBELL_RELAY_SECRET` (and
+//! `DESKBELL_RELAY_SECRET_PREVIOUS` while the secret is being rotated); and
+//! where the relay's data is when `--data` is not given.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -10,6 +12,10 @@ use thiserror::Error;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
 pub const SECRET_ENV: &str = "DESKBELL_RELAY_SECRET";
+pub const PREVIOUS_SECRET_ENV: &str = "DESKBELL_RELAY_SECRET_PREVIOUS";
+/// Where the .deb's service keeps its data and its config.
+pub const INSTALLED_DATA_DIR: &str = "/var/lib/deskbell-relay";
+pub const INSTALLED_CONFIG: &str = "/etc/deskbell-relay/relay.toml";
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default)]
@@ -18,6 +24,10 @@ pub struct RelayConfig {
     /// The ingress secret; `DESKBELL_RELAY_SECRET` wins when set.
     #[serde(deserialize_with = "secret")]
     pub ingress_secret: Option<Secret>,
+    /// The secret being replaced, still accepted while the forwarding app
+    /// moves to the new one; `DESKBELL_RELAY_SECRET_PREVIOUS` wins when set.
+    #[serde(deserialize_with = "secret")]
+    pub ingress_secret_previous: Option<Secret>,
     pub retention: Retention,
     /// Seconds between keepalive comments on an idle stream.
     pub keepalive_seconds: u64,
@@ -49,6 +59,7 @@ impl Default for RelayConfig {
                 .parse()
                 .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8787))),
             ingress_secret: None,
+            ingress_secret_previous: None,
             retention: Retention::default(),
             keepalive_seconds: 15,
         }
@@ -70,6 +81,13 @@ pub enum ConfigError {
     },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
+    /// A misspelt key would otherwise be ignored, and the setting the admin
+    /// meant silently not applied: the relay does not start with one.
+    #[error(
+        "{path}: unknown key `{key}`; the relay does not start with a setting it would ignore \
+         (the keys are in /usr/share/doc/deskbell-relay/relay.example.toml)"
+    )]
+    UnknownKey { path: PathBuf, key: String },
     #[error("no ingress secret: set ingress_secret in the config or {SECRET_ENV}")]
     NoSecret,
 }
@@ -82,29 +100,91 @@ impl RelayConfig {
                     path: path.to_owned(),
                     source,
                 })?;
-                toml::from_str(&text).map_err(|e| ConfigError::Parse {
-                    path: path.to_owned(),
-                    message: e.to_string(),
-                })?
+                RelayConfig::parse(path, &text)?
             }
             None => RelayConfig::default(),
         };
-        if let Some(secret) = std::env::var(SECRET_ENV).ok().filter(|s| !s.is_empty()) {
+        let env = |name| std::env::var(name).ok().filter(|s| !s.is_empty());
+        if let Some(secret) = env(SECRET_ENV) {
             config.ingress_secret = Some(Secret::new(secret));
         }
+        if let Some(secret) = env(PREVIOUS_SECRET_ENV) {
+            config.ingress_secret_previous = Some(Secret::new(secret));
+        }
         Ok(config)
+    }
+
+    /// The file's settings; the first key this build does not know refuses it.
+    pub fn parse(path: &Path, text: &str) -> Result<RelayConfig, ConfigError> {
+        let de = toml::Deserializer::new(text);
+        let mut unknown = None;
+        let config: RelayConfig = serde_ignored::deserialize(de, |key| {
+            unknown.get_or_insert_with(|| key.to_string());
+        })
+        .map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string().trim().to_owned(),
+        })?;
+        match unknown {
+            Some(key) => Err(ConfigError::UnknownKey {
+                path: path.to_owned(),
+                key,
+            }),
+            None => Ok(config),
+        }
     }
 
     pub fn keepalive(&self) -> Duration {
         Duration::from_secs(self.keepalive_seconds.max(1))
     }
+
+    /// The secrets ingress accepts: the current one first.
+    pub fn ingress_secrets(&self) -> Result<Vec<Secret>, ConfigError> {
+        let current = self.ingress_secret.clone().ok_or(ConfigError::NoSecret)?;
+        Ok(std::iter::once(current)
+            .chain(self.ingress_secret_previous.clone())
+            .collect())
+    }
 }
 
-/// `$XDG_DATA_HOME/deskbell-relay` unless `--data` says otherwise.
-pub fn default_data_dir() -> PathBuf {
+/// The config `serve` reads without `--config`: the installed service's,
+/// when there is one.
+pub fn default_config() -> Option<PathBuf> {
+    Some(PathBuf::from(INSTALLED_CONFIG)).filter(|p| p.exists())
+}
+
+#[derive(Debug, Error)]
+#[error(
+    "no relay data directory: looked in {} (the installed service's) and {}; \
+     give --data DIR",
+    INSTALLED_DATA_DIR,
+    user.display()
+)]
+pub struct NoDataDir {
+    user: PathBuf,
+}
+
+/// `$XDG_DATA_HOME/deskbell-relay`: a relay run by hand, not as the service.
+pub fn user_data_dir() -> PathBuf {
     dirs::data_dir()
         .unwrap_or_else(|| PathBuf::from("."))
         .join("deskbell-relay")
+}
+
+/// Where the relay's data is when `--data` is not given: the installed
+/// service's directory when it exists, else the user's. Only `serve` may
+/// start a new one; the other commands refuse rather than work on an empty
+/// log nobody serves.
+pub fn find_data_dir(may_create: bool) -> Result<PathBuf, NoDataDir> {
+    let installed = PathBuf::from(INSTALLED_DATA_DIR);
+    let user = user_data_dir();
+    if installed.is_dir() {
+        Ok(installed)
+    } else if user.is_dir() || may_create {
+        Ok(user)
+    } else {
+        Err(NoDataDir { user })
+    }
 }
 
 #[cfg(test)]
@@ -117,7 +197,7 @@ mod tests {
     fn the_example_config_states_the_defaults() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/relay.example.toml");
         let text = std::fs::read_to_string(&path).unwrap();
-        let example: RelayConfig = toml::from_str(&text).unwrap();
+        let example = RelayConfig::parse(&path, &text).unwrap();
         let default = RelayConfig::default();
         assert_eq!(example.listen, default.listen);
         assert_eq!(example.keepalive_seconds, default.keepalive_seconds);
@@ -131,5 +211,20 @@ mod tests {
             default.retention.prune_every_seconds
         );
         assert!(example.ingress_secret.is_none(), "no secret in the example");
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_its_file() {
+        let path = Path::new("/etc/deskbell-relay/relay.toml");
+        let e = RelayConfig::parse(path, "keepalive_second = 5\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "/etc/deskbell-relay/relay.toml: unknown key `keepalive_second`; the relay does \
+             not start with a setting it would ignore (the keys are in \
+             /usr/share/doc/deskbell-relay/relay.example.toml)"
+        );
+        let e = RelayConfig::parse(path, "[retention]\nmax_age = 3\n").unwrap_err();
+        assert!(e.to_string().contains("`retention.max_age`"), "{e}");
+        assert!(RelayConfig::parse(path, "keepalive_seconds = 5\n").is_ok());
     }
 }

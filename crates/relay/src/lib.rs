@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod lock;
 pub mod log;
 pub mod server;
 pub mod tokens;

@@ -32,6 +32,8 @@ pub enum LogError {
     NotABackup(PathBuf),
     #[error("{0}: {1}")]
     Io(PathBuf, std::io::Error),
+    #[error(transparent)]
+    Locked(#[from] crate::lock::LockError),
 }
 
 /// One stored event, as the stream sends it.
@@ -80,21 +82,38 @@ pub fn open(data_dir: &Path) -> Result<Connection, LogError> {
 
 /// A consistent copy of the whole log (events and token hashes) in `to`,
 /// taken while the relay runs: SQLite's `VACUUM INTO` reads one snapshot.
+/// The file is the owner's alone (mode 600): it holds the token hashes.
 pub fn backup(data_dir: &Path, to: &Path) -> Result<(), LogError> {
-    if to.exists() {
-        return Err(LogError::Exists(to.to_owned()));
-    }
-    let conn = open_reader(data_dir)?;
     let target = to
         .to_str()
         .ok_or_else(|| LogError::NotUtf8(to.to_owned()))?;
-    conn.execute("VACUUM INTO ?1", [target])?;
+    let conn = open_reader(data_dir)?;
+    // Created empty first, with its mode, and never over an existing file;
+    // `VACUUM INTO` fills an empty file.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(to) {
+        Ok(file) => drop(file),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(LogError::Exists(to.to_owned()))
+        }
+        Err(e) => return Err(LogError::Io(to.to_owned(), e)),
+    }
+    if let Err(e) = conn.execute("VACUUM INTO ?1", [target]) {
+        let _ = std::fs::remove_file(to);
+        return Err(e.into());
+    }
     Ok(())
 }
 
-/// Puts a backup in place as the data dir's log. Run it with the relay
-/// stopped; an existing log is kept beside it, never overwritten.
+/// Puts a backup in place as the data dir's log, an existing log kept
+/// beside it, never overwritten. Refused while a relay serves from the data
+/// dir: it would go on writing into the file moved aside, and what it
+/// acknowledged meanwhile would be gone after its next restart.
 pub fn restore(data_dir: &Path, from: &Path) -> Result<Option<PathBuf>, LogError> {
+    let _lock = crate::lock::acquire(data_dir)?;
     let check =
         Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|source| {
             LogError::Open {

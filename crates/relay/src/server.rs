@@ -10,11 +10,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use deskbell_core::secret::Secret;
 use deskbell_core::stream::sse::{one_line_json, write_event};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -38,6 +40,7 @@ pub struct Metrics {
     events_in: AtomicU64,
     rejected_unauthorized: AtomicU64,
     rejected_bad_payload: AtomicU64,
+    rejected_too_large: AtomicU64,
     last_event_id: AtomicU64,
     next_client: AtomicU64,
     /// Per connected stream: the last id it was sent.
@@ -52,7 +55,9 @@ pub struct Relay {
 struct Inner {
     writer: Writer,
     data_dir: PathBuf,
-    secret_hash: [u8; 32],
+    /// The accepted ingress secrets, hashed: the current one, and the one
+    /// being rotated out.
+    secret_hashes: Vec<[u8; 32]>,
     live: broadcast::Sender<Arc<Stored>>,
     shutdown: watch::Receiver<bool>,
     keepalive: Duration,
@@ -63,7 +68,7 @@ impl Relay {
     pub fn new(
         writer: Writer,
         data_dir: PathBuf,
-        ingress_secret: &str,
+        ingress_secrets: &[Secret],
         live: broadcast::Sender<Arc<Stored>>,
         shutdown: watch::Receiver<bool>,
         keepalive: Duration,
@@ -79,7 +84,10 @@ impl Relay {
             inner: Arc::new(Inner {
                 writer,
                 data_dir,
-                secret_hash: Sha256::digest(ingress_secret.as_bytes()).into(),
+                secret_hashes: ingress_secrets
+                    .iter()
+                    .map(|s| Sha256::digest(s.expose().as_bytes()).into())
+                    .collect(),
                 live,
                 shutdown,
                 keepalive,
@@ -127,15 +135,28 @@ fn bad_payload(r: &Inner, code: &str, message: String) -> Response {
     r.metrics
         .rejected_bad_payload
         .fetch_add(1, Ordering::Relaxed);
+    tracing::warn!(
+        status = 400,
+        reason = "bad_payload",
+        code,
+        "ingress refused"
+    );
     json(
         StatusCode::BAD_REQUEST,
         serde_json::json!({"error": "bad_payload", "code": code, "message": message}),
     )
 }
 
-async fn ingest(State(relay): State<Relay>, headers: HeaderMap, body: Bytes) -> Response {
+/// Ingress: one log line per outcome, with the status and the reason;
+/// never the body, the secret or anything customer-written.
+async fn ingest(
+    State(relay): State<Relay>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let r = &relay.inner;
     if *r.shutdown.borrow() {
+        tracing::info!(status = 503, reason = "shutting_down", "ingress refused");
         let mut resp = json(
             StatusCode::SERVICE_UNAVAILABLE,
             serde_json::json!({"error": "shutting_down"}),
@@ -144,14 +165,25 @@ async fn ingest(State(relay): State<Relay>, headers: HeaderMap, body: Bytes) -> 
             .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         return resp;
     }
-    // Hashing both sides makes the comparison constant-time whatever the lengths.
+    // Hashing both sides makes the comparison constant-time whatever the
+    // lengths; every accepted secret is compared, so timing says nothing
+    // about which one matched.
     let given: [u8; 32] = Sha256::digest(bearer(&headers).unwrap_or("").as_bytes()).into();
-    if !bool::from(given.ct_eq(&r.secret_hash)) {
+    let known = r
+        .secret_hashes
+        .iter()
+        .fold(subtle::Choice::from(0), |ok, h| ok | given.ct_eq(h));
+    if !bool::from(known) {
         r.metrics
             .rejected_unauthorized
             .fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(status = 401, reason = "unauthorized", "ingress refused");
         return unauthorized();
     }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return body_refused(r, rejection),
+    };
     // A Freshdesk automation rule's webhook body becomes the product event
     // it stands for; product events pass through as they came.
     let body = if deskbell_core::webhook::is_webhook(&body) {
@@ -167,20 +199,53 @@ async fn ingest(State(relay): State<Relay>, headers: HeaderMap, body: Bytes) -> 
         Err(e) => return bad_payload(r, e.code(), e.to_string()),
     };
     let data = one_line_json(&body);
-    match r.writer.append(event.name.as_str().to_owned(), data).await {
+    let name = event.name.as_str().to_owned();
+    match r.writer.append(name.clone(), data).await {
         Ok(id) => {
             r.metrics.events_in.fetch_add(1, Ordering::Relaxed);
             r.metrics.last_event_id.fetch_max(id, Ordering::Relaxed);
+            tracing::info!(status = 202, id, event = %name, bytes = body.len(), "event accepted");
             json(StatusCode::ACCEPTED, serde_json::json!({"id": id}))
         }
         Err(e) => {
-            tracing::error!("ingest failed: {e}");
+            tracing::error!(
+                status = 503,
+                reason = "log_unavailable",
+                "ingress failed: {e}"
+            );
             json(
                 StatusCode::SERVICE_UNAVAILABLE,
                 serde_json::json!({"error": "log_unavailable"}),
             )
         }
     }
+}
+
+/// A body that could not be read: over the size limit (`413`, counted as
+/// `too_large`), or cut off on the way.
+fn body_refused(r: &Inner, rejection: BytesRejection) -> Response {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        r.metrics.rejected_too_large.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(status = 413, reason = "too_large", "ingress refused");
+        return json(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            serde_json::json!({
+                "error": "too_large",
+                "message": format!("the body is over the relay's limit of {MAX_BODY} bytes"),
+                "max_bytes": MAX_BODY,
+            }),
+        );
+    }
+    let status = rejection.status();
+    tracing::warn!(
+        status = status.as_u16(),
+        reason = "unreadable_body",
+        "ingress refused"
+    );
+    json(
+        status,
+        serde_json::json!({"error": "unreadable_body", "message": rejection.body_text()}),
+    )
 }
 
 #[derive(Deserialize)]
@@ -195,12 +260,25 @@ async fn stream(
     Query(q): Query<StreamQuery>,
 ) -> Response {
     let Some(token) = bearer(&headers).map(str::to_owned) else {
+        tracing::warn!(status = 401, reason = "no_token", "stream refused");
         return unauthorized();
     };
     // A token that cannot be checked is not accepted.
-    if !matches!(token_name(&relay.inner.data_dir, &token).await, Ok(Some(_))) {
-        return unauthorized();
-    }
+    let name = match token_name(&relay.inner.data_dir, &token).await {
+        Ok(Some(name)) => name,
+        Ok(None) => {
+            tracing::warn!(status = 401, reason = "unknown_token", "stream refused");
+            return unauthorized();
+        }
+        Err(()) => {
+            tracing::error!(
+                status = 401,
+                reason = "token_store_unreadable",
+                "stream refused"
+            );
+            return unauthorized();
+        }
+    };
     let raw_last = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -211,6 +289,7 @@ async fn stream(
         Some(s) => match s.parse::<u64>() {
             Ok(id) => Some(id),
             Err(_) => {
+                tracing::warn!(status = 400, reason = "bad_last_event_id", token = %name, "stream refused");
                 return json(
                     StatusCode::BAD_REQUEST,
                     serde_json::json!({"error": "bad_last_event_id"}),
@@ -247,10 +326,11 @@ async fn stream(
             match seq {
                 Some(seq) => Start::Newest(seq),
                 None => {
+                    tracing::error!(status = 503, reason = "log_unavailable", token = %name, "stream refused");
                     return json(
                         StatusCode::SERVICE_UNAVAILABLE,
                         serde_json::json!({"error": "log_unavailable"}),
-                    )
+                    );
                 }
             }
         }
@@ -260,7 +340,20 @@ async fn stream(
         Start::Newest(seq) => Some(seq),
         Start::After(_) => None,
     };
-    tokio::spawn(run_stream(relay, token, start, filter, live, tx));
+    tracing::info!(
+        token = %name,
+        resume = %match start {
+            Start::After(id) => id.to_string(),
+            Start::Newest(_) => "newest".to_owned(),
+        },
+        events = %filter.as_ref().map_or("all".to_owned(), |f| {
+            let mut names: Vec<&str> = f.iter().map(String::as_str).collect();
+            names.sort_unstable();
+            names.join(",")
+        }),
+        "stream opened"
+    );
+    tokio::spawn(run_stream(relay, token, name, start, filter, live, tx));
     let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
     }));
@@ -277,8 +370,6 @@ async fn stream(
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
-/// One client's stream. Ends when the client goes, the token is revoked, or
-/// the relay shuts down; always after a complete event.
 /// Where a stream starts.
 #[derive(Clone, Copy)]
 enum Start {
@@ -288,9 +379,32 @@ enum Start {
     Newest(u64),
 }
 
+/// Why a stream ended, as its log line says.
+#[derive(Clone, Copy, Debug)]
+enum Closed {
+    ClientGone,
+    Revoked,
+    ShuttingDown,
+    LogUnavailable,
+}
+
+impl Closed {
+    fn as_str(self) -> &'static str {
+        match self {
+            Closed::ClientGone => "client_gone",
+            Closed::Revoked => "revoked",
+            Closed::ShuttingDown => "shutting_down",
+            Closed::LogUnavailable => "log_unavailable",
+        }
+    }
+}
+
+/// One client's stream. Ends when the client goes, the token is revoked, or
+/// the relay shuts down; always after a complete event.
 async fn run_stream(
     relay: Relay,
     token: String,
+    name: String,
     start: Start,
     filter: Option<HashSet<String>>,
     mut live: broadcast::Receiver<Arc<Stored>>,
@@ -310,20 +424,22 @@ async fn run_stream(
         data_dir: r.data_dir.clone(),
         progress,
     };
-    let result = async {
+    let ended: Result<std::convert::Infallible, Closed> = async {
         s.send(Bytes::from_static(b"retry: 1000\n\n")).await?;
-        s.start(start).await?;
+        if let Some((dropped, resume_from)) = s.start(start).await? {
+            tracing::info!(token = %name, dropped, resume_from, "stream reset: the resume point is older than the log");
+        }
         let mut keepalive = tokio::time::interval(r.keepalive);
         keepalive.tick().await;
         let mut quiet = true;
         loop {
             tokio::select! {
-                _ = stopped(&mut shutdown) => return Ok(()),
-                _ = s.tx.closed() => return Ok(()),
+                _ = stopped(&mut shutdown) => return Err(Closed::ShuttingDown),
+                _ = s.tx.closed() => return Err(Closed::ClientGone),
                 _ = keepalive.tick() => {
                     // Revoked: end the stream. A read error is not a revocation.
                     if matches!(token_name(&r.data_dir, &token).await, Ok(None)) {
-                        return Ok(());
+                        return Err(Closed::Revoked);
                     }
                     if quiet {
                         s.send(Bytes::from_static(b": keepalive\n\n")).await?;
@@ -337,7 +453,7 @@ async fn run_stream(
                         Ok(ev) if ev.id > s.sent + 1 => s.replay_to(Some(ev.id)).await?,
                         Ok(ev) => s.send_events(&[ev.as_ref()]).await?,
                         Err(broadcast::error::RecvError::Lagged(_)) => s.replay_to(None).await?,
-                        Err(broadcast::error::RecvError::Closed) => return Ok(()),
+                        Err(broadcast::error::RecvError::Closed) => return Err(Closed::ShuttingDown),
                     }
                     quiet = false;
                 }
@@ -345,7 +461,11 @@ async fn run_stream(
         }
     }
     .await;
-    let _: Result<(), ()> = result;
+    let closed = match ended {
+        Ok(never) => match never {},
+        Err(closed) => closed,
+    };
+    tracing::info!(token = %name, reason = closed.as_str(), last_id = s.sent, "stream closed");
     if let Ok(mut clients) = r.metrics.clients.lock() {
         clients.remove(&client);
     }
@@ -373,19 +493,21 @@ struct StreamState {
 }
 
 impl StreamState {
-    async fn send(&mut self, bytes: Bytes) -> Result<(), ()> {
-        self.tx.send(bytes).await.map_err(|_| ())
+    async fn send(&mut self, bytes: Bytes) -> Result<(), Closed> {
+        self.tx.send(bytes).await.map_err(|_| Closed::ClientGone)
     }
 
     /// Where a new stream starts: a reset if the resume point is gone, then
-    /// the replay; without a resume point, new events only.
-    async fn start(&mut self, start: Start) -> Result<(), ()> {
+    /// the replay; without a resume point, new events only. Says what a
+    /// reset dropped, and where it resumed.
+    async fn start(&mut self, start: Start) -> Result<Option<(u64, u64)>, Closed> {
         let last = match start {
             Start::Newest(seq) => {
                 self.mark(seq);
                 // Anything committed since the handler read `seq` is replayed.
                 self.announce_position().await?;
-                return self.replay_to(None).await;
+                self.replay_to(None).await?;
+                return Ok(None);
             }
             Start::After(last) => last,
         };
@@ -394,8 +516,8 @@ impl StreamState {
             log::open_reader(&dir).and_then(|c| log::bounds(&c))
         })
         .await
-        .map_err(|_| ())?
-        .map_err(|_| ())?;
+        .map_err(|_| Closed::LogUnavailable)?
+        .map_err(|_| Closed::LogUnavailable)?;
         let reset = if last > seq {
             // Ahead of this log (it was replaced): start over from its end.
             Some((0, seq + 1))
@@ -418,12 +540,13 @@ impl StreamState {
             None => self.mark(last),
         }
         self.announce_position().await?;
-        self.replay_to(None).await
+        self.replay_to(None).await?;
+        Ok(reset)
     }
 
     /// `id: N` alone: the client's resume point from here on, even if this
     /// connection drops before any event arrives.
-    async fn announce_position(&mut self) -> Result<(), ()> {
+    async fn announce_position(&mut self) -> Result<(), Closed> {
         self.send(Bytes::from(format!("id: {}\n\n", self.sent)))
             .await
     }
@@ -434,15 +557,15 @@ impl StreamState {
     }
 
     /// Sends stored events after `sent`, up to `until` (inclusive) or the end.
-    async fn replay_to(&mut self, until: Option<u64>) -> Result<(), ()> {
+    async fn replay_to(&mut self, until: Option<u64>) -> Result<(), Closed> {
         loop {
             let (dir, after) = (self.data_dir.clone(), self.sent);
             let batch = tokio::task::spawn_blocking(move || {
                 log::open_reader(&dir).and_then(|c| log::read_after(&c, after, REPLAY_BATCH))
             })
             .await
-            .map_err(|_| ())?
-            .map_err(|_| ())?;
+            .map_err(|_| Closed::LogUnavailable)?
+            .map_err(|_| Closed::LogUnavailable)?;
             let batch: Vec<Stored> = batch
                 .into_iter()
                 .filter(|e| until.is_none_or(|u| e.id <= u))
@@ -458,7 +581,7 @@ impl StreamState {
         }
     }
 
-    async fn send_events(&mut self, events: &[&Stored]) -> Result<(), ()> {
+    async fn send_events(&mut self, events: &[&Stored]) -> Result<(), Closed> {
         let mut frame = String::new();
         let mut last = self.sent;
         for ev in events {
@@ -500,6 +623,7 @@ async fn metrics(State(relay): State<Relay>) -> Response {
          # TYPE deskbell_relay_events_rejected_total counter\n\
          deskbell_relay_events_rejected_total{{reason=\"unauthorized\"}} {}\n\
          deskbell_relay_events_rejected_total{{reason=\"bad_payload\"}} {}\n\
+         deskbell_relay_events_rejected_total{{reason=\"too_large\"}} {}\n\
          # HELP deskbell_relay_clients_connected Open event streams.\n\
          # TYPE deskbell_relay_clients_connected gauge\n\
          deskbell_relay_clients_connected {connected}\n\
@@ -512,6 +636,7 @@ async fn metrics(State(relay): State<Relay>) -> Response {
         m.events_in.load(Ordering::Relaxed),
         m.rejected_unauthorized.load(Ordering::Relaxed),
         m.rejected_bad_payload.load(Ordering::Relaxed),
+        m.rejected_too_large.load(Ordering::Relaxed),
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

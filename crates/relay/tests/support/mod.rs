@@ -61,6 +61,20 @@ impl Relay {
     }
 
     pub fn start_on(data: &Path, listen: &str, extra_config: &str) -> Relay {
+        Relay::spawn(data, listen, extra_config, "warn", Stdio::inherit())
+    }
+
+    /// Starts with `RUST_LOG=info` and its log (stderr) appended to `log`.
+    pub fn start_logged(data: &Path, extra_config: &str, log: &Path) -> Relay {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        Relay::spawn(data, "127.0.0.1:0", extra_config, "info", Stdio::from(file))
+    }
+
+    fn spawn(data: &Path, listen: &str, extra_config: &str, level: &str, stderr: Stdio) -> Relay {
         let config = data.join("relay.toml");
         std::fs::write(
             &config,
@@ -78,9 +92,10 @@ impl Relay {
                 config.to_str().unwrap(),
             ])
             .env_remove("DESKBELL_RELAY_SECRET")
-            .env("RUST_LOG", "warn")
+            .env_remove("DESKBELL_RELAY_SECRET_PREVIOUS")
+            .env("RUST_LOG", level)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
@@ -180,8 +195,14 @@ pub fn relay_cli(data: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// The tests' client. It takes any certificate: the proxy tests put TLS
+/// with a throwaway certificate in front of the relay.
 pub fn http() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
+    reqwest::Client::builder()
+        .no_proxy()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap()
 }
 
 /// Posts a payload; `Ok(id)` on 202, `Err(status)` otherwise.

@@ -1,0 +1,237 @@
+//! The shipped proxy configs (deploy/nginx.conf, deploy/Caddyfile), run for
+//! real in front of a real relay: the public site serves ingress and
+//! streams but never /metrics; the metrics listener serves /metrics alone.
+//! Only the host name, ports and certificate paths are changed for the test.
+//! Needs nginx and caddy (scripts/setup installs them): scripts/test runs it.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{add_token, http as client, post, ticket, Relay, Sse, TempDir, SECRET};
+
+fn deploy(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../deploy")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn replace(text: &str, from: &str, to: &str) -> String {
+    assert!(
+        text.contains(from),
+        "{from:?} is no longer in the shipped config"
+    );
+    text.replace(from, to)
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_for_port(port: u16) {
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "nothing on port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// What both proxies must do, seen from outside.
+async fn check_proxy(relay: &Relay, public: &str, metrics: &str) {
+    let c = client();
+    let get = |url: String| {
+        let c = c.clone();
+        async move { c.get(url).send().await.unwrap() }
+    };
+    // Ingress and the stream pass through the public site...
+    assert_eq!(get(format!("{public}/healthz")).await.status(), 200);
+    let token = add_token(&relay.data, "agent-1");
+    let mut s = Sse::open(&format!("{public}/"), &token, Some(0), "").await;
+    let sent = post(&format!("{public}/"), &ticket(1))
+        .await
+        .expect("202 through the proxy");
+    let e = s
+        .as_mut()
+        .expect("a stream through the proxy")
+        .next_event(Duration::from_secs(10))
+        .await;
+    assert_eq!(e.and_then(|e| e.id), Some(sent.to_string()));
+    // ...but never the metrics, however the path is spelt.
+    for path in [
+        "/metrics",
+        "/metrics?format=text",
+        "//metrics",
+        "/%6detrics",
+        "/metrics/",
+    ] {
+        let resp = get(format!("{public}{path}")).await;
+        let body = resp.text().await.unwrap_or_default();
+        assert!(
+            !body.contains("deskbell_relay_"),
+            "{public}{path} served the metrics"
+        );
+    }
+    // The metrics listener serves them, and nothing else.
+    let m = get(format!("{metrics}/metrics")).await;
+    assert_eq!(m.status(), 200);
+    assert!(m
+        .text()
+        .await
+        .unwrap()
+        .contains("deskbell_relay_events_in_total 1"));
+    assert_eq!(get(format!("{metrics}/healthz")).await.status(), 404);
+    let refused = c
+        .post(format!("{metrics}/v1/events"))
+        .bearer_auth(SECRET)
+        .body(ticket(2))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 404, "no ingress on the metrics listener");
+}
+
+fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let out = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+        ])
+        .arg("/CN=127.0.0.1")
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl");
+    assert!(out.status.success(), "{out:?}");
+    (cert, key)
+}
+
+#[tokio::test]
+#[ignore = "needs nginx: scripts/test runs it"]
+async fn nginx_as_shipped_keeps_metrics_off_the_public_site() {
+    let dir = TempDir::new("nginx");
+    let relay = Relay::start(&dir.0, "");
+    let (cert, key) = self_signed(&dir.0);
+    let (public, metrics) = (free_port(), free_port());
+    let mut site = deploy("nginx.conf");
+    site = replace(
+        &site,
+        "listen 443 ssl http2;",
+        &format!("listen 127.0.0.1:{public} ssl http2;"),
+    );
+    site = replace(
+        &site,
+        "/etc/letsencrypt/live/relay.acme.example/fullchain.pem",
+        cert.to_str().unwrap(),
+    );
+    site = replace(
+        &site,
+        "/etc/letsencrypt/live/relay.acme.example/privkey.pem",
+        key.to_str().unwrap(),
+    );
+    site = replace(
+        &site,
+        "listen 127.0.0.1:9187;",
+        &format!("listen 127.0.0.1:{metrics};"),
+    );
+    site = replace(
+        &site,
+        "http://127.0.0.1:8787",
+        &format!("http://{}", relay.addr),
+    );
+    let d = dir.0.display();
+    let conf = dir.0.join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "daemon off;\nuser root;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\n\
+             http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n\
+             fastcgi_temp_path {d}/fcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n{site}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let _nginx = Killed(
+        Command::new("nginx")
+            .arg("-c")
+            .arg(&conf)
+            .arg("-p")
+            .arg(&dir.0)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("nginx (scripts/setup installs it)"),
+    );
+    wait_for_port(public);
+    wait_for_port(metrics);
+    check_proxy(
+        &relay,
+        &format!("https://127.0.0.1:{public}"),
+        &format!("http://127.0.0.1:{metrics}"),
+    )
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs caddy: scripts/test runs it"]
+async fn caddy_as_shipped_keeps_metrics_off_the_public_site() {
+    let dir = TempDir::new("caddy");
+    let relay = Relay::start(&dir.0, "");
+    let (public, metrics, http) = (free_port(), free_port(), free_port());
+    let mut site = deploy("Caddyfile");
+    // An IP address gets a certificate from Caddy's own CA, as a test needs.
+    site = replace(
+        &site,
+        "relay.acme.example {",
+        &format!("https://127.0.0.1:{public} {{"),
+    );
+    site = replace(
+        &site,
+        "http://127.0.0.1:9187 {",
+        &format!("http://127.0.0.1:{metrics} {{"),
+    );
+    site = replace(&site, "127.0.0.1:8787", &relay.addr);
+    let global = format!(
+        "{{\n\tadmin off\n\tskip_install_trust\n\tauto_https disable_redirects\n\thttp_port {http}\n\
+         \thttps_port {public}\n\tstorage file_system {}\n}}\n",
+        dir.0.join("caddy-data").display()
+    );
+    let file = dir.0.join("Caddyfile");
+    std::fs::write(&file, format!("{global}{site}")).unwrap();
+    let _caddy = Killed(
+        Command::new("caddy")
+            .args(["run", "--adapter", "caddyfile", "--config"])
+            .arg(&file)
+            .env("HOME", &dir.0)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("caddy (scripts/setup installs it)"),
+    );
+    wait_for_port(public);
+    wait_for_port(metrics);
+    check_proxy(
+        &relay,
+        &format!("https://127.0.0.1:{public}"),
+        &format!("http://127.0.0.1:{metrics}"),
+    )
+    .await;
+}
