@@ -349,21 +349,18 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
         "{seen:#?}"
     );
 
-    // A call notified just before quitting, which Freshworks will deliver
-    // again after the restart (at least once).
+    // A ticket notified just before quitting, which Freshworks will deliver
+    // again after the restart (at least once). (A ticket: the relay itself
+    // keeps one event per missed call, so a call would not reach the app twice.)
     let before_quit = |v: &mut serde_json::Value| {
-        v["data"]["call"]["id"] = serde_json::json!(70101);
-        v["data"]["call"]["participants"][0]["caller_name"] = serde_json::json!("Before Quit");
+        v["data"]["ticket"]["id"] = serde_json::json!(901);
+        v["data"]["ticket"]["subject"] = serde_json::json!("Before Quit");
     };
-    post_fixture(
-        &addr,
-        "freshcaller/call-update-incoming-missed.json",
-        before_quit,
-    );
+    post_fixture(&addr, "freshdesk/ticket-create.json", before_quit);
     let shown = wait_until(Duration::from_secs(15), || {
         dunst_seen(&mut seen);
         seen.iter()
-            .any(|(s, _)| s == "Missed call from Before Quit")
+            .any(|(s, _)| s == "New ticket #901: Before Quit")
     });
     assert!(shown, "{seen:#?}");
 
@@ -391,11 +388,7 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
     );
     // The redelivery stays quiet: the app remembers what it notified. The
     // call after it shows that the redelivery was processed first.
-    post_fixture(
-        &addr,
-        "freshcaller/call-update-incoming-missed.json",
-        before_quit,
-    );
+    post_fixture(&addr, "freshdesk/ticket-create.json", before_quit);
     post_fixture(&addr, "freshcaller/call-update-incoming-missed.json", |v| {
         v["data"]["call"]["id"] = serde_json::json!(70102);
         v["data"]["call"]["participants"][0]["caller_name"] = serde_json::json!("After Restart");
@@ -408,11 +401,11 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
     assert!(after, "{seen:#?}");
     let told = seen
         .iter()
-        .filter(|(s, _)| s == "Missed call from Before Quit")
+        .filter(|(s, _)| s == "New ticket #901: Before Quit")
         .count();
     assert_eq!(
         told, 1,
-        "a redelivered call is not notified again: {seen:#?}"
+        "a redelivered ticket is not notified again: {seen:#?}"
     );
     tray.click("Quit");
     let status = wait_exit(&mut app, Duration::from_secs(15));

@@ -3,8 +3,10 @@
 // event to the handler manifest.json names, and implements
 // `$request.invokeTemplate` from config/requests.json with real HTTP.
 // Installation parameters are substituted as the platform does; secure ones
-// are kept out of event payloads. One deviation: the platform always speaks
-// https, the stand-in speaks http to a loopback host (the test relay).
+// are kept out of event payloads. The request method's limit is enforced as
+// documented: 50 requests a minute per app and account, answered 429 past
+// it (each attempt counts, retries included). One deviation: the platform
+// always speaks https, the stand-in speaks http to a loopback host.
 
 'use strict';
 
@@ -43,15 +45,45 @@ function send({ protocol, method, host, path: urlPath, headers, body }) {
   });
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const realSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// The request method's cap: at most `limit` requests in any 60 s.
+function rateLimiter(limit, clock) {
+  const sent = [];
+  return {
+    take() {
+      const now = clock();
+      while (sent.length && sent[0] <= now - 60000) sent.shift();
+      if (sent.length >= limit) return Math.ceil((sent[0] + 60000 - now) / 1000);
+      sent.push(now);
+      return 0;
+    },
+  };
+}
+
+// `require` as the platform's sandbox allows it: the app's own files in
+// server/ (JSON or JS); no npm dependencies are declared in manifest.json.
+function sandboxRequire(name) {
+  if (!name.startsWith('./')) throw new Error(`require(${name}): not a file of the app`);
+  const file = path.join(APP, 'server', name);
+  if (!file.startsWith(path.join(APP, 'server') + path.sep)) throw new Error(`require(${name}): outside server/`);
+  if (file.endsWith('.json')) return JSON.parse(fs.readFileSync(file, 'utf8'));
+  throw new Error(`require(${name}): the stand-in loads JSON only`);
+}
 
 function isLoopback(host) {
   return /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host);
 }
 
 // The app as installed with `iparams`; `secure` names those kept out of
-// payloads. Returns { handlers, fire(eventName, payload), requests }.
-function install(iparams) {
+// payloads. Returns { handlers, fire(eventName, payload), requests, logs, app }.
+// Options, for the simulation: `clock` (ms), `sleep(ms)`, `transport(request)`
+// in place of HTTP, `limitPerMinute`.
+function install(iparams, options = {}) {
+  const clock = options.clock || Date.now;
+  const sleep = options.sleep || realSleep;
+  const transport = options.transport || send;
+  const limiter = rateLimiter(options.limitPerMinute || 50, clock);
   const manifest = readJson('manifest.json');
   const templates = readJson('config/requests.json');
   const schema = readJson('config/iparams.json');
@@ -80,11 +112,16 @@ function install(iparams) {
       const attempts = Math.min(options.maxAttempts || 1, 5);
       let last;
       for (let attempt = 1; attempt <= attempts; attempt += 1) {
-        requests.push(request);
-        try {
-          last = await send(request);
-        } catch (err) {
-          last = { status: 502, headers: {}, response: String(err) };
+        const wait = limiter.take();
+        if (wait > 0) {
+          last = { status: 429, headers: { 'retry-after': String(wait) }, response: 'rate limited' };
+        } else {
+          requests.push(request);
+          try {
+            last = await transport(request);
+          } catch (err) {
+            last = { status: 502, headers: {}, response: String(err) };
+          }
         }
         if (last.status < 500 && last.status !== 429) break;
         if (attempt < attempts) await sleep(options.retryDelay || 0);
@@ -101,7 +138,27 @@ function install(iparams) {
     log: (...args) => logs.push(['info', args.join(' ')]),
     error: (...args) => logs.push(['error', args.join(' ')]),
   };
-  const sandbox = { exports: {}, $request, console: appConsole, URL, JSON, Object, Set, Error };
+  const sandbox = {
+    exports: {},
+    $request,
+    console: appConsole,
+    require: sandboxRequire,
+    URL,
+    JSON,
+    Object,
+    Set,
+    Error,
+    // The app's clock is the stand-in's: the simulation runs an hour in a second.
+    Date: class extends Date {
+      constructor(...args) {
+        if (args.length === 0) super(clock());
+        else super(...args);
+      }
+      static now() {
+        return clock();
+      }
+    },
+  };
   vm.createContext(sandbox);
   vm.runInContext(fs.readFileSync(path.join(APP, 'server/server.js'), 'utf8'), sandbox, {
     filename: 'server/server.js',
@@ -124,6 +181,7 @@ function install(iparams) {
     handlers,
     requests,
     logs,
+    app,
     // Delivers one product event as the platform does; `undefined` when the
     // app does not subscribe to it.
     async fire(event, payload) {

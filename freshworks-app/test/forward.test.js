@@ -101,11 +101,13 @@ function readStream(want, timeoutMs = 15000) {
 test('every seed event Deskbell uses reaches the relay unchanged; the rest stays', async () => {
   const app = install({ relay_url: `http://${addr}/`, ingress_secret: SECRET });
   const forwarded = new Map();
+  const duplicates = [];
   const kept = [];
   const unsubscribed = [];
   for (const fixture of seedFixtures()) {
     const result = await app.fire(fixture.event, fixture.payload);
     if (result === undefined) unsubscribed.push(fixture.name);
+    else if (result.duplicate) duplicates.push([fixture.name, result.id]);
     else if (result.forwarded) forwarded.set(result.id, fixture);
     else {
       assert.equal(result.error, undefined, `${fixture.name}: ${JSON.stringify(result)}`);
@@ -118,25 +120,40 @@ test('every seed event Deskbell uses reaches the relay unchanged; the rest stays
   for (const name of ['freshdesk/conversation-create-reply.json', 'freshchat/conversation-create.json']) {
     assert.ok(unsubscribed.includes(name), `${name} is not subscribed`);
   }
-  // ...and updates that change nothing Deskbell reads stay on the platform,
-  // within its 50 requests a minute.
+  // ...and what needs no push stays on the platform, within its 50 requests
+  // a minute: updates that change nothing Deskbell reads, every call event
+  // but the one that makes a missed call final, agent updates that change
+  // nothing on the board.
   assert.deepEqual(kept.sort(), [
+    'freshcaller/call-create-incoming-ringing.json',
+    'freshcaller/call-update-direction-integer.json',
+    'freshcaller/call-update-incoming-answered.json',
+    'freshcaller/call-update-incoming-ended.json',
+    'freshcaller/call-update-incoming-missed-cost-added.json',
+    'freshcaller/call-update-outgoing-unanswered.json',
+    'freshcaller/call-update-unmapped-status.json',
+    'freshcaller/phone-call-create.json',
     'freshchat/conversation-update-reopened.json',
     'freshdesk/ticket-update-deleted.json',
     'freshdesk/ticket-update-source-priority.json',
-    'freshdesk/ticket-update-status-resolved.json',
   ]);
+  // The relay keeps one event per missed call: the same call after a
+  // transfer (one root call id) is answered with the first one's id.
   const names = [...forwarded.values()].map((f) => f.name);
+  assert.deepEqual(duplicates.map(([name]) => name), ['freshcaller/phone-call-update-missed.json']);
+  assert.equal(forwarded.get(duplicates[0][1]).name, 'freshcaller/phone-call-update-missed-after-transfer.json');
   for (const name of [
     'freshdesk/ticket-create.json',
     'freshdesk/ticket-update-responder-320-to-321.json',
     'freshdesk/ticket-update-group-351-to-352.json',
+    'freshdesk/ticket-update-status-resolved.json',
     'freshdesk/agent-update.json',
     'freshchat/conversation-update-assigned-to-agent.json',
     'freshchat/conversation-update-taken-from-agent.json',
     'freshcaller/call-update-incoming-missed.json',
-    'freshcaller/phone-call-update-missed.json',
+    'freshcaller/phone-call-update-missed-after-transfer.json',
     'freshcaller/agent-update-busy.json',
+    'freshcaller/agent-update-mobile.json',
   ]) {
     assert.ok(names.includes(name), `${name} forwarded`);
   }
@@ -191,4 +208,139 @@ test('a relay URL that is not https is refused before any request', async () => 
   assert.deepEqual(result, { forwarded: false, error: 'bad_iparams' });
   assert.equal(app.requests.length, 0);
   assert.match(app.logs.pop()[1], /must use https/);
+});
+
+function fixture(name) {
+  return JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8'));
+}
+
+// One call's life as the platform delivers it: created ringing, then
+// updates for connect, transfer, outcome, recording, cost and notes. The
+// outcome update carries `call_status` in its changes; the others do not.
+function callLife(id, missed) {
+  const ringing = fixture('freshcaller/call-create-incoming-ringing.json');
+  const outcome = fixture(
+    missed ? 'freshcaller/call-update-incoming-missed.json' : 'freshcaller/call-update-incoming-answered.json',
+  );
+  const events = [];
+  const at = (payload, changes) => {
+    const p = JSON.parse(JSON.stringify(payload));
+    p.data.call.id = id;
+    p.data.call.root_call_id = null;
+    for (const part of p.data.call.participants || []) part.call_id = id;
+    if (changes) p.data.changes = changes;
+    return p;
+  };
+  events.push(['onCallCreate', at(ringing)]);
+  events.push(['onCallUpdate', at(ringing, { assigned_agent_id: [5001, null] })]);
+  events.push(['onCallUpdate', at(ringing, { assigned_team_id: [2202, 2201] })]);
+  events.push(['onCallUpdate', at(outcome, { call_status: [missed ? 3 : 1, null] })]);
+  events.push(['onCallUpdate', at(outcome, { recording: [{ id: 1 }, null] })]);
+  events.push(['onCallUpdate', at(outcome, { bill_duration: [0, null] })]);
+  events.push(['onCallUpdate', at(outcome, { call_notes: ['called back', null] })]);
+  return events;
+}
+
+test('a burst of call updates under the 50-a-minute cap forwards each missed call once and nothing else', async () => {
+  const app = install({ relay_url: `http://${addr}/`, ingress_secret: SECRET });
+  const missed = new Set([91003, 91007, 91011]);
+  const burst = [];
+  for (let n = 0; n < 12; n += 1) burst.push(...callLife(91000 + n, missed.has(91000 + n)));
+  assert.equal(burst.length, 84, 'more events than the platform would let through in a minute');
+  const results = [];
+  for (const [event, payload] of burst) results.push(await app.fire(event, payload));
+  const forwarded = results.filter((r) => r.forwarded);
+  assert.equal(forwarded.length, 3);
+  assert.equal(app.requests.length, 3, 'one request per missed call, no retries');
+  assert.ok(results.every((r) => r.error === undefined), JSON.stringify(results.filter((r) => r.error)));
+  const delivered = await readStream(forwarded.map((r) => r.id));
+  const calls = forwarded.map((r) => JSON.parse(delivered.get(r.id).data).data.call.id).sort();
+  assert.deepEqual(calls, [...missed].sort());
+  // The log says how much of the minute's budget went.
+  assert.ok(
+    app.logs.some(([, line]) => /forwarded \(missed call\) as relay event \d+; \d+ of 50 this minute/.test(line)),
+    JSON.stringify(app.logs.slice(-3)),
+  );
+});
+
+test('the stand-in enforces the cap: past it the platform answers 429 and drops the event', async () => {
+  let now = Date.parse('2026-12-01T10:00:00Z');
+  const sent = [];
+  // A platform whose cap is lower than the app's own budget, to see the
+  // platform's 429 (the app keeps to 50 a minute itself, see below).
+  const app = install(
+    { relay_url: 'https://relay.example.com/', ingress_secret: SECRET },
+    {
+      clock: () => now,
+      limitPerMinute: 10,
+      sleep: async (ms) => {
+        now += ms;
+      },
+      transport: async (request) => {
+        sent.push(request);
+        return { status: 202, headers: {}, response: JSON.stringify({ id: sent.length }) };
+      },
+    },
+  );
+  const ticket = fixture('freshdesk/ticket-create.json');
+  const outcomes = [];
+  for (let n = 0; n < 11; n += 1) outcomes.push(await app.fire('onTicketCreate', ticket));
+  assert.equal(sent.length, 10);
+  assert.deepEqual(outcomes[10], { forwarded: false, error: 'relay_refused', status: 429 });
+  // A minute later there is room again.
+  now += 60000;
+  assert.equal((await app.fire('onTicketCreate', ticket)).forwarded, true);
+});
+
+test('the app keeps to its budget: agent statuses leave room for missed calls and new tickets', async () => {
+  let now = Date.parse('2026-12-01T10:00:00Z');
+  const sent = [];
+  const app = install(
+    { relay_url: 'https://relay.example.com/', ingress_secret: SECRET },
+    {
+      clock: () => now,
+      transport: async (request) => {
+        sent.push(JSON.parse(request.body).event);
+        return { status: 202, headers: {}, response: '{"id":1}' };
+      },
+    },
+  );
+  const busy = fixture('freshcaller/agent-update-busy.json');
+  const results = [];
+  for (let n = 0; n < 30; n += 1) results.push(await app.fire('onAgentUpdate', busy));
+  assert.equal(sent.length, 25, 'agent updates spend at most 25 of the 50');
+  assert.deepEqual(results[29], { forwarded: false, budget: true });
+  for (let n = 0; n < 30; n += 1) await app.fire('onTicketCreate', fixture('freshdesk/ticket-create.json'));
+  assert.equal(sent.filter((e) => e === 'onTicketCreate').length, 25, 'new tickets may spend the rest');
+  const [, missed] = callLife(93001, true)[3];
+  assert.deepEqual(await app.fire('onCallUpdate', missed), { forwarded: false, budget: true }, 'the minute is spent');
+  assert.ok(app.logs.some(([, line]) => line.includes("this minute's budget is left for missed calls and new tickets")));
+  now += 60000;
+  assert.equal((await app.fire('onCallUpdate', missed)).forwarded, true);
+});
+
+// The app and the core read one call table (server/call-table.json): on
+// every Freshcaller fixture, the app's "missed" is the core's, as
+// `deskbell check` reports it.
+test('the forwarding app and the core agree on which calls are missed, from one table', () => {
+  const checkBin = process.env.DESKBELL_BIN || path.join(ROOT, 'target', 'debug', 'deskbell');
+  assert.ok(fs.existsSync(checkBin), `${checkBin} is missing: cargo build`);
+  const app = install({ relay_url: `http://${addr}/`, ingress_secret: SECRET });
+  const table = JSON.parse(fs.readFileSync(path.join(ROOT, 'freshworks-app', 'server', 'call-table.json'), 'utf8'));
+  assert.deepEqual(table.missed_statuses, [3]);
+  let calls = 0;
+  for (const file of fs.readdirSync(path.join(FIXTURES, 'freshcaller')).sort()) {
+    const payload = fixture(`freshcaller/${file}`);
+    const event = payload.event;
+    if (!/Call(Create|Update)$/.test(event)) continue;
+    calls += 1;
+    const out = execFileSync(checkBin, ['check', path.join(FIXTURES, 'freshcaller', file)], { encoding: 'utf8' });
+    const core = JSON.parse(out.trim().split('\n').pop()).notifications.some((n) => n.kind === 'missed_call');
+    // As the outcome update: its changes name call_status.
+    const asOutcome = JSON.parse(JSON.stringify(payload));
+    asOutcome.data.changes = { call_status: [3, null] };
+    const forApp = app.app.worthForwarding(event, asOutcome) === 'missed call';
+    assert.equal(forApp, core, `${file}: the app says ${forApp}, the core ${core}`);
+  }
+  assert.ok(calls >= 10, `${calls} call fixtures`);
 });

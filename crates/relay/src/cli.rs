@@ -164,14 +164,26 @@ fn serve(data: PathBuf, listen: Option<SocketAddr>, config: Option<PathBuf>) -> 
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let (stop_tx, stop_rx) = watch::channel(false);
+        let polls = config
+            .freshcaller
+            .as_ref()
+            .map(|_| Arc::new(crate::freshcaller::PollMetrics::default()));
         let relay = Relay::new(
             writer,
             data.clone(),
             &secrets,
             live,
-            stop_rx,
+            stop_rx.clone(),
             config.keepalive(),
+            polls.clone(),
         );
+        if let (Some(fc), Some(polls)) = (config.freshcaller.clone(), polls) {
+            let host = fc.url.clone();
+            let poller = crate::freshcaller::Poller::new(fc, relay.clone(), polls)
+                .map_err(|e| format!("[freshcaller]: {e}"))?;
+            tracing::info!(url = %host, "polling Freshcaller's API for calls and agent statuses");
+            tokio::spawn(poller.run(stop_rx));
+        }
         // Tests and scripts wait for this line.
         println!("deskbell-relay: listening on http://{addr}");
         tracing::info!(

@@ -31,7 +31,45 @@ pub struct RelayConfig {
     pub retention: Retention,
     /// Seconds between keepalive comments on an idle stream.
     pub keepalive_seconds: u64,
+    /// Freshcaller's REST API, polled for calls and agent statuses.
+    pub freshcaller: Option<FreshcallerConfig>,
 }
+
+/// `[freshcaller]`: the helpdesk's Freshcaller (Contact Center) account. The
+/// admin API key comes from `DESKBELL_FRESHCALLER_API_KEY` or `api_key_file`,
+/// never from this file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct FreshcallerConfig {
+    /// `https://acme.freshcaller.com` (`http://` only to this machine).
+    pub url: String,
+    /// A file holding the API key alone (mode 600, owned by the service).
+    pub api_key_file: Option<PathBuf>,
+    /// How often calls are polled (seconds).
+    pub poll_calls_seconds: u64,
+    /// How far back each call poll looks (seconds): a call is listed by
+    /// when it started, and a missed one ends up to a few minutes later.
+    pub call_lookback_seconds: u64,
+    /// How often agent statuses are polled (seconds).
+    pub poll_users_seconds: u64,
+    #[serde(skip)]
+    pub api_key: Option<Secret>,
+}
+
+impl Default for FreshcallerConfig {
+    fn default() -> Self {
+        FreshcallerConfig {
+            url: String::new(),
+            api_key_file: None,
+            poll_calls_seconds: 10,
+            call_lookback_seconds: 300,
+            poll_users_seconds: 15,
+            api_key: None,
+        }
+    }
+}
+
+pub const FRESHCALLER_KEY_ENV: &str = "DESKBELL_FRESHCALLER_API_KEY";
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default)]
@@ -62,6 +100,7 @@ impl Default for RelayConfig {
             ingress_secret_previous: None,
             retention: Retention::default(),
             keepalive_seconds: 15,
+            freshcaller: None,
         }
     }
 }
@@ -90,6 +129,10 @@ pub enum ConfigError {
     UnknownKey { path: PathBuf, key: String },
     #[error("no ingress secret: set ingress_secret in the config or {SECRET_ENV}")]
     NoSecret,
+    #[error("[freshcaller] needs an API key: set {FRESHCALLER_KEY_ENV} or api_key_file")]
+    NoFreshcallerKey,
+    #[error("[freshcaller] url {0:?}: {1}")]
+    FreshcallerUrl(String, String),
 }
 
 impl RelayConfig {
@@ -110,6 +153,26 @@ impl RelayConfig {
         }
         if let Some(secret) = env(PREVIOUS_SECRET_ENV) {
             config.ingress_secret_previous = Some(Secret::new(secret));
+        }
+        if let Some(fc) = &mut config.freshcaller {
+            deskbell_core::stream::relay_client::check_url(&fc.url)
+                .map_err(|e| ConfigError::FreshcallerUrl(fc.url.clone(), e.to_string()))?;
+            fc.api_key = match (env(FRESHCALLER_KEY_ENV), &fc.api_key_file) {
+                (Some(key), _) => Some(Secret::new(key)),
+                (None, Some(file)) => {
+                    let key =
+                        std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
+                            path: file.clone(),
+                            source,
+                        })?;
+                    Some(Secret::new(key.trim()))
+                }
+                (None, None) => None,
+            }
+            .filter(|k| !k.is_empty());
+            if fc.api_key.is_none() {
+                return Err(ConfigError::NoFreshcallerKey);
+            }
         }
         Ok(config)
     }

@@ -4,6 +4,8 @@
 
 pub mod cli;
 pub mod config;
+pub mod freshcaller;
+pub mod freshworks_api;
 pub mod lock;
 pub mod log;
 pub mod server;

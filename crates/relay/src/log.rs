@@ -57,6 +57,11 @@ CREATE TABLE IF NOT EXISTS events (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_received_at ON events(received_at);
+CREATE TABLE IF NOT EXISTS once_keys (
+    key TEXT PRIMARY KEY,
+    event_id INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS tokens (
     name TEXT PRIMARY KEY,
     hash TEXT NOT NULL UNIQUE,
@@ -210,10 +215,27 @@ pub fn bounds(conn: &Connection) -> Result<(Option<u64>, u64), LogError> {
     Ok((min.map(|m| m as u64), seq.unwrap_or(0) as u64))
 }
 
+/// An event that must be stored once only: while its key is remembered, a
+/// second event with the same key is answered with the first one's id.
+#[derive(Clone, Debug)]
+pub struct Once {
+    pub key: String,
+    pub for_secs: i64,
+}
+
+/// What an append did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Appended {
+    pub id: u64,
+    /// The event's key was already stored: nothing new was appended.
+    pub duplicate: bool,
+}
+
 struct Ingest {
     name: String,
     data: String,
-    reply: oneshot::Sender<Result<u64, String>>,
+    once: Option<Once>,
+    reply: oneshot::Sender<Result<Appended, String>>,
 }
 
 /// The handle ingress uses to append; cheap to clone.
@@ -241,16 +263,28 @@ impl Writer {
     }
 
     /// Appends one event; resolves once it is committed, with its id.
-    pub async fn append(&self, name: String, data: String) -> Result<u64, LogError> {
+    pub async fn append(
+        &self,
+        name: String,
+        data: String,
+        once: Option<Once>,
+    ) -> Result<Appended, LogError> {
         let (reply, rx) = oneshot::channel();
         let tx = self.tx.clone();
         // The channel is bounded: a full queue waits off the async threads.
-        tokio::task::spawn_blocking(move || tx.send(Ingest { name, data, reply }))
-            .await
-            .map_err(|_| LogError::WriterGone)?
-            .map_err(|_| LogError::WriterGone)?;
+        tokio::task::spawn_blocking(move || {
+            tx.send(Ingest {
+                name,
+                data,
+                once,
+                reply,
+            })
+        })
+        .await
+        .map_err(|_| LogError::WriterGone)?
+        .map_err(|_| LogError::WriterGone)?;
         match rx.await {
-            Ok(Ok(id)) => Ok(id),
+            Ok(Ok(appended)) => Ok(appended),
             Ok(Err(msg)) => Err(LogError::Sql(rusqlite::Error::InvalidParameterName(msg))),
             Err(_) => Err(LogError::WriterGone),
         }
@@ -286,14 +320,17 @@ fn writer_loop(
             }
         }
         match commit(&mut conn, &batch) {
-            Ok(ids) => {
-                for (ingest, id) in batch.into_iter().zip(ids) {
+            Ok(outcomes) => {
+                for (ingest, appended) in batch.into_iter().zip(outcomes) {
+                    let _ = ingest.reply.send(Ok(appended));
+                    if appended.duplicate {
+                        continue;
+                    }
                     let stored = Arc::new(Stored {
-                        id,
+                        id: appended.id,
                         name: ingest.name,
                         data: ingest.data,
                     });
-                    let _ = ingest.reply.send(Ok(id));
                     // No receivers is fine: nobody is connected.
                     let _ = live.send(stored);
                 }
@@ -308,25 +345,57 @@ fn writer_loop(
     }
 }
 
-fn commit(conn: &mut Connection, batch: &[Ingest]) -> Result<Vec<u64>, rusqlite::Error> {
+/// One transaction for the batch. A keyed event whose key is remembered is
+/// answered with the stored one's id; the check and the insert share the
+/// transaction (and the one writer thread), so two copies racing in (the
+/// forwarding app's push and the poller's find) can never both be stored.
+fn commit(conn: &mut Connection, batch: &[Ingest]) -> Result<Vec<Appended>, rusqlite::Error> {
     let tx = conn.transaction()?;
     let now = now_secs();
-    let mut ids = Vec::with_capacity(batch.len());
+    let mut outcomes = Vec::with_capacity(batch.len());
     {
-        let mut stmt =
+        let mut insert =
             tx.prepare_cached("INSERT INTO events (name, received_at, data) VALUES (?1, ?2, ?3)")?;
+        let mut known =
+            tx.prepare_cached("SELECT event_id FROM once_keys WHERE key = ?1 AND expires_at > ?2")?;
+        let mut remember = tx.prepare_cached(
+            "INSERT OR REPLACE INTO once_keys (key, event_id, expires_at) VALUES (?1, ?2, ?3)",
+        )?;
         for ingest in batch {
-            stmt.execute(params![ingest.name, now, ingest.data])?;
-            ids.push(tx.last_insert_rowid() as u64);
+            if let Some(once) = &ingest.once {
+                let stored: Option<i64> = known
+                    .query_row(params![once.key, now], |r| r.get(0))
+                    .optional()?;
+                if let Some(id) = stored {
+                    outcomes.push(Appended {
+                        id: id as u64,
+                        duplicate: true,
+                    });
+                    continue;
+                }
+            }
+            insert.execute(params![ingest.name, now, ingest.data])?;
+            let id = tx.last_insert_rowid() as u64;
+            if let Some(once) = &ingest.once {
+                remember.execute(params![once.key, id as i64, now + once.for_secs])?;
+            }
+            outcomes.push(Appended {
+                id,
+                duplicate: false,
+            });
         }
     }
     tx.commit()?;
-    Ok(ids)
+    Ok(outcomes)
 }
 
 /// Drops events older than the age limit and beyond the count limit.
 pub fn prune(conn: &Connection, retention: &Retention) -> Result<usize, rusqlite::Error> {
     let cutoff = now_secs() - (retention.max_age_days as i64).saturating_mul(86_400);
+    conn.execute(
+        "DELETE FROM once_keys WHERE expires_at <= ?1",
+        params![now_secs()],
+    )?;
     let mut n = conn.execute("DELETE FROM events WHERE received_at < ?1", params![cutoff])?;
     let max: Option<i64> = conn.query_row("SELECT max(id) FROM events", [], |r| r.get(0))?;
     if let Some(max) = max {

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::sync::{broadcast, mpsc, watch};
 
-use crate::log::{self, Stored, Writer};
+use crate::log::{self, Appended, Once, Stored, Writer};
 use crate::tokens;
 
 /// Largest accepted ingress body.
@@ -41,6 +41,9 @@ pub struct Metrics {
     rejected_unauthorized: AtomicU64,
     rejected_bad_payload: AtomicU64,
     rejected_too_large: AtomicU64,
+    /// Requests from the forwarding app in the last minute, against the
+    /// platform's 50; and the minute a warning was last logged.
+    forwarding: Mutex<(MinuteWindow, u64)>,
     last_event_id: AtomicU64,
     next_client: AtomicU64,
     /// Per connected stream: the last id it was sent.
@@ -62,6 +65,47 @@ struct Inner {
     shutdown: watch::Receiver<bool>,
     keepalive: Duration,
     metrics: Metrics,
+    /// Set when the relay polls Freshcaller's API.
+    polls: Option<Arc<crate::freshcaller::PollMetrics>>,
+}
+
+/// The platform's limit for the forwarding app: 50 requests a minute per
+/// app and account (Freshworks' request-method documentation).
+pub const FORWARDING_BUDGET_PER_MINUTE: u32 = 50;
+/// The share of it past which the relay warns.
+const FORWARDING_WARN_AT: u32 = FORWARDING_BUDGET_PER_MINUTE * 4 / 5;
+
+/// How many things happened in the last 60 s, counted in one-second
+/// buckets; `now` (Unix seconds) is passed in.
+#[derive(Debug)]
+pub struct MinuteWindow {
+    buckets: [(u64, u32); 60],
+}
+
+impl Default for MinuteWindow {
+    fn default() -> Self {
+        MinuteWindow {
+            buckets: [(0, 0); 60],
+        }
+    }
+}
+
+impl MinuteWindow {
+    pub fn add(&mut self, now: u64) {
+        let slot = &mut self.buckets[(now % 60) as usize];
+        if slot.0 != now {
+            *slot = (now, 0);
+        }
+        slot.1 += 1;
+    }
+
+    pub fn count(&self, now: u64) -> u32 {
+        self.buckets
+            .iter()
+            .filter(|(at, _)| *at + 60 > now && *at <= now)
+            .map(|(_, n)| n)
+            .sum()
+    }
 }
 
 impl Relay {
@@ -72,6 +116,7 @@ impl Relay {
         live: broadcast::Sender<Arc<Stored>>,
         shutdown: watch::Receiver<bool>,
         keepalive: Duration,
+        polls: Option<Arc<crate::freshcaller::PollMetrics>>,
     ) -> Relay {
         let last = log::open_reader(&data_dir)
             .ok()
@@ -92,6 +137,7 @@ impl Relay {
                 shutdown,
                 keepalive,
                 metrics,
+                polls,
             }),
         }
     }
@@ -192,22 +238,24 @@ async fn ingest(
             Err(e) => return bad_payload(r, e.code(), e.to_string()),
         }
     } else {
+        count_forwarding(r);
         body
     };
-    let event = match deskbell_core::decode(&body) {
-        Ok(ev) => ev,
-        Err(e) => return bad_payload(r, e.code(), e.to_string()),
-    };
-    let data = one_line_json(&body);
-    let name = event.name.as_str().to_owned();
-    match r.writer.append(name.clone(), data).await {
-        Ok(id) => {
-            r.metrics.events_in.fetch_add(1, Ordering::Relaxed);
-            r.metrics.last_event_id.fetch_max(id, Ordering::Relaxed);
-            tracing::info!(status = 202, id, event = %name, bytes = body.len(), "event accepted");
-            json(StatusCode::ACCEPTED, serde_json::json!({"id": id}))
+    match relay.accept(&body).await {
+        Ok(accepted) => {
+            let Accepted {
+                appended: Appended { id, duplicate },
+                name,
+            } = accepted;
+            tracing::info!(status = 202, id, event = %name, bytes = body.len(), duplicate, "event accepted");
+            let mut answer = serde_json::json!({"id": id});
+            if duplicate {
+                answer["duplicate"] = true.into();
+            }
+            json(StatusCode::ACCEPTED, answer)
         }
-        Err(e) => {
+        Err(Refusal::BadPayload(e)) => bad_payload(r, e.code(), e.to_string()),
+        Err(Refusal::LogUnavailable(e)) => {
             tracing::error!(
                 status = 503,
                 reason = "log_unavailable",
@@ -218,6 +266,88 @@ async fn ingest(
                 serde_json::json!({"error": "log_unavailable"}),
             )
         }
+    }
+}
+
+/// An event the log took (or already had).
+#[derive(Debug)]
+pub struct Accepted {
+    pub appended: Appended,
+    pub name: String,
+}
+
+#[derive(Debug)]
+pub enum Refusal {
+    BadPayload(deskbell_core::DecodeError),
+    LogUnavailable(log::LogError),
+}
+
+/// How long the relay remembers a missed call it stored, so the same call
+/// pushed by the forwarding app and found by the poller is one event.
+pub const MISSED_CALL_MEMORY_SECS: i64 = 24 * 3600;
+
+/// The key that keeps one event per missed call: its root call id, as the
+/// desktop's own notification key has it.
+pub fn missed_call_once(event: &deskbell_core::DecodedEvent) -> Option<Once> {
+    use deskbell_core::rules::missed_call::missed;
+    use deskbell_core::rules::CallTable;
+    use deskbell_core::Event;
+    match &event.event {
+        Event::CallCreated(c) | Event::CallUpdated(c)
+            if missed(&c.call, &CallTable::default()).is_ok() =>
+        {
+            Some(Once {
+                key: format!("missed_call:{}", c.call.call_key()),
+                for_secs: MISSED_CALL_MEMORY_SECS,
+            })
+        }
+        _ => None,
+    }
+}
+
+impl Relay {
+    /// Decodes a product event and appends it, one-line JSON, to the log;
+    /// a missed call already stored is answered with its id. Both the
+    /// ingress and the API poller come through here.
+    pub async fn accept(&self, body: &[u8]) -> Result<Accepted, Refusal> {
+        let r = &self.inner;
+        let event = deskbell_core::decode(body).map_err(Refusal::BadPayload)?;
+        let once = missed_call_once(&event);
+        let name = event.name.as_str().to_owned();
+        let appended = r
+            .writer
+            .append(name.clone(), one_line_json(body), once)
+            .await
+            .map_err(Refusal::LogUnavailable)?;
+        if !appended.duplicate {
+            r.metrics.events_in.fetch_add(1, Ordering::Relaxed);
+            r.metrics
+                .last_event_id
+                .fetch_max(appended.id, Ordering::Relaxed);
+        }
+        Ok(Accepted { appended, name })
+    }
+}
+
+/// Counts a request from the forwarding app (webhook rules have limits of
+/// their own), and warns once a minute while the app nears its budget: past
+/// it the platform drops events.
+fn count_forwarding(r: &Inner) {
+    let now = log::now_secs().max(0) as u64;
+    let Ok(mut forwarding) = r.metrics.forwarding.lock() else {
+        return;
+    };
+    let (window, warned_minute) = &mut *forwarding;
+    window.add(now);
+    let count = window.count(now);
+    if count >= FORWARDING_WARN_AT && *warned_minute != now / 60 {
+        *warned_minute = now / 60;
+        tracing::warn!(
+            requests_last_minute = count,
+            budget = FORWARDING_BUDGET_PER_MINUTE,
+            "the forwarding app nears the platform's 50 requests a minute: past it, \
+             Freshworks drops events (see the admin guide's sizing table)"
+        );
     }
 }
 
@@ -615,7 +745,9 @@ async fn metrics(State(relay): State<Relay>) -> Response {
         Err(_) => (0, None),
     };
     let lag = slowest.map(|s| last.saturating_sub(s)).unwrap_or(0);
-    let text = format!(
+    let now = log::now_secs().max(0) as u64;
+    let forwarded = m.forwarding.lock().map(|f| f.0.count(now)).unwrap_or(0);
+    let mut text = format!(
         "# HELP deskbell_relay_events_in_total Events accepted and committed to the log.\n\
          # TYPE deskbell_relay_events_in_total counter\n\
          deskbell_relay_events_in_total {}\n\
@@ -632,12 +764,21 @@ async fn metrics(State(relay): State<Relay>) -> Response {
          deskbell_relay_last_event_id {last}\n\
          # HELP deskbell_relay_fanout_lag_events How many events the slowest open stream is behind.\n\
          # TYPE deskbell_relay_fanout_lag_events gauge\n\
-         deskbell_relay_fanout_lag_events {lag}\n",
+         deskbell_relay_fanout_lag_events {lag}\n\
+         # HELP deskbell_relay_forwarding_requests_last_minute Requests from the forwarding app in the last 60 s (webhook rules not counted).\n\
+         # TYPE deskbell_relay_forwarding_requests_last_minute gauge\n\
+         deskbell_relay_forwarding_requests_last_minute {forwarded}\n\
+         # HELP deskbell_relay_forwarding_budget_per_minute The platform's limit for the forwarding app, per minute and account.\n\
+         # TYPE deskbell_relay_forwarding_budget_per_minute gauge\n\
+         deskbell_relay_forwarding_budget_per_minute {FORWARDING_BUDGET_PER_MINUTE}\n",
         m.events_in.load(Ordering::Relaxed),
         m.rejected_unauthorized.load(Ordering::Relaxed),
         m.rejected_bad_payload.load(Ordering::Relaxed),
         m.rejected_too_large.load(Ordering::Relaxed),
     );
+    if let Some(polls) = &relay.inner.polls {
+        text.push_str(&polls.render(chrono::Utc::now()));
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
@@ -645,4 +786,25 @@ async fn metrics(State(relay): State<Relay>) -> Response {
 /// `wait_for` returns is dropped here, so callers' futures stay `Send`.
 async fn stopped(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|s| *s).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_minute_window_forgets_what_is_older_than_sixty_seconds() {
+        let mut w = MinuteWindow::default();
+        for t in [1000, 1000, 1030, 1059] {
+            w.add(t);
+        }
+        assert_eq!(w.count(1059), 4);
+        assert_eq!(w.count(1060), 2);
+        assert_eq!(w.count(1089), 2);
+        assert_eq!(w.count(1090), 1);
+        // The bucket of second 1000 is reused at 1060.
+        w.add(1060);
+        assert_eq!(w.count(1060), 3);
+        assert_eq!(w.count(2000), 0);
+    }
 }

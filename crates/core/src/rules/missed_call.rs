@@ -8,14 +8,16 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::{join, Context, Skip, Verdict};
-use crate::event::freshcaller::{CallEvent, Direction};
+use crate::event::freshcaller::{Call, CallEvent, Direction};
 use crate::event::xelion::{XelionCallEvent, XelionKind};
 use crate::event::DecodedEvent;
 use crate::notification::{urls, Kind, Notification, Urgency};
 
 /// The one table that says what a participant's `call_status` and an integer
 /// `direction` mean. Codes not listed are never guessed: the call is treated
-/// as not missed and the code is logged once.
+/// as not missed and the code is logged once. Its default is the data file
+/// the forwarding app reads too (`freshworks-app/server/call-table.json`),
+/// so the app forwards exactly the calls Deskbell would call missed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CallTable {
@@ -28,15 +30,37 @@ pub struct CallTable {
     pub outgoing_direction_codes: Vec<i64>,
 }
 
+/// The shared table, as shipped.
+pub const SHIPPED_CALL_TABLE: &str =
+    include_str!("../../../../freshworks-app/server/call-table.json");
+
+/// The file's shape: every field required (the config's table, which may
+/// leave fields out, defaults to this one, so it cannot default itself).
+#[derive(Deserialize)]
+struct Shipped {
+    missed_statuses: Vec<i64>,
+    answered_statuses: Vec<i64>,
+    ended_statuses: Vec<i64>,
+    incoming_direction_codes: Vec<i64>,
+    outgoing_direction_codes: Vec<i64>,
+}
+
 impl Default for CallTable {
     fn default() -> Self {
-        CallTable {
-            missed_statuses: vec![3],
-            answered_statuses: vec![1],
-            ended_statuses: vec![10],
-            incoming_direction_codes: Vec::new(),
-            outgoing_direction_codes: Vec::new(),
-        }
+        static SHIPPED: std::sync::LazyLock<CallTable> = std::sync::LazyLock::new(|| {
+            // Built into the binary and parsed by a unit test: a broken file
+            // fails the build's tests, never an agent's desktop.
+            let s: Shipped = serde_json::from_str(SHIPPED_CALL_TABLE)
+                .unwrap_or_else(|e| panic!("freshworks-app/server/call-table.json: {e}"));
+            CallTable {
+                missed_statuses: s.missed_statuses,
+                answered_statuses: s.answered_statuses,
+                ended_statuses: s.ended_statuses,
+                incoming_direction_codes: s.incoming_direction_codes,
+                outgoing_direction_codes: s.outgoing_direction_codes,
+            }
+        });
+        SHIPPED.clone()
     }
 }
 
@@ -93,33 +117,39 @@ fn warn_once(what: &str, code: String) {
     }
 }
 
-pub fn freshcaller(ev: &DecodedEvent, c: &CallEvent, ctx: &Context<'_>) -> Verdict {
-    let table = &ctx.rules.calls;
-    let call = &c.call;
+/// Whether `call` is a missed incoming call by `table`, or why not. The
+/// relay asks this too (to keep one event per missed call, pushed or polled).
+pub fn missed(call: &Call, table: &CallTable) -> Result<(), Skip> {
     match call.direction.as_ref().map(|d| table.heading(d)) {
         Some(Heading::Incoming) => {}
-        Some(Heading::Outgoing) => return Verdict::Skip(Skip::CallOutgoing),
+        Some(Heading::Outgoing) => return Err(Skip::CallOutgoing),
         Some(Heading::Unmapped(code)) => {
             warn_once("direction", code.clone());
-            return Verdict::Skip(Skip::UnmappedDirection(code));
+            return Err(Skip::UnmappedDirection(code));
         }
-        None => return Verdict::Skip(Skip::UnmappedDirection("(absent)".into())),
+        None => return Err(Skip::UnmappedDirection("(absent)".into())),
+    }
+    let customer = call.customer().ok_or(Skip::CallWithoutCustomer)?;
+    let status = customer.call_status.ok_or(Skip::CallInProgress)?;
+    match table.outcome(status.0) {
+        Outcome::Missed => Ok(()),
+        Outcome::Answered => Err(Skip::CallAnswered),
+        Outcome::Ended => Err(Skip::CallEnded),
+        Outcome::Unmapped(code) => {
+            warn_once("call_status", code.to_string());
+            Err(Skip::UnmappedCallStatus(code))
+        }
+    }
+}
+
+pub fn freshcaller(ev: &DecodedEvent, c: &CallEvent, ctx: &Context<'_>) -> Verdict {
+    let call = &c.call;
+    if let Err(skip) = missed(call, &ctx.rules.calls) {
+        return Verdict::Skip(skip);
     }
     let Some(customer) = call.customer() else {
         return Verdict::Skip(Skip::CallWithoutCustomer);
     };
-    let Some(status) = customer.call_status else {
-        return Verdict::Skip(Skip::CallInProgress);
-    };
-    match table.outcome(status.0) {
-        Outcome::Missed => {}
-        Outcome::Answered => return Verdict::Skip(Skip::CallAnswered),
-        Outcome::Ended => return Verdict::Skip(Skip::CallEnded),
-        Outcome::Unmapped(code) => {
-            warn_once("call_status", code.to_string());
-            return Verdict::Skip(Skip::UnmappedCallStatus(code));
-        }
-    }
 
     let number = customer.caller_number.as_ref().map(|t| t.to_string());
     let name = customer
@@ -179,4 +209,19 @@ pub fn xelion(x: &XelionCallEvent) -> Verdict {
         urgency: Urgency::Critical,
         at: call.date.0,
     }])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The file the forwarding app reads is the core's default table.
+    #[test]
+    fn the_shipped_table_is_the_default() {
+        let table = CallTable::default();
+        assert_eq!(table.missed_statuses, [3]);
+        assert_eq!(table.answered_statuses, [1]);
+        assert_eq!(table.ended_statuses, [10]);
+        assert!(table.incoming_direction_codes.is_empty());
+    }
 }

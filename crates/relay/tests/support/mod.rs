@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use deskbell_core::stream::sse::{Frame, SseParser};
 
+pub mod api_double;
 pub mod proxy;
 
 pub const SECRET: &str = "ingress-secret-for-tests";
