@@ -349,6 +349,17 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
         "{seen:#?}"
     );
 
+    // Tick "New tickets" again: saved, and new tickets notify once more.
+    tray.click("New tickets");
+    let saved = wait_until(Duration::from_secs(10), || {
+        std::fs::read_to_string(config_path())
+            .unwrap_or_default()
+            .contains("new_ticket = true")
+    });
+    assert!(saved, "the config says new tickets are on again");
+    // The relay client reconnects with the wider filter.
+    std::thread::sleep(Duration::from_secs(2));
+
     // A ticket notified just before quitting, which Freshworks will deliver
     // again after the restart (at least once). (A ticket: the relay itself
     // keeps one event per missed call, so a call would not reach the app twice.)
@@ -500,7 +511,7 @@ fn account_list_remove_and_bad_input() {
     assert!(
         list.lines()
             .any(|l| l
-                == "temp-acct\trelay\thttps://relay.example.com/\tlinks: support.acme.example"),
+                == "temp-acct\trelay\thttps://relay.example.com/\tlinks: Freshworks domains, support.acme.example"),
         "{list}"
     );
     assert!(!list.contains("dbr_temp_token"));
@@ -737,5 +748,141 @@ fn with_the_keyring_locked_the_cli_and_the_tray_say_so_and_nothing_is_written() 
         }
     }
     drop(keyring);
+    let _ = std::fs::remove_dir_all(&scratch);
+}
+
+#[test]
+#[ignore = "needs a headless desktop: scripts/test runs it"]
+fn the_token_is_tried_before_saving_and_replaced_in_place_while_the_app_runs() {
+    require_headless_desktop();
+    let scratch = std::env::temp_dir().join(format!("deskbell-rotate-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let relay = relay_bin();
+    let relay_cli = |args: &[&str]| {
+        let out = Command::new(&relay)
+            .arg("--data")
+            .arg(&scratch)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let token_of = |out: String| out.lines().last().unwrap().to_owned();
+    let old = token_of(relay_cli(&["token", "add", "rita"]));
+    let new = token_of(relay_cli(&["token", "add", "rita-laptop"]));
+    let mut relay_proc = Reaped(
+        Command::new(&relay)
+            .arg("--data")
+            .arg(&scratch)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("DESKBELL_RELAY_SECRET", SECRET)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(relay_proc.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.rsplit("http://").next().unwrap().trim().to_owned();
+    let url = format!("http://{addr}/");
+    let account = |action: &str, secret: &str| {
+        let mut cmd = Command::new(bin());
+        cmd.args(["account", action, "rotating"]);
+        if action == "add" {
+            cmd.args(["--relay", &url]);
+        }
+        output_with_stdin(&mut cmd, format!("{secret}\n").as_bytes())
+    };
+
+    // A wrong token is tried and refused: nothing saved, nothing stored.
+    let wrong = account("add", "dbr_wrong");
+    assert_eq!(wrong.status.code(), Some(2), "{wrong:?}");
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        err.contains("refused the token (401)") && err.contains("nothing was saved"),
+        "{err}"
+    );
+    assert!(!std::fs::read_to_string(config_path())
+        .unwrap_or_default()
+        .contains("rotating"));
+    let stored = Command::new("secret-tool")
+        .args(["lookup", "service", "deskbell", "username", "rotating"])
+        .output()
+        .unwrap();
+    assert!(
+        stored.stdout.is_empty(),
+        "no secret stored for a refused add"
+    );
+
+    // The right one is tried and saved; then the admin revokes it.
+    let added = account("add", &old);
+    assert!(added.status.success(), "{added:?}");
+    assert!(String::from_utf8_lossy(&added.stdout).contains("Connection works"));
+    relay_cli(&["token", "revoke", "rita"]);
+
+    let log_path = scratch.join("app.log");
+    let mut app = spawn_app(&log_path);
+    let tray = Tray::wait_for(app.id(), Duration::from_secs(30));
+    let refused_line = "rotating: sign-in needed (click to enter a new token)";
+    let shown = wait_until(Duration::from_secs(20), || {
+        support::menu_item_enabled(&tray.layout(), refused_line)
+    });
+    assert!(shown, "{}", tray.layout());
+    // The line opens the window at the account's edit form.
+    tray.click(refused_line);
+    let opened = wait_until(Duration::from_secs(30), || {
+        support::window_exists("Deskbell")
+    });
+    assert!(opened, "the window opened");
+
+    // The new token from a terminal, while the app runs: tried, saved, and
+    // used at once (no restart).
+    let updated = account("update", &new);
+    assert!(updated.status.success(), "{updated:?}");
+    let connected = wait_until(Duration::from_secs(20), || {
+        http(&addr, "GET", "/metrics", None, b"")
+            .1
+            .lines()
+            .any(|l| l == "deskbell_relay_clients_connected 1")
+    });
+    assert!(connected, "the app connected with the new token");
+    post_fixture(&addr, "freshdesk/ticket-create.json", |v| {
+        v["data"]["ticket"]["id"] = serde_json::json!(4242);
+        v["data"]["ticket"]["subject"] = serde_json::json!("After the new token");
+    });
+    let mut seen = Vec::new();
+    let notified = wait_until(Duration::from_secs(20), || {
+        dunst_seen(&mut seen);
+        seen.iter()
+            .any(|(s, _)| s == "New ticket #4242: After the new token")
+    });
+    assert!(notified, "{seen:#?}");
+    let line = wait_until(Duration::from_secs(10), || {
+        tray.layout().contains("'rotating: connected'")
+    });
+    assert!(line, "{}", tray.layout());
+
+    // A wrong token on update is refused and the working one kept.
+    let wrong = account("update", "dbr_wrong_again");
+    assert_eq!(wrong.status.code(), Some(2), "{wrong:?}");
+    let kept = Command::new("secret-tool")
+        .args(["lookup", "service", "deskbell", "username", "rotating"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&kept.stdout).trim(), new);
+
+    tray.click("Quit");
+    if wait_exit(&mut app, Duration::from_secs(15)).is_none() {
+        let _ = app.kill();
+    }
+    let removed = Command::new(bin())
+        .args(["account", "remove", "rotating"])
+        .output()
+        .unwrap();
+    assert!(removed.status.success(), "{removed:?}");
+    drop(relay_proc);
     let _ = std::fs::remove_dir_all(&scratch);
 }

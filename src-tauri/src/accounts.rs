@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use deskbell_core::config::{AccountConfig, ConfigError, ConfigFile};
 use deskbell_core::secret::Secret;
+use deskbell_core::stream::probe::{probe, ProbeError};
 use deskbell_core::stream::relay_client::check_url;
 use deskbell_core::wire::Domain;
 use thiserror::Error;
@@ -36,6 +37,9 @@ pub enum AccountError {
     EmptySecret,
     #[error(transparent)]
     Keyring(#[from] SecretStoreError),
+    /// Tried before saving: the server answered and said no.
+    #[error("{0}; nothing was saved (check the token, or ask your admin for a new one)")]
+    SecretRefused(ProbeError),
 }
 
 impl AccountError {
@@ -52,6 +56,7 @@ impl AccountError {
             AccountError::XelionIncomplete => "account_xelion",
             AccountError::EmptySecret => "secret_empty",
             AccountError::Keyring(e) => e.code(),
+            AccountError::SecretRefused(_) => "account_secret_refused",
         }
     }
 }
@@ -73,7 +78,7 @@ pub fn list() -> Result<Vec<AccountConfig>, AccountError> {
 
 /// The account's settings as they will be saved (domains normalised), or
 /// what is wrong with them.
-fn checked(mut account: AccountConfig) -> Result<AccountConfig, AccountError> {
+pub fn checked(mut account: AccountConfig) -> Result<AccountConfig, AccountError> {
     check_url(account.url()).map_err(|e| AccountError::BadUrl(e.to_string()))?;
     match &mut account {
         AccountConfig::Relay { domains, .. } => {
@@ -96,6 +101,20 @@ fn checked(mut account: AccountConfig) -> Result<AccountConfig, AccountError> {
         return Err(AccountError::BadName);
     }
     Ok(account)
+}
+
+/// Tries `account` with `secret` once before it is saved: a refusal by the
+/// server stops the save; anything else (the network, a certificate) comes
+/// back as a warning, since a laptop may add its account offline.
+pub async fn try_before_saving(
+    account: &AccountConfig,
+    secret: &Secret,
+) -> Result<Option<ProbeError>, AccountError> {
+    match probe(account, secret).await {
+        Ok(()) => Ok(None),
+        Err(e) if e.is_refused() => Err(AccountError::SecretRefused(e)),
+        Err(e) => Ok(Some(e)),
+    }
 }
 
 /// Checks `new` (as the CLI or the window describes it), stores `secret` in
@@ -183,7 +202,7 @@ fn execute(action: AccountAction) -> Result<(), String> {
                         let domains = if domains.is_empty() {
                             "links: Freshworks domains".to_owned()
                         } else {
-                            format!("links: {}", domains.join(", "))
+                            format!("links: Freshworks domains, {}", domains.join(", "))
                         };
                         println!("{name}\trelay\t{url}\t{domains}")
                     }
@@ -230,24 +249,89 @@ fn execute(action: AccountAction) -> Result<(), String> {
                 },
                 (None, None) => return Err("give --relay URL or --xelion URL".into()),
             };
-            let secret = read_secret()?;
+            let secret = read_secret()?.ok_or(NO_SECRET)?;
+            let new = checked(new).map_err(|e| e.to_string())?;
+            // Said before the connection is tried: nothing to try it for.
+            if list()
+                .map_err(|e| e.to_string())?
+                .iter()
+                .any(|a| a.name() == name)
+            {
+                return Err(AccountError::Exists(name).to_string());
+            }
+            warn_unless_tried(&new, &secret)?;
             add(new, &secret).map_err(|e| e.to_string())?;
             println!("Added {name}; its secret is in the OS keyring");
+            Ok(())
+        }
+        AccountAction::Update { name, url, domain } => {
+            let mut account = list()
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .find(|a| a.name() == name)
+                .ok_or_else(|| AccountError::NoSuchAccount(name.clone()).to_string())?;
+            match &mut account {
+                AccountConfig::Relay {
+                    url: old, domains, ..
+                } => {
+                    if let Some(url) = url {
+                        *old = url;
+                    }
+                    if !domain.is_empty() {
+                        *domains = domain;
+                    }
+                }
+                AccountConfig::Xelion { url: old, .. } => {
+                    if !domain.is_empty() {
+                        return Err("--domain is for relay accounts".into());
+                    }
+                    if let Some(url) = url {
+                        *old = url;
+                    }
+                }
+            }
+            let account = checked(account).map_err(|e| e.to_string())?;
+            let secret = read_secret()?;
+            let tried = match &secret {
+                Some(secret) => secret.clone(),
+                None => secrets::load(&name).map_err(|e| e.to_string())?,
+            };
+            warn_unless_tried(&account, &tried)?;
+            update(account, secret.as_ref()).map_err(|e| e.to_string())?;
+            match secret {
+                Some(_) => println!("Updated {name}; its new secret is in the OS keyring"),
+                None => println!("Updated {name}; its secret is unchanged"),
+            }
+            // A running app sees the config change and reconnects the
+            // account with what was saved.
             Ok(())
         }
     }
 }
 
-/// One line from standard input: the token or password.
-fn read_secret() -> Result<Secret, String> {
+const NO_SECRET: &str = "no secret on standard input (pipe the token or password in)";
+
+/// The connection tried once before saving: a refused secret stops the
+/// command; anything else is said and the account is saved all the same.
+fn warn_unless_tried(account: &AccountConfig, secret: &Secret) -> Result<(), String> {
+    let tried = tauri::async_runtime::block_on(try_before_saving(account, secret));
+    match tried.map_err(|e| e.to_string())? {
+        None => println!("Connection works"),
+        Some(problem) => eprintln!(
+            "deskbell account: warning: could not try the connection ({problem}); saving anyway"
+        ),
+    }
+    Ok(())
+}
+
+/// One line from standard input: the token or password; `None` when
+/// standard input is empty.
+fn read_secret() -> Result<Option<Secret>, String> {
     let mut text = String::new();
     std::io::stdin()
         .take(64 * 1024)
         .read_to_string(&mut text)
         .map_err(|e| format!("reading the secret: {e}"))?;
     let line = text.lines().next().unwrap_or("").trim().to_owned();
-    if line.is_empty() {
-        return Err("no secret on standard input (pipe the token or password in)".into());
-    }
-    Ok(Secret::new(line))
+    Ok((!line.is_empty()).then(|| Secret::new(line)))
 }

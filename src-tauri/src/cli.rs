@@ -61,7 +61,9 @@ pub struct CheckArgs {
 #[derive(Debug, Subcommand)]
 pub enum AccountAction {
     /// Add an account. The relay token or Xelion password is read from
-    /// standard input (one line), never from the command line.
+    /// standard input (one line), never from the command line. The
+    /// connection is tried first: a refused token is not saved; a network
+    /// problem is reported and the account saved all the same.
     Add {
         /// A name for the account (letters, digits, '.', '_', '-', '@').
         name: String,
@@ -73,9 +75,10 @@ pub enum AccountAction {
             required_unless_present = "xelion"
         )]
         relay: Option<String>,
-        /// A helpdesk domain (`acme.freshdesk.com`, or your own support
-        /// domain) whose links this relay account may open; may repeat.
-        /// Without it, links open only on Freshworks' own domains.
+        /// Your helpdesk's own support domain (`support.acme.example`), whose
+        /// links this relay account may open besides Freshworks' own domains
+        /// (`*.freshdesk.com`, `*.freshcaller.com`, ...), which it always may;
+        /// may repeat.
         #[arg(long, value_name = "HOST", requires = "relay")]
         domain: Vec<String>,
         /// The Xelion PBX's URL.
@@ -88,6 +91,20 @@ pub enum AccountAction {
         /// Subscribe to every Xelion call event (needs an admin login).
         #[arg(long)]
         admin: bool,
+    },
+    /// Change an account in place: a new token or password read from
+    /// standard input (one line; empty keeps the stored one), and/or a new
+    /// URL or domains. The connection is tried first; a running Deskbell
+    /// picks the change up at once.
+    Update {
+        name: String,
+        /// The relay's or the PBX's new URL.
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// Replaces the account's own helpdesk domains (Freshworks' own
+        /// always open); may repeat.
+        #[arg(long, value_name = "HOST")]
+        domain: Vec<String>,
     },
     /// List the accounts (never their secrets).
     List,

@@ -100,6 +100,8 @@ pub struct Snapshot {
     pub rules: RulesEdit,
     pub dnd_until: Option<DateTime<Utc>>,
     pub config_problem: Option<String>,
+    /// Open this account's edit form (once).
+    pub edit_account: Option<String>,
 }
 
 impl Snapshot {
@@ -125,6 +127,7 @@ impl Snapshot {
             rules: view.rules.clone(),
             dnd_until: view.dnd_until,
             config_problem: view.config_problem.clone(),
+            edit_account: view.edit_request.clone(),
         }
     }
 }
@@ -154,11 +157,14 @@ fn send(state: &AppState, command: Command) -> Result<(), CommandError> {
 
 #[tauri::command]
 pub fn get_snapshot(state: State<'_, AppState>) -> Result<Snapshot, CommandError> {
-    let view = state
+    let mut view = state
         .view
         .lock()
         .map_err(|_| error("state_poisoned", "Deskbell's state is unavailable"))?;
-    Ok(Snapshot::of(&view))
+    let snapshot = Snapshot::of(&view);
+    // A one-shot request: the next refresh must not open the form again.
+    view.edit_request = None;
+    Ok(snapshot)
 }
 
 #[tauri::command]

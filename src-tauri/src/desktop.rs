@@ -127,6 +127,20 @@ fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     }
 }
 
+/// Opens the window at an account's edit form (its secret was refused):
+/// the request rides on the next snapshot the window reads, so a window
+/// that is only now being created gets it too.
+pub fn open_account_edit(app: &tauri::AppHandle, name: &str) -> tauri::Result<()> {
+    use tauri::Emitter;
+    if let Some(state) = app.try_state::<crate::state::AppState>() {
+        if let Ok(mut v) = state.view.lock() {
+            v.edit_request = Some(name.to_owned());
+        }
+    }
+    open_main_window(app)?;
+    app.emit(crate::runtime::events::VIEW_CHANGED, ())
+}
+
 /// Shows the main window, creating it (and its webview) if it was closed.
 pub fn open_main_window(app: &tauri::AppHandle) -> tauri::Result<()> {
     if let Some(window) = app.get_webview_window(MAIN_WINDOW) {

@@ -59,6 +59,9 @@ struct Runtime {
     notified_store: Option<NotifiedStore>,
     /// The pipeline's notification count when that memory was last saved.
     notified_saved: u64,
+    /// The config file's modification time as this process last read or
+    /// wrote it: another one means `deskbell account ...` changed it.
+    config_seen: Option<std::time::SystemTime>,
 }
 
 /// Events the window listens to (see ui/src/ipc.ts).
@@ -142,7 +145,9 @@ pub fn start(app: &AppHandle) -> tauri::Result<()> {
         demo: None,
         notified_store,
         notified_saved: 0,
+        config_seen: None,
     };
+    runtime.config_seen = runtime.file.as_ref().and_then(ConfigFile::modified);
     for (index, account) in runtime.config.accounts.clone().iter().enumerate() {
         let running = runtime.launch(index, account, points.get(account.name()).copied());
         runtime.accounts.push(running);
@@ -402,6 +407,7 @@ impl Runtime {
                     }
                 },
                 _ = tick.tick() => {
+                    self.reload_if_changed_elsewhere();
                     self.save_resume_points();
                     self.save_feed();
                     self.save_notified();
@@ -516,11 +522,23 @@ impl Runtime {
         let _ = self.app.emit(events::BOARD_ROW, payload);
     }
 
+    /// An account added, updated (a new token) or removed from a terminal
+    /// while the app runs takes effect at once, without a restart.
+    fn reload_if_changed_elsewhere(&mut self) {
+        let modified = self.file.as_ref().and_then(ConfigFile::modified);
+        if modified.is_some() && modified != self.config_seen {
+            tracing::info!("the config changed on disk: reloading the accounts");
+            self.reload_accounts();
+        }
+    }
+
     /// Picks up accounts added or removed from the window: every client
     /// stops and the config's accounts start again, each from its resume
     /// point. Rare, so simple beats clever.
     fn reload_accounts(&mut self) {
         let Some(file) = &self.file else { return };
+        // Taken before the read: a write after it is seen at the next tick.
+        self.config_seen = file.modified();
         let config = match file.load_strict() {
             Ok(c) => c,
             Err(e) => {
@@ -649,17 +667,22 @@ impl Runtime {
     /// owns, into the file as it is on disk: accounts added meanwhile (by the CLI, or the
     /// window before its reload arrives) stay. A broken file is kept and the
     /// problem shown (and returned, for a command that waits on it).
-    fn save(&self) -> Result<(), ConfigError> {
+    fn save(&mut self) -> Result<(), ConfigError> {
         let Some(file) = &self.file else {
             return Ok(());
         };
         let (rules, identity) = (&self.config.rules, &self.config.identity);
-        file.update(|c| {
+        let seen_before = file.modified();
+        let saved = file.update(|c| {
             c.rules = rules.clone();
             c.identity = identity.clone();
-        })
-        .map(drop)
-        .inspect_err(|e| {
+        });
+        // Our own write is not news; one made elsewhere since we last
+        // looked still is (its accounts are in what we just wrote).
+        if seen_before == self.config_seen {
+            self.config_seen = file.modified();
+        }
+        saved.map(drop).inspect_err(|e| {
             tracing::error!(code = e.code(), "{e}");
             let message = e.to_string();
             self.update_view(|v| v.config_problem = Some(message));

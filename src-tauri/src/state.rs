@@ -61,6 +61,9 @@ pub struct View {
     /// My agent ids and emails, for "only my teams".
     pub me: Vec<String>,
     pub feed: Feed,
+    /// An account whose edit form the window should open (the tray's
+    /// sign-in-needed line was clicked); handed to one snapshot only.
+    pub edit_request: Option<String>,
 }
 
 /// Do-not-disturb choices in the tray menu and the window.
@@ -154,6 +157,28 @@ impl View {
     }
 }
 
+/// What a click on an account's tray line does, when a click can help.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountClick {
+    /// Read the secret again (after the keyring was unlocked).
+    RetryKeyring,
+    /// The secret was refused: open the account's edit form for a new one.
+    ReplaceSecret,
+}
+
+impl AccountStatus {
+    pub fn click(&self) -> Option<AccountClick> {
+        match (&self.problem, &self.state) {
+            (Some(AccountProblem::KeyringUnavailable), _) => Some(AccountClick::RetryKeyring),
+            (None, ConnectionState::SignInNeeded { .. }) => Some(AccountClick::ReplaceSecret),
+            _ => None,
+        }
+    }
+}
+
+/// The longest reason a tray line carries; menus do not wrap.
+const REASON_CHARS: usize = 90;
+
 /// The status line of one account in the tray menu.
 pub fn status_line(a: &AccountStatus) -> String {
     match a.problem {
@@ -171,13 +196,23 @@ pub fn status_line(a: &AccountStatus) -> String {
     let state = match &a.state {
         ConnectionState::Connecting => "connecting".to_owned(),
         ConnectionState::Live { .. } => "connected".to_owned(),
-        ConnectionState::BackingOff { retry_at, .. } => {
+        // The reason says what to fix: an untrusted certificate is not a
+        // network that will come back by itself.
+        ConnectionState::BackingOff {
+            retry_at, reason, ..
+        } => {
+            let mut short: String = reason.chars().take(REASON_CHARS).collect();
+            if short.len() < reason.len() {
+                short.push('…');
+            }
             format!(
-                "reconnecting at {}",
+                "reconnecting at {}: {short}",
                 retry_at.with_timezone(&Local).format("%H:%M:%S")
             )
         }
-        ConnectionState::SignInNeeded { .. } => "sign-in needed".to_owned(),
+        ConnectionState::SignInNeeded { .. } => {
+            "sign-in needed (click to enter a new token)".to_owned()
+        }
         ConnectionState::Stopped => "stopped".to_owned(),
     };
     format!("{}: {state}", a.name)
@@ -235,5 +270,45 @@ mod tests {
         let mut v = view(&[live]);
         v.dnd_until = Some(now + chrono::Duration::minutes(5));
         assert_eq!(v.icon_state(now), TrayIconState::DoNotDisturb);
+    }
+
+    #[test]
+    fn account_lines_say_why_and_offer_what_a_click_can_fix() {
+        let now = Utc::now();
+        let untrusted = view(&[ConnectionState::BackingOff {
+            attempt: 2,
+            retry_at: now,
+            reason: "the server's certificate is not trusted (UnknownIssuer)".into(),
+        }]);
+        let line = status_line(&untrusted.accounts[0]);
+        assert!(
+            line.starts_with("a: reconnecting at ")
+                && line.ends_with(": the server's certificate is not trusted (UnknownIssuer)"),
+            "{line}"
+        );
+        assert_eq!(untrusted.accounts[0].click(), None);
+        let long = view(&[ConnectionState::BackingOff {
+            attempt: 1,
+            retry_at: now,
+            reason: "é".repeat(200),
+        }]);
+        let line = status_line(&long.accounts[0]);
+        assert!(
+            line.ends_with(&format!("{}…", "é".repeat(REASON_CHARS))),
+            "{line}"
+        );
+
+        let refused = view(&[ConnectionState::SignInNeeded { status: 401 }]);
+        assert_eq!(
+            status_line(&refused.accounts[0]),
+            "a: sign-in needed (click to enter a new token)"
+        );
+        assert_eq!(
+            refused.accounts[0].click(),
+            Some(AccountClick::ReplaceSecret)
+        );
+        let mut locked = view(&[ConnectionState::Stopped]);
+        locked.accounts[0].problem = Some(AccountProblem::KeyringUnavailable);
+        assert_eq!(locked.accounts[0].click(), Some(AccountClick::RetryKeyring));
     }
 }

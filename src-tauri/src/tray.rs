@@ -8,7 +8,7 @@ use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, 
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Wry};
 
-use crate::state::{status_line, AccountProblem, AppState, Command, Dnd, TrayIconState, View};
+use crate::state::{status_line, AccountClick, AppState, Command, Dnd, TrayIconState, View};
 use crate::{autostart, desktop};
 
 const TRAY_ID: &str = "deskbell";
@@ -29,7 +29,8 @@ pub enum MenuId {
     Subscription(Kind),
     Dnd(Dnd),
     StartAtLogin,
-    /// An account's status line; a click retries a locked keyring.
+    /// An account's status line; a click retries a locked keyring, or opens
+    /// the account's edit form when its secret was refused.
     Account(usize),
 }
 
@@ -114,7 +115,7 @@ fn build_menu(app: &AppHandle, view: &View) -> tauri::Result<MenuParts> {
             app,
             MenuId::Account(i).to_id(),
             status_line(a),
-            a.problem == Some(AccountProblem::KeyringUnavailable),
+            a.click().is_some(),
             None::<&str>,
         )?);
     }
@@ -252,12 +253,7 @@ pub fn refresh(app: &AppHandle) {
         lines: v
             .accounts
             .iter()
-            .map(|a| {
-                (
-                    status_line(a),
-                    a.problem == Some(AccountProblem::KeyringUnavailable),
-                )
-            })
+            .map(|a| (status_line(a), a.click().is_some()))
             .collect(),
     }) else {
         return;
@@ -278,10 +274,10 @@ pub fn refresh(app: &AppHandle) {
         let _ = item.set_checked(view.subscriptions.is_on(*kind));
     }
     if !view.demo {
-        for (item, (line, retry)) in items.accounts.iter().zip(&view.lines) {
+        for (item, (line, clickable)) in items.accounts.iter().zip(&view.lines) {
             let _ = item.set_text(line);
-            // Clickable only when a click can help: retrying the keyring.
-            let _ = item.set_enabled(*retry);
+            // Clickable only when a click can help.
+            let _ = item.set_enabled(*clickable);
         }
     }
 }
@@ -322,7 +318,23 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
             }
             return;
         }
-        MenuId::Account(index) => Command::Reconnect(index),
+        MenuId::Account(index) => {
+            let account = app.try_state::<AppState>().and_then(|state| {
+                let v = state.view.lock().ok()?;
+                let a = v.accounts.get(index)?;
+                Some((a.name.clone(), a.click()?))
+            });
+            match account {
+                Some((_, AccountClick::RetryKeyring)) => Command::Reconnect(index),
+                Some((name, AccountClick::ReplaceSecret)) => {
+                    if let Err(err) = desktop::open_account_edit(app, &name) {
+                        tracing::warn!("cannot open the window: {err}");
+                    }
+                    return;
+                }
+                None => return,
+            }
+        }
         MenuId::Dnd(choice) => Command::SetDnd(choice),
         MenuId::Subscription(kind) => {
             let Some(state) = app.try_state::<AppState>() else {

@@ -3,7 +3,7 @@
 
 import { commandError, ipc } from './ipc';
 import type { CommandError, Snapshot } from './types';
-import { renderAccounts } from './views/accounts';
+import { editAccount, renderAccounts } from './views/accounts';
 import { BoardView } from './views/board';
 import { renderFeed } from './views/feed';
 import { renderRules } from './views/rules';
@@ -59,6 +59,11 @@ function render(s: Snapshot): void {
     test: (account, secret) => refusal(ipc.testConnection(account, secret)),
     remove: (name) => ipc.removeAccount(name).catch((e) => showError(commandError(e).message)),
   });
+  // The tray's "sign-in needed" line: straight to the form for a new secret.
+  if (s.edit_account) {
+    selectTab('tab-accounts');
+    editAccount($('accounts'), s.accounts, s.edit_account);
+  }
 }
 
 let pending: ReturnType<typeof setTimeout> | null = null;
@@ -76,22 +81,30 @@ function refresh(): void {
   }, 50);
 }
 
+const tabs = () => [...document.querySelectorAll<HTMLButtonElement>('[role=tab]')];
+
+function select(tab: HTMLButtonElement): void {
+  for (const t of tabs()) {
+    const on = t === tab;
+    t.setAttribute('aria-selected', String(on));
+    t.tabIndex = on ? 0 : -1;
+    $(t.getAttribute('aria-controls') ?? '').hidden = !on;
+  }
+  tab.focus();
+}
+
+function selectTab(id: string): void {
+  const tab = document.getElementById(id);
+  if (tab instanceof HTMLButtonElement) select(tab);
+}
+
 function setupTabs(): void {
-  const tabs = [...document.querySelectorAll<HTMLButtonElement>('[role=tab]')];
-  const select = (tab: HTMLButtonElement) => {
-    for (const t of tabs) {
-      const on = t === tab;
-      t.setAttribute('aria-selected', String(on));
-      t.tabIndex = on ? 0 : -1;
-      $(t.getAttribute('aria-controls') ?? '').hidden = !on;
-    }
-    tab.focus();
-  };
-  tabs.forEach((tab, i) => {
+  const all = tabs();
+  all.forEach((tab, i) => {
     tab.addEventListener('click', () => select(tab));
     tab.addEventListener('keydown', (e) => {
       const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
-      if (step !== 0) select(tabs[(i + step + tabs.length) % tabs.length]!);
+      if (step !== 0) select(all[(i + step + all.length) % all.length]!);
     });
   });
 }

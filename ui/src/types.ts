@@ -90,6 +90,8 @@ export interface Snapshot {
   rules: RulesEdit;
   dnd_until: string | null;
   config_problem: string | null;
+  /** Open this account's edit form, once (its secret was refused). */
+  edit_account?: string | null;
 }
 
 /** What a refused command sends back. */

@@ -342,3 +342,37 @@ test('editing an account and testing its connection, with the stored secret or a
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("a refused token: the tray's sign-in line opens the account's edit form, once, with the reason", async () => {
+  const { page, errors } = await open();
+  await page.evaluate(() => {
+    const s = window.__mock.snapshot;
+    s.accounts[0].connection = { state: 'sign_in_needed', status: 401 };
+    s.accounts.push({
+      name: 'pbx',
+      settings: { kind: 'relay', name: 'pbx', url: 'https://relay.private.example/' },
+      connection: { state: 'backing_off', attempt: 2, retry_at: new Date().toISOString(), reason: "the server's certificate is not trusted (UnknownIssuer)" },
+      problem: null,
+      last_event_at: null,
+    });
+    // As the app sends it after a click on the tray line.
+    s.edit_account = 'acme';
+    window.__mock.emit('view-changed', null);
+  });
+  await page.waitForFunction(() => document.querySelector('#account-form-heading')?.textContent === 'Edit acme');
+  assert.equal(await page.getAttribute('#tab-accounts', 'aria-selected'), 'true');
+  assert.equal(await page.inputValue('#account-secret'), '');
+  assert.match(await page.locator('li[data-account="acme"] .connection').innerText(), /Sign-in needed/);
+  assert.match(await page.locator('li[data-account="pbx"] .connection').innerText(), /certificate is not trusted \(UnknownIssuer\)/);
+  // The app hands the request to one snapshot; a later one without it
+  // leaves what the agent does alone.
+  await page.evaluate(() => {
+    window.__mock.snapshot.edit_account = null;
+  });
+  await page.click('form.account-form button.cancel');
+  await page.evaluate(() => window.__mock.emit('view-changed', null));
+  await page.waitForTimeout(200);
+  assert.equal(await page.locator('#account-form-heading').innerText(), 'Add an account');
+  assert.deepEqual(errors, []);
+  await page.close();
+});

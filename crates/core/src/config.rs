@@ -73,10 +73,11 @@ impl AccountConfig {
             return false;
         };
         match self {
-            AccountConfig::Relay { domains, .. } if !domains.is_empty() => {
-                domains.iter().any(|d| d.eq_ignore_ascii_case(&host))
+            // A helpdesk's own domains add to Freshworks' (its Freshcaller
+            // and Freshchat links stay on Freshworks' hosts), never replace them.
+            AccountConfig::Relay { domains, .. } => {
+                is_freshworks_host(&host) || domains.iter().any(|d| d.eq_ignore_ascii_case(&host))
             }
-            AccountConfig::Relay { .. } => is_freshworks_host(&host),
             AccountConfig::Xelion { url, .. } => https_host(url).is_some_and(|own| own == host),
         }
     }
@@ -100,8 +101,8 @@ impl LinkScope<'_> {
     }
 }
 
-/// Freshworks' own domains, where a relay account's links may point when the
-/// account names no helpdesk domains of its own.
+/// Freshworks' own domains, where a relay account's links may always point,
+/// besides the helpdesk domains the account names.
 pub const FRESHWORKS_DOMAINS: [&str; 5] = [
     "freshdesk.com",
     "freshcaller.com",
@@ -202,6 +203,12 @@ impl ConfigFile {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// When the file was last written, if it exists: how a long-running
+    /// process notices that another (`deskbell account ...`) changed it.
+    pub fn modified(&self) -> Option<std::time::SystemTime> {
+        fs::metadata(&self.path).and_then(|m| m.modified()).ok()
     }
 
     /// Defaults when the file is absent; defaults plus the problem when broken.

@@ -196,7 +196,12 @@ fn notifications_open_links_only_on_the_accounts_own_domains() {
         domains: vec!["support.acme.com".into()],
     };
     assert!(pinned.allows_link("https://support.acme.com/a/tickets/1"));
-    assert!(!pinned.allows_link("https://other.freshdesk.com/a/tickets/1"));
+    // A domain of its own adds to Freshworks' hosts: the account's missed
+    // calls still link to Freshcaller.
+    assert!(pinned.allows_link("https://acme.freshcaller.com/calls/1"));
+    assert!(pinned.allows_link("https://acme.freshdesk.com/a/tickets/1"));
+    assert!(!pinned.allows_link("https://support.acme.com.evil.example/"));
+    assert!(!pinned.allows_link("https://evil.example/a/tickets/1"));
     let pbx = AccountConfig::Xelion {
         name: "pbx".into(),
         url: "https://pbx.acme.example/xelion".into(),

@@ -15,9 +15,9 @@ export function connectionLabel(a: AccountView): string {
     case 'live':
       return 'Connected';
     case 'backing_off':
-      return `Reconnecting at ${new Date(c.retry_at).toLocaleTimeString()}`;
+      return `Reconnecting at ${new Date(c.retry_at).toLocaleTimeString()}: ${c.reason}`;
     case 'sign_in_needed':
-      return 'Sign-in needed: the token or password was refused';
+      return 'Sign-in needed: the token or password was refused (Edit to enter a new one)';
     case 'stopped':
       return 'Stopped';
   }
@@ -85,6 +85,15 @@ export function renderAccounts(root: HTMLElement, accounts: AccountView[], demo:
       );
     }),
   );
+}
+
+/** Opens the edit form for `name`, if the list has it; false otherwise. */
+export function editAccount(root: HTMLElement, accounts: AccountView[], name: string): boolean {
+  const form = root.querySelector<AccountForm>('form.account-form');
+  const settings = accounts.find((a) => a.name === name)?.settings;
+  if (!form || !settings) return false;
+  form.edit(settings);
+  return true;
 }
 
 /** The settings as the commands take them back. */

@@ -37,6 +37,20 @@ pub enum ConnectionState {
     Stopped,
 }
 
+/// A certificate failure found in an error chain's innermost words
+/// (rustls says "invalid peer certificate: UnknownIssuer"), said so that an
+/// agent knows it is the certificate, not the network, and an admin knows
+/// which check failed.
+pub fn certificate_problem(detail: &str) -> Option<String> {
+    let (_, why) = detail.split_once("invalid peer certificate")?;
+    let why = why.trim_start_matches([':', ' ']);
+    Some(if why.is_empty() {
+        "the server's certificate is not trusted".to_owned()
+    } else {
+        format!("the server's certificate is not trusted ({why})")
+    })
+}
+
 /// One payload from a source, for the pipeline.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StreamEvent {

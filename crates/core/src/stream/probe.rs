@@ -22,6 +22,9 @@ pub enum ProbeError {
     Url(#[from] EndpointError),
     #[error("cannot reach {host}: {detail}")]
     Unreachable { host: String, detail: String },
+    /// "{problem}" names the failed check, e.g. UnknownIssuer for a private CA.
+    #[error("{host}: {problem}")]
+    Untrusted { host: String, problem: String },
     #[error("no answer within {} seconds", PROBE_TIMEOUT.as_secs())]
     Timeout,
     #[error("the server refused the {what} ({status})")]
@@ -37,11 +40,18 @@ pub enum ProbeError {
 }
 
 impl ProbeError {
+    /// True when the server answered and refused the secret: worth refusing
+    /// to save an account for, where a network problem is not.
+    pub fn is_refused(&self) -> bool {
+        matches!(self, ProbeError::Refused { .. })
+    }
+
     /// Stable codes the UI can show and test against.
     pub fn code(&self) -> &'static str {
         match self {
             ProbeError::Url(e) => e.code(),
             ProbeError::Unreachable { .. } => "probe_unreachable",
+            ProbeError::Untrusted { .. } => "probe_untrusted_certificate",
             ProbeError::Timeout => "probe_timeout",
             ProbeError::Refused { .. } => "probe_refused",
             ProbeError::Status(_) => "probe_status",
@@ -63,12 +73,18 @@ pub async fn probe(account: &AccountConfig, secret: &Secret) -> Result<(), Probe
         .map_err(|e| ProbeError::Client(e.to_string()))?;
     let host = base.host_str().unwrap_or_default().to_owned();
     let sent = |e: reqwest::Error| {
+        let detail = innermost(&e);
         if e.is_timeout() {
             ProbeError::Timeout
+        } else if let Some(problem) = super::certificate_problem(&detail) {
+            ProbeError::Untrusted {
+                host: host.clone(),
+                problem,
+            }
         } else {
             ProbeError::Unreachable {
                 host: host.clone(),
-                detail: innermost(&e),
+                detail,
             }
         }
     };

@@ -331,7 +331,9 @@ fn describe(e: &reqwest::Error) -> String {
         detail = s.to_string();
         source = s.source();
     }
-    if detail.is_empty() {
+    if let Some(problem) = super::certificate_problem(&detail) {
+        problem
+    } else if detail.is_empty() {
         kind.to_owned()
     } else {
         format!("{kind}: {detail}")
