@@ -73,6 +73,27 @@ fn spawn_app(log: &Path) -> std::process::Child {
         .unwrap()
 }
 
+/// A real relay on a free loopback port over `data`, and its address.
+fn serve_relay(data: &Path) -> (Reaped, String) {
+    let mut relay = Reaped(
+        Command::new(relay_bin())
+            .arg("--data")
+            .arg(data)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("DESKBELL_RELAY_SECRET", SECRET)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(relay.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.rsplit("http://").next().unwrap().trim().to_owned();
+    (relay, addr)
+}
+
 fn post_fixture(addr: &str, name: &str, edit: impl FnOnce(&mut serde_json::Value)) {
     let mut v: serde_json::Value =
         serde_json::from_slice(&std::fs::read(fixture(name)).unwrap()).unwrap();
@@ -128,22 +149,7 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
         .last()
         .unwrap()
         .to_owned();
-    let mut relay_proc = Reaped(
-        Command::new(&relay)
-            .arg("--data")
-            .arg(&scratch)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("DESKBELL_RELAY_SECRET", SECRET)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(relay_proc.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.rsplit("http://").next().unwrap().trim().to_owned();
+    let (relay_proc, addr) = serve_relay(&scratch);
 
     // The account, through the CLI, with the token on stdin.
     let added = output_with_stdin(
@@ -771,22 +777,7 @@ fn the_token_is_tried_before_saving_and_replaced_in_place_while_the_app_runs() {
     let token_of = |out: String| out.lines().last().unwrap().to_owned();
     let old = token_of(relay_cli(&["token", "add", "rita"]));
     let new = token_of(relay_cli(&["token", "add", "rita-laptop"]));
-    let mut relay_proc = Reaped(
-        Command::new(&relay)
-            .arg("--data")
-            .arg(&scratch)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("DESKBELL_RELAY_SECRET", SECRET)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(relay_proc.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.rsplit("http://").next().unwrap().trim().to_owned();
+    let (relay_proc, addr) = serve_relay(&scratch);
     let url = format!("http://{addr}/");
     let account = |action: &str, secret: &str| {
         let mut cmd = Command::new(bin());
@@ -880,6 +871,134 @@ fn the_token_is_tried_before_saving_and_replaced_in_place_while_the_app_runs() {
     }
     let removed = Command::new(bin())
         .args(["account", "remove", "rotating"])
+        .output()
+        .unwrap();
+    assert!(removed.status.success(), "{removed:?}");
+    drop(relay_proc);
+    let _ = std::fs::remove_dir_all(&scratch);
+}
+
+#[test]
+#[ignore = "needs a headless desktop: scripts/test runs it"]
+fn spam_tickets_created_closed_and_direction_controls_are_not_shown() {
+    require_headless_desktop();
+    let scratch = std::env::temp_dir().join(format!("deskbell-noise-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let out = Command::new(relay_bin())
+        .arg("--data")
+        .arg(&scratch)
+        .args(["token", "add", "nora"])
+        .output()
+        .unwrap();
+    let token = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    let (relay_proc, addr) = serve_relay(&scratch);
+    let added = output_with_stdin(
+        Command::new(bin()).args([
+            "account",
+            "add",
+            "noise",
+            "--relay",
+            &format!("http://{addr}/"),
+        ]),
+        format!("{token}\n").as_bytes(),
+    );
+    assert!(added.status.success(), "{added:?}");
+    // Short burst window, so each ticket shows on its own.
+    let config = std::fs::read_to_string(config_path()).unwrap();
+    std::fs::write(
+        config_path(),
+        config.replace("coalesce_seconds = 10", "coalesce_seconds = 1"),
+    )
+    .unwrap();
+    let mut app = spawn_app(&scratch.join("app.log"));
+    let tray = Tray::wait_for(app.id(), Duration::from_secs(30));
+    let connected = wait_until(Duration::from_secs(20), || {
+        http(&addr, "GET", "/metrics", None, b"")
+            .1
+            .lines()
+            .any(|l| l == "deskbell_relay_clients_connected 1")
+    });
+    assert!(connected, "the app connected to the relay");
+
+    // In stream order: spam, a ticket created Closed, then the spoofing
+    // subject, which shows (so the two before it were processed).
+    post_fixture(&addr, "freshdesk/ticket-create-spam.json", |v| {
+        v["data"]["ticket"]["id"] = serde_json::json!(980)
+    });
+    post_fixture(&addr, "freshdesk/ticket-create-closed.json", |v| {
+        v["data"]["ticket"]["id"] = serde_json::json!(981)
+    });
+    post_fixture(&addr, "tolerance/direction-controls-in-subject.json", |v| {
+        v["data"]["ticket"]["id"] = serde_json::json!(982)
+    });
+    let mut seen = Vec::new();
+    let shown = wait_until(Duration::from_secs(20), || {
+        dunst_seen(&mut seen);
+        seen.iter().any(|(s, _)| s.starts_with("New ticket #982"))
+    });
+    assert!(shown, "{seen:#?}");
+    std::thread::sleep(Duration::from_secs(2));
+    dunst_seen(&mut seen);
+    let spoof = seen
+        .iter()
+        .find(|(s, _)| s.starts_with("New ticket #982"))
+        .unwrap();
+    // "\u{202e}gnp.exe" would read "exe.png"; it reads as it is.
+    assert_eq!(spoof.0, "New ticket #982: Invoice attached: gnp.exe");
+    assert!(
+        !spoof
+            .1
+            .chars()
+            .any(|c| matches!(c, '\u{2066}'..='\u{2069}' | '\u{200b}' | '\u{feff}')),
+        "{spoof:?}"
+    );
+    for quiet in ["New ticket #980", "New ticket #981"] {
+        assert!(
+            !seen.iter().any(|(s, _)| s.starts_with(quiet)),
+            "{quiet} must not show: {seen:#?}"
+        );
+    }
+
+    // A ticket marked as spam while its popup is on screen: taken back.
+    let displayed = || {
+        Command::new("dunstctl")
+            .args(["count", "displayed"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default()
+    };
+    post_fixture(&addr, "freshdesk/ticket-create.json", |v| {
+        v["data"]["ticket"]["id"] = serde_json::json!(990)
+    });
+    assert!(
+        wait_until(Duration::from_secs(10), || displayed() == "1"),
+        "#990 on screen"
+    );
+    post_fixture(&addr, "freshdesk/ticket-update-marked-spam.json", |v| {
+        v["data"]["ticket"]["id"] = serde_json::json!(990)
+    });
+    assert!(
+        wait_until(Duration::from_secs(5), || displayed() == "0"),
+        "#990 closed well before its timeout"
+    );
+    dunst_seen(&mut seen);
+    assert!(
+        seen.iter()
+            .any(|(s, _)| s == "Ticket #990 was marked as spam"),
+        "{seen:#?}"
+    );
+
+    tray.click("Quit");
+    if wait_exit(&mut app, Duration::from_secs(15)).is_none() {
+        let _ = app.kill();
+    }
+    let removed = Command::new(bin())
+        .args(["account", "remove", "noise"])
         .output()
         .unwrap();
     assert!(removed.status.success(), "{removed:?}");

@@ -65,6 +65,10 @@ pub fn spawn_sink() -> mpsc::Sender<Delivery> {
 }
 
 fn show(delivery: &Delivery, replace_ids: &mut HashMap<String, u32>) {
+    if let Delivery::Withdrawn { key, title } = delivery {
+        withdraw(key, title, replace_ids);
+        return;
+    }
     let mut n = notify_rust::Notification::new();
     n.appname("Deskbell")
         .summary(&plain_summary(&delivery.title()))
@@ -75,7 +79,9 @@ fn show(delivery: &Delivery, replace_ids: &mut HashMap<String, u32>) {
             item.url.as_deref().and_then(safe_link),
             item.urgency,
         ),
-        Delivery::Burst { .. } | Delivery::Held(_) => (None, None, Urgency::Normal),
+        Delivery::Burst { .. } | Delivery::Held(_) | Delivery::Withdrawn { .. } => {
+            (None, None, Urgency::Normal)
+        }
     };
     if let Some(id) = key.as_ref().and_then(|k| replace_ids.get(k)) {
         n.id(*id);
@@ -123,6 +129,30 @@ fn show(delivery: &Delivery, replace_ids: &mut HashMap<String, u32>) {
         Err(e) => tracing::warn!("cannot show a notification: {e}"),
     }
 }
+
+/// Closes the notification shown for `key`, if any. The spec closes by id
+/// only through the handle `show` returned, so the notification is replaced
+/// (same id) with `title`, and that replacement's handle closes it: daemons
+/// that keep a history keep the reason. (Only the freedesktop daemons give
+/// ids back; elsewhere the notification times out as usual.)
+#[cfg(all(unix, not(target_os = "macos")))]
+fn withdraw(key: &str, title: &str, replace_ids: &mut HashMap<String, u32>) {
+    let Some(id) = replace_ids.remove(key) else {
+        return;
+    };
+    let shown = notify_rust::Notification::new()
+        .appname("Deskbell")
+        .summary(&plain_summary(title))
+        .id(id)
+        .show();
+    match shown {
+        Ok(handle) => handle.close(),
+        Err(e) => tracing::warn!("cannot take back a notification: {e}"),
+    }
+}
+
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+fn withdraw(_key: &str, _title: &str, _replace_ids: &mut HashMap<String, u32>) {}
 
 #[cfg(test)]
 mod tests {

@@ -416,7 +416,11 @@ impl Runtime {
                 }
             };
             if !deliveries.is_empty() {
-                let shown = deliveries.len() as u32;
+                // A withdrawal takes one back; it is nothing new to see.
+                let shown = deliveries
+                    .iter()
+                    .filter(|d| !d.notifications().is_empty())
+                    .count() as u32;
                 let now = Utc::now();
                 self.update_view(|v| {
                     for d in &deliveries {

@@ -29,6 +29,16 @@ export const SOURCES: [number, string][] = [
   [10, 'Outbound Email'],
 ];
 
+/** Freshdesk's own ticket statuses; custom ones are numbered from 6. */
+export const STATUSES: [number, string][] = [
+  [2, 'Open'],
+  [3, 'Pending'],
+  [4, 'Resolved'],
+  [5, 'Closed'],
+];
+/** The highest status number taken (crates/core/src/rules/edit.rs). */
+export const MAX_STATUS = 10_000;
+
 export const PRIORITIES: [number, string][] = [
   [1, 'Low'],
   [2, 'Medium'],
@@ -37,6 +47,8 @@ export const PRIORITIES: [number, string][] = [
 ];
 
 export interface TicketFilter {
+  /** Created in one of these statuses; empty means any. */
+  statuses: number[];
   min_priority: number | null;
   groups: string[];
   types: string[];
@@ -139,6 +151,12 @@ export function checkRules(edit: RulesEdit): RuleProblem[] {
   many('new_ticket.types', f.types.length);
   for (const t of f.types) {
     if (!plainText(t, false)) add('new_ticket.types', 'rules_type', `a ticket type is 1 to ${MAX_TEXT} characters; "${t}" is not`);
+  }
+  many('new_ticket.statuses', f.statuses.length);
+  for (const s of f.statuses) {
+    if (!(Number.isInteger(s) && s >= 2 && s <= MAX_STATUS)) {
+      add('new_ticket.statuses', 'rules_status', `ticket status ${s} is not one Freshdesk has (2 Open, 3 Pending, 4 Resolved, 5 Closed, or a custom status's number)`);
+    }
   }
   many('new_ticket.sources', f.sources.length);
   for (const s of f.sources) {

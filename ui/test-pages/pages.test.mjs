@@ -105,7 +105,7 @@ function snapshot() {
       agent_status: false,
     },
     rules: {
-      new_ticket: { min_priority: null, groups: [], types: [], sources: [], tags: [], only_mine: false },
+      new_ticket: { statuses: [2, 3], min_priority: null, groups: [], types: [], sources: [], tags: [], only_mine: false },
       quiet_hours: {},
       hold_while_on_call: true,
       me: { agent_ids: [], emails: [], group_ids: [] },
@@ -197,6 +197,9 @@ test('subscriptions switch through the app, by keyboard too', async () => {
 test('editing and saving a rule: a validation error first, then the save', async () => {
   const { page, errors } = await open();
   await page.click('#tab-rules');
+  assert.equal(await page.isChecked('#rule-status-2'), true);
+  assert.equal(await page.isChecked('#rule-status-4'), false);
+  await page.uncheck('#rule-status-3');
   await page.selectOption('#rule-min-priority', '3');
   await page.fill('#rule-groups', '43000012345');
   await page.check('#rule-source-1');

@@ -30,7 +30,7 @@ describe('checkRules', () => {
 
   it('names the day and the range typed', () => {
     const edit: RulesEdit = {
-      new_ticket: { min_priority: null, groups: [], types: [], sources: [], tags: [], only_mine: false },
+      new_ticket: { statuses: [2, 3], min_priority: null, groups: [], types: [], sources: [], tags: [], only_mine: false },
       quiet_hours: { wed: ['12:00-13:00', '9:75-10:00'] },
       hold_while_on_call: true,
       me: { agent_ids: [], emails: [], group_ids: [] },

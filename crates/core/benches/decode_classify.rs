@@ -46,7 +46,7 @@ fn decode_and_classify(bytes: &[u8], rules: &Rules, identity: &Identity, board: 
     };
     match classify(&ev, &ctx) {
         deskbell_core::rules::Verdict::Notify(n) => n.len(),
-        deskbell_core::rules::Verdict::Skip(_) => 0,
+        deskbell_core::rules::Verdict::Skip(_) | deskbell_core::rules::Verdict::Withdraw(_) => 0,
     }
 }
 

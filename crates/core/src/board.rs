@@ -77,15 +77,28 @@ impl Board {
             Some(p) if p.status == status => p.since,
             _ => at,
         });
-        let teams = agent.teams();
+        // Names come from the helpdesk's users: shown as they read, with no
+        // direction controls to reorder them.
+        let visible = |s: &str| crate::notification::visible_text(s).into_owned();
+        let teams: Vec<Team> = agent
+            .teams()
+            .into_iter()
+            .map(|mut t| {
+                if let Some(name) = &t.name {
+                    t.name = Some(visible(name.as_str()).into());
+                }
+                t
+            })
+            .collect();
         let row = AgentRow {
             id: id.clone(),
             name: agent
                 .display_name()
+                .map(|n| visible(&n))
                 .or_else(|| previous.as_ref().and_then(|p| p.name.clone())),
             email: agent
                 .email()
-                .map(str::to_owned)
+                .map(visible)
                 .or_else(|| previous.as_ref().and_then(|p| p.email.clone())),
             status: status.clone(),
             available_on: agent

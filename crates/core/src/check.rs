@@ -190,6 +190,7 @@ impl State<'_> {
                 None,
             ),
             Some(Verdict::Skip(skip)) => (Vec::new(), Some(skip.to_string())),
+            Some(Verdict::Withdraw(w)) => (Vec::new(), Some(w.to_string())),
             None => (Vec::new(), None),
         };
         self.write(&Line {

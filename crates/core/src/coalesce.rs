@@ -21,6 +21,12 @@ pub enum Delivery {
         items: Vec<Notification>,
     },
     Held(HeldSummary),
+    /// Take back the notification shown for `key`, if it is still on
+    /// screen: it turns into `title` and closes.
+    Withdrawn {
+        key: String,
+        title: String,
+    },
 }
 
 impl Delivery {
@@ -29,6 +35,7 @@ impl Delivery {
             Delivery::Single(n) => n.title.clone(),
             Delivery::Burst { kind, items } => kind.plural(items.len()),
             Delivery::Held(h) => h.reason.while_phrase().to_owned(),
+            Delivery::Withdrawn { title, .. } => title.clone(),
         }
     }
 
@@ -49,14 +56,17 @@ impl Delivery {
                 .map(|(kind, n)| kind.plural(*n))
                 .collect::<Vec<_>>()
                 .join(", "),
+            Delivery::Withdrawn { .. } => String::new(),
         }
     }
 
+    /// What is new to show (and to keep in the feed); none for a withdrawal.
     pub fn notifications(&self) -> &[Notification] {
         match self {
             Delivery::Single(n) => std::slice::from_ref(n),
             Delivery::Burst { items, .. } => items,
             Delivery::Held(h) => &h.items,
+            Delivery::Withdrawn { .. } => &[],
         }
     }
 }
@@ -126,6 +136,13 @@ impl Coalescer {
             }
         });
         out
+    }
+
+    /// Drops what waits in a burst for the item `key`.
+    pub fn withdraw(&mut self, key: &str) {
+        for w in self.open.values_mut() {
+            w.pending.retain(|n| n.key != key);
+        }
     }
 
     /// When the next `tick` has something to do.

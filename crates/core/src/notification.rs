@@ -2,6 +2,7 @@
 //! sink escapes it for its own markup), with a URL only on the account's own
 //! domain over https.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -125,5 +126,53 @@ pub mod urls {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         ok.then_some(id)
+    }
+}
+
+/// Whether `c` is dropped from customer text before it is shown: Unicode
+/// direction controls, which can make `"\u{202e}gnp.exe"` read as
+/// "exe.png" (U+202A..U+202E, U+2066..U+2069, and the marks U+200E, U+200F,
+/// U+061C), invisible format characters (zero-width space, word joiner and
+/// the invisible operators, the byte-order mark, the deprecated format
+/// controls, interlinear annotations, soft hyphen, Mongolian vowel
+/// separator), and control characters other than tab and newline.
+/// Zero-width joiner and non-joiner stay: emoji sequences and several
+/// scripts need them to read right.
+pub fn is_hidden_char(c: char) -> bool {
+    matches!(c,
+        '\u{202A}'..='\u{202E}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{200E}' | '\u{200F}' | '\u{061C}'
+        | '\u{200B}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{206A}'..='\u{206F}'
+        | '\u{FEFF}'
+        | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{00AD}' | '\u{180E}')
+        || (c.is_control() && c != '\n' && c != '\t')
+}
+
+/// Customer text as it may be shown: [`is_hidden_char`]s removed, nothing
+/// else changed (escaping for a markup is the sink's job). Borrowed when
+/// there is nothing to remove, which is nearly always.
+pub fn visible_text(text: &str) -> Cow<'_, str> {
+    if text.chars().any(is_hidden_char) {
+        Cow::Owned(text.chars().filter(|c| !is_hidden_char(*c)).collect())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+impl Notification {
+    /// The title and body with [`is_hidden_char`]s removed: every
+    /// notification passes here before any sink (popup, feed, window) sees it.
+    pub fn made_visible(mut self) -> Self {
+        if let Cow::Owned(t) = visible_text(&self.title) {
+            self.title = t;
+        }
+        if let Cow::Owned(b) = visible_text(&self.body) {
+            self.body = b;
+        }
+        self
     }
 }

@@ -158,7 +158,7 @@ impl Classifier {
         };
         match &verdict {
             Verdict::Notify(list) => self.stats.notified += list.len() as u64,
-            Verdict::Skip(_) => self.stats.skipped += 1,
+            Verdict::Skip(_) | Verdict::Withdraw(_) => self.stats.skipped += 1,
         }
         (verdict, board_change)
     }
@@ -223,6 +223,15 @@ impl Pipeline {
         let classified = self.classifier.classify_bytes(bytes, utc);
         // A status change of mine may end a hold: tick before delivering.
         let mut deliveries = self.tick(now);
+        if let Some(Verdict::Withdraw(w)) = &classified.verdict {
+            // Not shown later either: neither after a hold nor in a burst.
+            self.gate.withdraw(&w.key);
+            self.coalescer.withdraw(&w.key);
+            deliveries.push(Delivery::Withdrawn {
+                key: w.key.clone(),
+                title: w.title.clone(),
+            });
+        }
         if let Some(Verdict::Notify(list)) = &classified.verdict {
             let hold = self.hold_reason(now);
             for mut n in list.iter().cloned() {

@@ -277,6 +277,25 @@ impl Gate {
     pub fn held_count(&self) -> usize {
         self.counts.values().sum()
     }
+
+    /// Forgets what is held for the item `key`: the summary after the hold
+    /// neither lists nor counts it.
+    pub fn withdraw(&mut self, key: &str) {
+        let counts = &mut self.counts;
+        self.held.retain(|n| {
+            if n.key != key {
+                return true;
+            }
+            if let Some(c) = counts.get_mut(&n.kind) {
+                *c = c.saturating_sub(1);
+            }
+            false
+        });
+        self.counts.retain(|_, c| *c > 0);
+        if self.counts.is_empty() {
+            self.reason = None;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -60,6 +60,12 @@ impl Text {
     }
 }
 
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        Text(s.into_boxed_str())
+    }
+}
+
 impl fmt::Debug for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.0, f)

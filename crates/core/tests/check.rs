@@ -218,3 +218,28 @@ fn streams_many_lines_without_collecting_them() {
     assert_eq!(summary.payloads, count as u64);
     assert_eq!(out.0, count);
 }
+
+#[test]
+fn spam_tickets_created_closed_and_direction_controls() {
+    let (summary, lines) = check(
+        &[
+            fixture("freshdesk/ticket-create-spam.json"),
+            fixture("freshdesk/ticket-create-closed.json"),
+            fixture("tolerance/direction-controls-in-subject.json"),
+        ],
+        &CheckOptions::default(),
+        b"",
+    );
+    assert_eq!(summary.failed, 0);
+    assert_eq!(lines[0]["notifications"], serde_json::json!([]));
+    assert_eq!(lines[0]["why"], "the ticket is marked as spam");
+    assert_eq!(lines[1]["notifications"], serde_json::json!([]));
+    assert_eq!(
+        lines[1]["why"],
+        "filtered out: created Closed; only tickets created Open or Pending notify"
+    );
+    assert_eq!(
+        lines[2]["notifications"][0]["title"],
+        "New ticket #5: Invoice attached: gnp.exe"
+    );
+}

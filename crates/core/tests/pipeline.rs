@@ -279,7 +279,8 @@ fn links_outside_the_sources_domains_are_dropped_not_the_notification() {
         url_of(&shown.deliveries).as_deref(),
         Some("https://sample.freshdesk.com/a/tickets/1")
     );
-    // An account pinned to its own support domain refuses the same link.
+    // An account with a support domain of its own opens links there and on
+    // Freshworks' domains, and refuses any other host.
     let pinned = AccountConfig::Relay {
         name: "acme".into(),
         url: "https://relay.acme.example/".into(),
@@ -291,6 +292,15 @@ fn links_outside_the_sources_domains_are_dropped_not_the_notification() {
         now,
         LinkScope::Account(&pinned),
     );
+    assert_eq!(
+        url_of(&shown.deliveries).as_deref(),
+        Some("https://sample.freshdesk.com/a/tickets/1")
+    );
+    let forged = String::from_utf8(bytes("freshdesk/ticket-create.json"))
+        .unwrap()
+        .replace("sample.freshdesk.com", "support.acme.example.evil.example");
+    let mut p = pipeline(Identity::default());
+    let shown = p.ingest_from(forged.as_bytes(), now, LinkScope::Account(&pinned));
     assert_eq!(titles(&shown.deliveries).len(), 1);
     assert_eq!(url_of(&shown.deliveries), None);
 }
@@ -332,4 +342,52 @@ fn a_redelivery_after_a_restart_does_not_notify_again() {
         "a damaged file is only a lost memory"
     );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_ticket_marked_spam_is_taken_back_on_screen_in_a_burst_and_in_a_hold() {
+    let now = t("2026-11-20T10:00:00Z");
+    let base: serde_json::Value =
+        serde_json::from_slice(&bytes("freshdesk/ticket-create.json")).unwrap();
+    let ticket = |id: i64| {
+        let mut v = base.clone();
+        v["data"]["ticket"]["id"] = serde_json::json!(id);
+        serde_json::to_vec(&v).unwrap()
+    };
+    let spam = |id: i64| {
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&bytes("freshdesk/ticket-update-marked-spam.json")).unwrap();
+        v["data"]["ticket"]["id"] = serde_json::json!(id);
+        serde_json::to_vec(&v).unwrap()
+    };
+
+    // On screen: the sinks are told to take it back.
+    let mut p = pipeline(Identity::default());
+    assert_eq!(
+        titles(&p.ingest(&ticket(1), now).deliveries),
+        ["New ticket #1: Support Needed..."]
+    );
+    let out = p.ingest(&spam(1), now + Duration::seconds(1));
+    assert_eq!(
+        out.deliveries,
+        [Delivery::Withdrawn {
+            key: "ticket:sample.freshdesk.com:1".into(),
+            title: "Ticket #1 was marked as spam".into(),
+        }]
+    );
+    // Waiting in a burst: it never shows.
+    p.ingest(&ticket(2), now + Duration::seconds(2));
+    p.ingest(&ticket(3), now + Duration::seconds(3));
+    p.ingest(&spam(3), now + Duration::seconds(4));
+    let flushed = p.tick(now + Duration::seconds(12));
+    assert_eq!(titles(&flushed), ["New ticket #2: Support Needed..."]);
+
+    // Held in do-not-disturb: neither listed nor counted afterwards.
+    let mut rules = Rules::default();
+    rules.schedule.do_not_disturb_until = Some(t("2026-11-20T11:00:00Z").to_utc());
+    let mut p = Pipeline::new(rules, Identity::default(), Duration::seconds(10));
+    p.ingest(&ticket(7), t("2026-11-20T10:30:00Z"));
+    p.ingest(&spam(7), t("2026-11-20T10:31:00Z"));
+    assert_eq!(p.held_count(), 0);
+    assert!(p.tick(t("2026-11-20T11:00:00Z")).is_empty());
 }

@@ -357,3 +357,77 @@ fn hostile_text_stays_plain_text_and_urls_stay_on_the_domain() {
     assert_eq!(urls::ticket(d.as_ref(), &Id::new("1/../../evil")), None);
     assert_eq!(urls::ticket(None, &Id::new("1")), None);
 }
+
+#[test]
+fn spam_and_tickets_created_done_never_notify_by_default() {
+    let r = Rules::default();
+    assert_eq!(
+        skipped(rule("freshdesk/ticket-create-spam.json", &r, &none())),
+        Skip::Spam
+    );
+    for (fixture, status) in [
+        ("freshdesk/ticket-create-closed.json", "Closed"),
+        ("freshdesk/ticket-create-resolved.json", "Resolved"),
+    ] {
+        assert_eq!(
+            skipped(rule(fixture, &r, &none())),
+            Skip::Filtered(format!(
+                "created {status}; only tickets created Open or Pending notify"
+            )),
+            "{fixture}"
+        );
+    }
+    // The status set is a rule: with it emptied, any status notifies; spam
+    // still never does.
+    let mut any = Rules::default();
+    any.new_ticket.statuses.clear();
+    assert_eq!(
+        notified(rule("freshdesk/ticket-create-closed.json", &any, &none()))[0].title,
+        "New ticket #3: Phone call logged after the fact"
+    );
+    assert_eq!(
+        skipped(rule("freshdesk/ticket-create-spam.json", &any, &none())),
+        Skip::Spam
+    );
+    // Open still notifies, as before.
+    assert_eq!(
+        notified(rule("freshdesk/ticket-create.json", &r, &none())).len(),
+        1
+    );
+}
+
+#[test]
+fn direction_controls_never_reach_a_notification() {
+    let n = notified(rule(
+        "tolerance/direction-controls-in-subject.json",
+        &Rules::default(),
+        &none(),
+    ));
+    // "\u{202e}gnp.exe" would display as "exe.png".
+    assert_eq!(n[0].title, "New ticket #5: Invoice attached: gnp.exe");
+    assert_eq!(
+        n[0].body,
+        "Low priority · from Mallory Admin <rachel@freshdesk.com> · Portal"
+    );
+}
+
+#[test]
+fn a_ticket_marked_spam_afterwards_is_withdrawn() {
+    let w = common::withdrawn(rule(
+        "freshdesk/ticket-update-marked-spam.json",
+        &Rules::default(),
+        &none(),
+    ));
+    assert_eq!(w.key, "ticket:sample.freshdesk.com:1");
+    assert_eq!(w.title, "Ticket #1 was marked as spam");
+    assert_eq!(w.to_string(), "withdrawn: the ticket was marked as spam");
+    // Any other update of the ticket is ruled as before.
+    assert_eq!(
+        skipped(rule(
+            "freshdesk/ticket-update-status-resolved.json",
+            &Rules::default(),
+            &none()
+        )),
+        Skip::NoAssignmentChange
+    );
+}

@@ -4,7 +4,7 @@
 // through the core.
 
 import { h } from '../dom';
-import { checkRules, DAY_NAME, DAYS, PRIORITIES, SOURCES, splitList, type RuleProblem, type RulesEdit } from '../rules';
+import { checkRules, DAY_NAME, DAYS, PRIORITIES, SOURCES, STATUSES, splitList, type RuleProblem, type RulesEdit } from '../rules';
 import { KINDS, type CommandError, type DndChoice, type Kind, type Subscriptions } from '../types';
 
 export const KIND_LABEL: Record<Kind, string> = {
@@ -100,6 +100,14 @@ function rulesForm(actions: RulesActions): RulesForm {
     sources.append(h('label', { class: 'switch', for: box.id }, box, ` ${label}`));
     return box;
   });
+  const statuses = h('div', { id: 'rule-statuses', class: 'choices', role: 'group', 'aria-label': 'Created as' });
+  const statusBoxes = STATUSES.map(([code, label]) => {
+    const box = h('input', { type: 'checkbox', id: `rule-status-${code}`, value: String(code) });
+    statuses.append(h('label', { class: 'switch', for: box.id }, box, ` ${label}`));
+    return box;
+  });
+  /** Custom statuses in the saved rules: kept as they are, not shown. */
+  let customStatuses: number[] = [];
   const onlyMine = h('input', { type: 'checkbox', id: 'rule-only-mine' });
   const quiet = DAYS.map((day) => h('input', { id: `quiet-${day}`, autocomplete: 'off' }));
   const hold = h('input', { type: 'checkbox', id: 'rule-hold' });
@@ -116,6 +124,7 @@ function rulesForm(actions: RulesActions): RulesForm {
       'fieldset',
       {},
       h('legend', {}, 'New tickets: notify only when'),
+      fieldRow('new_ticket.statuses', 'Created as (none ticked means any)', statuses, 'Spam never notifies.'),
       fieldRow('new_ticket.min_priority', 'Minimum priority', priority),
       fieldRow('new_ticket.groups', 'Group ids', groups, 'Comma-separated; empty means any group.'),
       fieldRow('new_ticket.types', 'Types', types, 'Comma-separated; empty means any type.'),
@@ -150,6 +159,7 @@ function rulesForm(actions: RulesActions): RulesForm {
 
   const read = (): RulesEdit => ({
     new_ticket: {
+      statuses: [...statusBoxes.filter((b) => b.checked).map((b) => Number(b.value)), ...customStatuses],
       min_priority: priority.value === '' ? null : Number(priority.value),
       groups: splitList(groups.value),
       types: splitList(types.value),
@@ -180,6 +190,8 @@ function rulesForm(actions: RulesActions): RulesForm {
     types.value = f.types.join(', ');
     tags.value = f.tags.join(', ');
     for (const b of sourceBoxes) b.checked = f.sources.includes(Number(b.value));
+    for (const b of statusBoxes) b.checked = f.statuses.includes(Number(b.value));
+    customStatuses = f.statuses.filter((s) => !STATUSES.some(([code]) => code === s));
     onlyMine.checked = f.only_mine;
     DAYS.forEach((day, i) => (quiet[i]!.value = (rules.quiet_hours[day] ?? []).join(', ')));
     hold.checked = rules.hold_while_on_call;

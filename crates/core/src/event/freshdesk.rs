@@ -134,6 +134,27 @@ impl TicketStatus {
             other => Self::Unknown(other),
         }
     }
+
+    pub fn code(self) -> i64 {
+        match self {
+            Self::Open => 2,
+            Self::Pending => 3,
+            Self::Resolved => 4,
+            Self::Closed => 5,
+            Self::Unknown(code) => code,
+        }
+    }
+
+    /// As the helpdesk names it; a custom status by its code.
+    pub fn label(self) -> String {
+        match self {
+            Self::Open => "Open".into(),
+            Self::Pending => "Pending".into(),
+            Self::Resolved => "Resolved".into(),
+            Self::Closed => "Closed".into(),
+            Self::Unknown(code) => format!("status {code}"),
+        }
+    }
 }
 
 /// Ticket priority 1..4; anything else is kept as `Unknown`.

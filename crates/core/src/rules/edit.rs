@@ -22,6 +22,8 @@ use crate::schedule::{Day, TimeRange, TimeRangeError};
 pub const MAX_ENTRIES: usize = 100;
 /// Characters in one type or tag.
 pub const MAX_TEXT: usize = 100;
+/// The highest ticket status number taken (custom statuses count up from 6).
+pub const MAX_STATUS: i64 = 10_000;
 
 /// The editable rules as the page sends and receives them. Quiet-hour
 /// ranges stay text here so a bad one is reported with its day, not as a
@@ -57,6 +59,8 @@ pub enum RulesEditError {
     Type(String),
     #[error("ticket source {0} is not one Freshdesk has")]
     Source(i64),
+    #[error("ticket status {0} is not one Freshdesk has (2 Open, 3 Pending, 4 Resolved, 5 Closed, or a custom status's number)")]
+    Status(i64),
     #[error("a tag is 1 to {MAX_TEXT} characters without commas; {0:?} is not")]
     Tag(String),
     #[error("quiet hours on {day}: {source}")]
@@ -80,6 +84,7 @@ impl RulesEditError {
             RulesEditError::Group(_) => "rules_group",
             RulesEditError::Type(_) => "rules_type",
             RulesEditError::Source(_) => "rules_source",
+            RulesEditError::Status(_) => "rules_status",
             RulesEditError::Tag(_) => "rules_tag",
             RulesEditError::QuietHours { .. } => "rules_quiet_hours",
             RulesEditError::TooMany { .. } => "rules_too_many",
@@ -100,6 +105,7 @@ impl RulesEditError {
             RulesEditError::Group(_) => "new_ticket.groups".into(),
             RulesEditError::Type(_) => "new_ticket.types".into(),
             RulesEditError::Source(_) => "new_ticket.sources".into(),
+            RulesEditError::Status(_) => "new_ticket.statuses".into(),
             RulesEditError::Tag(_) => "new_ticket.tags".into(),
             RulesEditError::QuietHours { day, .. } => format!("quiet_hours.{}", day.as_str()),
             RulesEditError::AgentId(_) => "me.agent_ids".into(),
@@ -157,6 +163,17 @@ impl RulesEdit {
         let tags = texts("new_ticket.tags", &f.tags, |t| {
             plain_text(t, true).ok_or_else(|| RulesEditError::Tag(t.to_owned()))
         })?;
+        let mut statuses = Vec::new();
+        too_many("new_ticket.statuses", f.statuses.len())?;
+        for s in &f.statuses {
+            // 2..5 are Freshdesk's own; custom statuses are numbered from 6.
+            if !(2..=MAX_STATUS).contains(s) {
+                return Err(RulesEditError::Status(*s));
+            }
+            if !statuses.contains(s) {
+                statuses.push(*s);
+            }
+        }
         let mut sources = Vec::new();
         too_many("new_ticket.sources", f.sources.len())?;
         for s in &f.sources {
@@ -204,6 +221,7 @@ impl RulesEdit {
         }
         Ok(ValidRulesEdit {
             new_ticket: TicketFilter {
+                statuses,
                 min_priority: f.min_priority,
                 groups,
                 types,

@@ -125,6 +125,8 @@ pub enum Skip {
     NoAssignmentChange,
     NotForMe,
     NoStatusChange,
+    /// The ticket is marked as spam.
+    Spam,
 }
 
 impl Skip {
@@ -146,6 +148,7 @@ impl Skip {
             Skip::NoAssignmentChange => "no_assignment_change",
             Skip::NotForMe => "not_for_me",
             Skip::NoStatusChange => "no_status_change",
+            Skip::Spam => "spam",
         }
     }
 }
@@ -179,6 +182,7 @@ impl fmt::Display for Skip {
             Skip::NoAssignmentChange => f.write_str("no agent or group change"),
             Skip::NotForMe => f.write_str("reassigned between others, not to or from me"),
             Skip::NoStatusChange => f.write_str("agent status did not change"),
+            Skip::Spam => f.write_str("the ticket is marked as spam"),
         }
     }
 }
@@ -188,6 +192,33 @@ impl fmt::Display for Skip {
 pub enum Verdict {
     Notify(Vec<Notification>),
     Skip(Skip),
+    /// The item no longer needs anyone: its notification, if it is still on
+    /// screen, held or waiting in a burst, is taken back.
+    Withdraw(Withdrawal),
+}
+
+/// A notification taken back, by its item's key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Withdrawal {
+    /// The `Notification::key` of the item.
+    pub key: String,
+    /// What the notification on screen turns into as it closes.
+    pub title: String,
+    pub why: WithdrawReason,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WithdrawReason {
+    /// `onTicketUpdate` with `changes.spam: [false, true]`.
+    MarkedSpam,
+}
+
+impl fmt::Display for Withdrawal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.why {
+            WithdrawReason::MarkedSpam => f.write_str("withdrawn: the ticket was marked as spam"),
+        }
+    }
 }
 
 /// What the rules read besides the event: configuration, who "me" is, and
@@ -203,7 +234,10 @@ pub struct Context<'a> {
 pub fn classify(ev: &DecodedEvent, ctx: &Context<'_>) -> Verdict {
     let (kind, verdict) = match &ev.event {
         Event::TicketCreated(t) => (Kind::NewTicket, new_ticket::classify(ev, t, ctx)),
-        Event::TicketUpdated(t) => (Kind::TicketReassigned, reassigned::ticket(ev, t, ctx)),
+        Event::TicketUpdated(t) => match new_ticket::marked_spam(ev, t) {
+            Some(withdrawal) => return Verdict::Withdraw(withdrawal),
+            None => (Kind::TicketReassigned, reassigned::ticket(ev, t, ctx)),
+        },
         Event::CallCreated(c) | Event::CallUpdated(c) => {
             (Kind::MissedCall, missed_call::freshcaller(ev, c, ctx))
         }
@@ -222,6 +256,11 @@ pub fn classify(ev: &DecodedEvent, ctx: &Context<'_>) -> Verdict {
     match verdict {
         Verdict::Notify(_) if !ctx.rules.subscriptions.is_on(kind) => {
             Verdict::Skip(Skip::NotSubscribed(kind))
+        }
+        // The one way out of the rules: every sink (popup, feed, window,
+        // `deskbell check`) gets text without direction controls.
+        Verdict::Notify(list) => {
+            Verdict::Notify(list.into_iter().map(Notification::made_visible).collect())
         }
         other => other,
     }

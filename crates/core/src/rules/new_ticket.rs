@@ -1,17 +1,22 @@
-//! New tickets: `onTicketCreate`, filtered by priority, group, type, source,
-//! tags and "only assigned to me".
+//! New tickets: `onTicketCreate`, filtered by the status it was created in,
+//! priority, group, type, source, tags and "only assigned to me". Spam never
+//! notifies.
 
 use serde::{Deserialize, Serialize};
 
-use super::{join, Context, Skip, Verdict};
-use crate::event::freshdesk::{ticket_source_name, Priority, TicketEvent};
+use super::{join, Context, Skip, Verdict, WithdrawReason, Withdrawal};
+use crate::event::freshdesk::{ticket_source_name, Priority, TicketEvent, TicketStatus};
 use crate::event::DecodedEvent;
 use crate::notification::{urls, Kind, Notification, Urgency};
 
 /// Empty lists mean "any".
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TicketFilter {
+    /// The statuses a ticket may be created in and notify. By default Open
+    /// and Pending: a ticket created Resolved or Closed (a call logged after
+    /// the fact, an import) needs nobody.
+    pub statuses: Vec<i64>,
     /// 1 Low .. 4 Urgent.
     pub min_priority: Option<u8>,
     pub groups: Vec<String>,
@@ -22,9 +27,44 @@ pub struct TicketFilter {
     pub only_mine: bool,
 }
 
+/// Open and Pending.
+pub const DEFAULT_STATUSES: [i64; 2] = [2, 3];
+
+impl Default for TicketFilter {
+    fn default() -> Self {
+        TicketFilter {
+            statuses: DEFAULT_STATUSES.to_vec(),
+            min_priority: None,
+            groups: Vec::new(),
+            types: Vec::new(),
+            sources: Vec::new(),
+            tags: Vec::new(),
+            only_mine: false,
+        }
+    }
+}
+
 pub fn classify(ev: &DecodedEvent, t: &TicketEvent, ctx: &Context<'_>) -> Verdict {
     let f = &ctx.rules.new_ticket;
     let ticket = &t.ticket;
+    // A spam wave must not become a popup storm on every desktop.
+    if ticket.spam == Some(true) {
+        return Verdict::Skip(Skip::Spam);
+    }
+    // A ticket without a status is shown: missing data never hides one.
+    if let Some(status) = ticket.status() {
+        if !f.statuses.is_empty() && !f.statuses.contains(&status.code()) {
+            return filtered(format!(
+                "created {}; only tickets created {} notify",
+                status.label(),
+                f.statuses
+                    .iter()
+                    .map(|c| TicketStatus::from_code(*c).label())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ));
+        }
+    }
     if let Some(min) = f.min_priority {
         let p = ticket.priority.map(|c| c.0).unwrap_or(0);
         if p < i64::from(min) {
@@ -110,6 +150,21 @@ pub fn classify(ev: &DecodedEvent, t: &TicketEvent, ctx: &Context<'_>) -> Verdic
         at: ticket.created_at.0.or(ev.timestamp),
         key,
     }])
+}
+
+/// A ticket turned into spam after it was created (`changes.spam: [false,
+/// true]`): whatever is on screen for it is taken back.
+pub fn marked_spam(ev: &DecodedEvent, t: &TicketEvent) -> Option<Withdrawal> {
+    let now_spam = t
+        .ticket
+        .changes
+        .iter()
+        .any(|c| c.field == "spam" && c.new == serde_json::Value::Bool(true) && c.old != c.new);
+    now_spam.then(|| Withdrawal {
+        key: format!("ticket:{}:{}", scope(ev), t.ticket.id),
+        title: format!("Ticket #{} was marked as spam", t.ticket.id),
+        why: WithdrawReason::MarkedSpam,
+    })
 }
 
 fn filtered(why: String) -> Verdict {

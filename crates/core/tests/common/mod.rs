@@ -49,6 +49,7 @@ pub fn notified(v: Verdict) -> Vec<Notification> {
     match v {
         Verdict::Notify(list) => list,
         Verdict::Skip(skip) => panic!("expected a notification, got skip: {skip}"),
+        Verdict::Withdraw(w) => panic!("expected a notification, got {w:?}"),
     }
 }
 
@@ -56,5 +57,13 @@ pub fn skipped(v: Verdict) -> deskbell_core::rules::Skip {
     match v {
         Verdict::Skip(s) => s,
         Verdict::Notify(list) => panic!("expected a skip, got {list:?}"),
+        Verdict::Withdraw(w) => panic!("expected a skip, got {w:?}"),
+    }
+}
+
+pub fn withdrawn(v: Verdict) -> deskbell_core::rules::Withdrawal {
+    match v {
+        Verdict::Withdraw(w) => w,
+        other => panic!("expected a withdrawal, got {other:?}"),
     }
 }
