@@ -8,6 +8,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use deskbell_core::check::{self, CheckInput, CheckOptions};
 use deskbell_core::config::{self, ConfigFile};
+use deskbell_core::local::Request;
+use deskbell_core::notification::Kind;
+use deskbell_core::schedule::Dnd;
 
 #[derive(Debug, Parser)]
 #[command(name = "deskbell", version, about = "Tray notifier for support agents")]
@@ -36,6 +39,63 @@ enum Command {
         #[arg(value_enum)]
         choice: AutostartChoice,
     },
+    /// Each account's connection, from the running Deskbell (exit status 3
+    /// when none runs).
+    Status {
+        /// As JSON (docs/local-api.md).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Open the running Deskbell's window.
+    Open,
+    /// Do not disturb: hold notifications for a while, or stop holding.
+    Dnd {
+        #[arg(value_enum)]
+        choice: DndChoice,
+    },
+    /// Turn a kind of notification on.
+    Subscribe {
+        #[arg(value_parser = parse_kind)]
+        kind: Kind,
+    },
+    /// Turn a kind of notification off.
+    Unsubscribe {
+        #[arg(value_parser = parse_kind)]
+        kind: Kind,
+    },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum DndChoice {
+    #[value(name = "30m")]
+    HalfAnHour,
+    #[value(name = "1h")]
+    OneHour,
+    /// Until 08:00 tomorrow.
+    Tomorrow,
+    Off,
+}
+
+impl From<DndChoice> for Dnd {
+    fn from(c: DndChoice) -> Dnd {
+        match c {
+            DndChoice::HalfAnHour => Dnd::HalfAnHour,
+            DndChoice::OneHour => Dnd::OneHour,
+            DndChoice::Tomorrow => Dnd::UntilTomorrowMorning,
+            DndChoice::Off => Dnd::Off,
+        }
+    }
+}
+
+/// A notification kind by its name: `missed_call`, `new_ticket`, ...
+fn parse_kind(s: &str) -> Result<Kind, String> {
+    Kind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == s)
+        .ok_or_else(|| {
+            let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+            format!("one of {}", names.join(", "))
+        })
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -116,7 +176,14 @@ pub enum Invocation {
     Check(CheckArgs),
     Account(AccountAction),
     Autostart(AutostartChoice),
-    Desktop { open_window: bool },
+    Status {
+        json: bool,
+    },
+    /// A request for the running tray (`open`, `dnd`, `subscribe`).
+    Ask(&'static str, Request),
+    Desktop {
+        open_window: bool,
+    },
 }
 
 pub fn parse() -> Invocation {
@@ -126,6 +193,20 @@ pub fn parse() -> Invocation {
         Some(Command::Check(args)) => Invocation::Check(args),
         Some(Command::Account { action }) => Invocation::Account(action),
         Some(Command::Autostart { choice }) => Invocation::Autostart(choice),
+        Some(Command::Status { json }) => Invocation::Status { json },
+        Some(Command::Open) => Invocation::Ask("open", Request::OpenWindow { account: None }),
+        Some(Command::Dnd { choice }) => Invocation::Ask(
+            "dnd",
+            Request::SetDnd {
+                choice: choice.into(),
+            },
+        ),
+        Some(Command::Subscribe { kind }) => {
+            Invocation::Ask("subscribe", Request::SetSubscription { kind, on: true })
+        }
+        Some(Command::Unsubscribe { kind }) => {
+            Invocation::Ask("unsubscribe", Request::SetSubscription { kind, on: false })
+        }
         None => Invocation::Desktop {
             open_window: cli.window,
         },

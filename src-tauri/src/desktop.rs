@@ -35,6 +35,7 @@ pub fn run(open_window: bool) -> ExitCode {
         .setup(move |app| {
             tracing::debug!(elapsed = ?started.elapsed(), "setting up");
             crate::runtime::start(app.handle())?;
+            crate::local_api::start(app.handle());
             tracing::info!(elapsed = ?started.elapsed(), "in the tray");
             if open_window {
                 open_main_window(app.handle())?;
@@ -57,6 +58,7 @@ pub fn run(open_window: bool) -> ExitCode {
             event: tauri::WindowEvent::Destroyed,
             ..
         } => release_freed_memory(),
+        RunEvent::Exit => crate::local_api::stop(),
         _ => {}
     });
     ExitCode::SUCCESS

@@ -1,12 +1,16 @@
 //! Deskbell's desktop shell. It parses the command line, runs `deskbell check`
-//! headless, or starts the tray app. Business logic lives in `deskbell-core`.
+//! headless, asks the running tray over its local socket (`status`, `open`,
+//! `dnd`, `subscribe`), or starts the tray app. Business logic lives in
+//! `deskbell-core`.
 
 mod accounts;
 mod autostart;
 mod cli;
 mod commands;
 mod desktop;
+mod local_api;
 mod notify;
+mod remote;
 mod runtime;
 mod secrets;
 mod state;
@@ -20,6 +24,8 @@ pub fn run() -> ExitCode {
         cli::Invocation::Check(args) => cli::check(args),
         cli::Invocation::Account(action) => accounts::run(action),
         cli::Invocation::Autostart(choice) => cli::autostart(choice),
+        cli::Invocation::Status { json } => remote::status(json),
+        cli::Invocation::Ask(what, request) => remote::ask(what, request, drop),
         cli::Invocation::Desktop { open_window } => desktop::run(open_window),
     }
 }

@@ -7,7 +7,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use chrono::{Local, NaiveTime, Utc};
+use chrono::{Local, Utc};
 use deskbell_core::coalesce::Delivery;
 use deskbell_core::config::{AccountConfig, Config, ConfigError, ConfigFile, LinkScope};
 use deskbell_core::feed::FeedStore;
@@ -22,7 +22,7 @@ use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::{mpsc, watch};
 
 use crate::secrets::SecretStoreError;
-use crate::state::{AccountProblem, AccountStatus, AppState, Command, Dnd, View};
+use crate::state::{AccountProblem, AccountStatus, AppState, Command, View};
 use crate::{notify, secrets, tray};
 
 /// Seconds between demo events.
@@ -483,20 +483,7 @@ impl Runtime {
                 let _ = reply.send(saved);
             }
             Command::SetDnd(choice) => {
-                let until = match choice {
-                    Dnd::OneHour => Some(Utc::now() + chrono::Duration::hours(1)),
-                    Dnd::UntilTomorrowMorning => {
-                        let eight = NaiveTime::from_hms_opt(8, 0, 0).unwrap_or(NaiveTime::MIN);
-                        let tomorrow = Local::now()
-                            .date_naive()
-                            .succ_opt()
-                            .map(|d| d.and_time(eight));
-                        tomorrow
-                            .and_then(|t| t.and_local_timezone(Local).earliest())
-                            .map(|t| t.with_timezone(&Utc))
-                    }
-                    Dnd::Off => None,
-                };
+                let until = choice.until(Local::now());
                 self.config.rules.schedule.do_not_disturb_until = until;
                 self.pipeline.rules_mut().schedule.do_not_disturb_until = until;
                 // A failure is on the tray and in the window already.

@@ -10,6 +10,7 @@ use deskbell_core::board::AgentRow;
 use deskbell_core::config::AccountConfig;
 use deskbell_core::config::ConfigError;
 use deskbell_core::feed::Feed;
+use deskbell_core::local::{Status, StatusLine};
 use deskbell_core::notification::Kind;
 use deskbell_core::rules::{RulesEdit, Subscriptions, ValidRulesEdit};
 use deskbell_core::stream::ConnectionState;
@@ -66,14 +67,7 @@ pub struct View {
     pub edit_request: Option<String>,
 }
 
-/// Do-not-disturb choices in the tray menu and the window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Dnd {
-    OneHour,
-    UntilTomorrowMorning,
-    Off,
-}
+pub use deskbell_core::schedule::Dnd;
 
 #[derive(Debug)]
 pub enum Command {
@@ -154,6 +148,73 @@ impl View {
             parts.push(format!("config problem: {p}"));
         }
         parts.join(" · ")
+    }
+}
+
+impl View {
+    /// What `deskbell status` shows, over the local socket.
+    pub fn status(&self) -> Status {
+        Status {
+            demo: self.demo,
+            dnd_until: self.dnd_until,
+            subscriptions: self.subscriptions.clone(),
+            accounts: self
+                .accounts
+                .iter()
+                .map(|a| StatusLine {
+                    name: a.name.clone(),
+                    kind: a.config.as_ref().map(|c| match c {
+                        AccountConfig::Relay { .. } => "relay".to_owned(),
+                        AccountConfig::Xelion { .. } => "xelion".to_owned(),
+                    }),
+                    state: state_word(a).to_owned(),
+                    detail: state_detail(a),
+                    last_event_at: a.last_event_at.map(|t| t.with_timezone(&Utc)),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn state_word(a: &AccountStatus) -> &'static str {
+    if let Some(p) = a.problem {
+        return p.code();
+    }
+    match &a.state {
+        ConnectionState::Connecting => "connecting",
+        ConnectionState::Live { .. } => "live",
+        ConnectionState::BackingOff { .. } => "reconnecting",
+        ConnectionState::SignInNeeded { .. } => "sign_in_needed",
+        ConnectionState::Stopped => "stopped",
+    }
+}
+
+/// The whole reason, where the tray line has room for only part of it.
+fn state_detail(a: &AccountStatus) -> Option<String> {
+    match (&a.problem, &a.state) {
+        (Some(p), _) => Some(
+            match p {
+                AccountProblem::KeyringUnavailable => {
+                    "the OS keyring is locked or unavailable; unlock it, then click the tray line"
+                }
+                AccountProblem::SecretMissing => "no secret in the keyring; add the account again",
+            }
+            .to_owned(),
+        ),
+        (
+            None,
+            ConnectionState::BackingOff {
+                retry_at, reason, ..
+            },
+        ) => Some(format!(
+            "{reason}; next try at {}",
+            retry_at.with_timezone(&Local).format("%H:%M:%S")
+        )),
+        (None, ConnectionState::SignInNeeded { status }) => Some(format!(
+            "the server refused the token or password ({status}); deskbell account update {}",
+            a.name
+        )),
+        _ => None,
     }
 }
 
@@ -270,6 +331,37 @@ mod tests {
         let mut v = view(&[live]);
         v.dnd_until = Some(now + chrono::Duration::minutes(5));
         assert_eq!(v.icon_state(now), TrayIconState::DoNotDisturb);
+    }
+
+    #[test]
+    fn status_carries_the_whole_reason() {
+        let now = Utc::now();
+        let mut v = view(&[
+            ConnectionState::BackingOff {
+                attempt: 3,
+                retry_at: now,
+                reason: "the server's certificate is not trusted (UnknownIssuer)".into(),
+            },
+            ConnectionState::SignInNeeded { status: 401 },
+            ConnectionState::Live { since: now },
+        ]);
+        v.accounts[1].name = "b".into();
+        let status = v.status();
+        assert_eq!(status.accounts[0].state, "reconnecting");
+        let detail = status.accounts[0].detail.as_deref().unwrap();
+        assert!(
+            detail.starts_with(
+                "the server's certificate is not trusted (UnknownIssuer); next try at "
+            ),
+            "{detail}"
+        );
+        assert_eq!(status.accounts[1].state, "sign_in_needed");
+        assert_eq!(
+            status.accounts[1].detail.as_deref(),
+            Some("the server refused the token or password (401); deskbell account update b")
+        );
+        assert_eq!(status.accounts[2].state, "live");
+        assert_eq!(status.accounts[2].detail, None);
     }
 
     #[test]

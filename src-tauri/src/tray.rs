@@ -41,6 +41,7 @@ impl MenuId {
             MenuId::Quit => "quit".into(),
             MenuId::Subscription(kind) => format!("subscription.{}", kind.as_str()),
             MenuId::Dnd(Dnd::OneHour) => "dnd.one_hour".into(),
+            MenuId::Dnd(Dnd::HalfAnHour) => "dnd.half_an_hour".into(),
             MenuId::Dnd(Dnd::UntilTomorrowMorning) => "dnd.until_tomorrow".into(),
             MenuId::Dnd(Dnd::Off) => "dnd.off".into(),
             MenuId::Account(i) => format!("account.{i}"),
@@ -53,6 +54,7 @@ impl MenuId {
             "open" => Some(MenuId::Open),
             "quit" => Some(MenuId::Quit),
             "dnd.one_hour" => Some(MenuId::Dnd(Dnd::OneHour)),
+            "dnd.half_an_hour" => Some(MenuId::Dnd(Dnd::HalfAnHour)),
             "dnd.until_tomorrow" => Some(MenuId::Dnd(Dnd::UntilTomorrowMorning)),
             "dnd.off" => Some(MenuId::Dnd(Dnd::Off)),
             "start_at_login" => Some(MenuId::StartAtLogin),
@@ -136,6 +138,13 @@ fn build_menu(app: &AppHandle, view: &View) -> tauri::Result<MenuParts> {
         "Do not disturb",
         true,
         &[
+            &MenuItem::with_id(
+                app,
+                MenuId::Dnd(Dnd::HalfAnHour).to_id(),
+                "For 30 minutes",
+                true,
+                None::<&str>,
+            )?,
             &MenuItem::with_id(
                 app,
                 MenuId::Dnd(Dnd::OneHour).to_id(),
@@ -368,7 +377,15 @@ mod tests {
             MenuId::StartAtLogin,
         ];
         all.extend(Kind::ALL.map(MenuId::Subscription));
-        all.extend([Dnd::OneHour, Dnd::UntilTomorrowMorning, Dnd::Off].map(MenuId::Dnd));
+        all.extend(
+            [
+                Dnd::OneHour,
+                Dnd::HalfAnHour,
+                Dnd::UntilTomorrowMorning,
+                Dnd::Off,
+            ]
+            .map(MenuId::Dnd),
+        );
         for id in all {
             assert_eq!(MenuId::parse(&id.to_id()), Some(id), "{}", id.to_id());
         }

@@ -106,4 +106,4 @@ export type NewAccount =
   | { kind: 'relay'; name: string; url: string; domains: string[] }
   | { kind: 'xelion'; name: string; url: string; tenant: string; user: string; admin: boolean; user_space?: string };
 
-export type DndChoice = 'one_hour' | 'until_tomorrow_morning' | 'off';
+export type DndChoice = 'one_hour' | 'half_an_hour' | 'until_tomorrow_morning' | 'off';

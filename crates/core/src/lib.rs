@@ -14,6 +14,7 @@ pub mod dedupe;
 pub mod demo;
 pub mod event;
 pub mod feed;
+pub mod local;
 pub mod notification;
 pub mod notified;
 pub mod pipeline;

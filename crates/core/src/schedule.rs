@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveTime, Timelike, Utc, Weekday};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveTime, TimeZone, Timelike, Utc, Weekday};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::event::agent::AgentStatus;
@@ -228,6 +228,41 @@ impl Schedule {
     }
 }
 
+/// Do-not-disturb choices in the tray menu, the window and `deskbell dnd`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dnd {
+    OneHour,
+    /// `deskbell dnd 30m`.
+    HalfAnHour,
+    UntilTomorrowMorning,
+    Off,
+}
+
+/// When "until tomorrow morning" ends, in the agent's own time.
+const MORNING: NaiveTime = match NaiveTime::from_hms_opt(8, 0, 0) {
+    Some(t) => t,
+    None => NaiveTime::MIN,
+};
+
+impl Dnd {
+    /// When it ends, chosen at `now` in the agent's time zone; `None` for off.
+    pub fn until<Tz: TimeZone>(self, now: DateTime<Tz>) -> Option<DateTime<Utc>> {
+        match self {
+            Dnd::OneHour => Some(now.to_utc() + chrono::Duration::hours(1)),
+            Dnd::HalfAnHour => Some(now.to_utc() + chrono::Duration::minutes(30)),
+            Dnd::UntilTomorrowMorning => {
+                let tomorrow = now.date_naive().succ_opt()?.and_time(MORNING);
+                now.timezone()
+                    .from_local_datetime(&tomorrow)
+                    .earliest()
+                    .map(|t| t.to_utc())
+            }
+            Dnd::Off => None,
+        }
+    }
+}
+
 /// Held notifications, released as one summary when the hold ends. Items are
 /// kept up to a bound; counts per kind are always exact.
 #[derive(Debug, Default)]
@@ -311,6 +346,24 @@ mod tests {
         s.quiet_hours
             .insert(day, vec![TimeRange::parse(range).unwrap()]);
         s
+    }
+
+    #[test]
+    fn do_not_disturb_ends_when_chosen() {
+        let now = at("2026-11-23T17:40:00+01:00");
+        assert_eq!(
+            Dnd::HalfAnHour.until(now),
+            Some(at("2026-11-23T18:10:00+01:00").to_utc())
+        );
+        assert_eq!(
+            Dnd::OneHour.until(now),
+            Some(at("2026-11-23T18:40:00+01:00").to_utc())
+        );
+        assert_eq!(
+            Dnd::UntilTomorrowMorning.until(now),
+            Some(at("2026-11-24T08:00:00+01:00").to_utc())
+        );
+        assert_eq!(Dnd::Off.until(now), None);
     }
 
     #[test]

@@ -1,0 +1,206 @@
+//! The local API's messages. A client says [`ClientMessage::Hello`] first,
+//! then sends requests, each answered by a response with its id. No reply
+//! carries a secret.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::notification::Kind;
+use crate::rules::Subscriptions;
+use crate::schedule::Dnd;
+
+/// Who is connecting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientKind {
+    Cli,
+    Window,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    Hello { protocol: u32, client: ClientKind },
+    Request { id: u64, request: Request },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", content = "args", rename_all = "snake_case")]
+pub enum Request {
+    /// The accounts' connections: `Reply::Status`.
+    Status,
+    SetSubscription {
+        kind: Kind,
+        on: bool,
+    },
+    SetDnd {
+        choice: Dnd,
+    },
+    /// Open the window, at an account's edit form when one is named.
+    OpenWindow {
+        account: Option<String>,
+    },
+    /// Accounts or their secrets changed outside the tray (`deskbell
+    /// account ...`): start every client again.
+    ReloadAccounts,
+}
+
+impl Request {
+    /// Its name, for the log (never its arguments).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Request::Status => "status",
+            Request::SetSubscription { .. } => "set_subscription",
+            Request::SetDnd { .. } => "set_dnd",
+            Request::OpenWindow { .. } => "open_window",
+            Request::ReloadAccounts => "reload_accounts",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    Welcome {
+        protocol: u32,
+        /// The tray's version, for the CLI's messages.
+        version: String,
+    },
+    Response {
+        id: u64,
+        #[serde(flatten)]
+        outcome: Outcome,
+    },
+    /// The connection is refused (a wrong version, a frame that cannot be
+    /// read, another user): said once, then the tray closes it.
+    Refused { error: ErrorBody },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok(Reply),
+    Error(ErrorBody),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Reply {
+    Status(Status),
+    Done,
+}
+
+/// `deskbell status`, as it crosses the socket and `--json` prints it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    /// No account: the built-in demo plays.
+    pub demo: bool,
+    pub dnd_until: Option<DateTime<Utc>>,
+    pub subscriptions: Subscriptions,
+    pub accounts: Vec<StatusLine>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusLine {
+    pub name: String,
+    /// `relay` or `xelion`.
+    pub kind: Option<String>,
+    /// `live`, `connecting`, `reconnecting`, `sign_in_needed`,
+    /// `keyring_unavailable`, `keyring_missing`, `stopped`.
+    pub state: String,
+    /// Why, when it is not live: the reconnect's reason, the refusal.
+    pub detail: Option<String>,
+    pub last_event_at: Option<DateTime<Utc>>,
+}
+
+/// A refusal with a stable code the CLI shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+}
+
+impl ErrorBody {
+    pub fn new(code: &str, message: impl Into<String>) -> ErrorBody {
+        ErrorBody {
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ErrorBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shapes `docs/local-api.md` shows.
+    #[test]
+    fn messages_read_as_the_documentation_shows_them() {
+        let hello: ClientMessage =
+            serde_json::from_str(r#"{"type":"hello","protocol":1,"client":"cli"}"#).unwrap();
+        assert_eq!(
+            hello,
+            ClientMessage::Hello {
+                protocol: 1,
+                client: ClientKind::Cli
+            }
+        );
+        let dnd: ClientMessage = serde_json::from_str(
+            r#"{"type":"request","id":7,"request":{"name":"set_dnd","args":{"choice":"half_an_hour"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            dnd,
+            ClientMessage::Request {
+                id: 7,
+                request: Request::SetDnd {
+                    choice: Dnd::HalfAnHour
+                }
+            }
+        );
+        let status: ClientMessage =
+            serde_json::from_str(r#"{"type":"request","id":1,"request":{"name":"status"}}"#)
+                .unwrap();
+        assert_eq!(
+            status,
+            ClientMessage::Request {
+                id: 1,
+                request: Request::Status
+            }
+        );
+        let done = ServerMessage::Response {
+            id: 7,
+            outcome: Outcome::Ok(Reply::Done),
+        };
+        assert_eq!(
+            serde_json::to_string(&done).unwrap(),
+            r#"{"type":"response","id":7,"ok":{"kind":"done"}}"#
+        );
+        let refused = ServerMessage::Response {
+            id: 8,
+            outcome: Outcome::Error(ErrorBody::new("runtime_busy", "Deskbell is busy")),
+        };
+        let text = serde_json::to_string(&refused).unwrap();
+        assert_eq!(
+            text,
+            r#"{"type":"response","id":8,"error":{"code":"runtime_busy","message":"Deskbell is busy"}}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<ServerMessage>(&text).unwrap(),
+            refused
+        );
+        // An unknown request is not a message this version reads.
+        assert!(serde_json::from_str::<ClientMessage>(
+            r#"{"type":"request","id":2,"request":{"name":"format_disk"}}"#
+        )
+        .is_err());
+    }
+}

@@ -1,0 +1,73 @@
+//! `deskbell status|open|dnd|subscribe|unsubscribe`: the running tray,
+//! asked over the local socket. Exit status 0 when done, 2 when the tray
+//! refused, 3 when no tray runs.
+
+use std::process::ExitCode;
+
+use chrono::Local;
+use deskbell_core::local::client::{Client, LocalError};
+use deskbell_core::local::{ClientKind, Reply, Request, Status};
+
+/// No tray answers: the command has nobody to ask.
+const NOT_RUNNING: u8 = 3;
+
+/// Sends `request` and hands the reply to `done`.
+pub fn ask(what: &str, request: Request, done: impl FnOnce(Reply)) -> ExitCode {
+    let answered = tauri::async_runtime::block_on(async {
+        let mut client = Client::connect(ClientKind::Cli).await?;
+        client.request(request).await
+    });
+    match answered {
+        Ok(reply) => {
+            done(reply);
+            ExitCode::SUCCESS
+        }
+        Err(e @ LocalError::NotRunning(_)) => {
+            eprintln!("deskbell {what}: {e}; start it with `deskbell`");
+            ExitCode::from(NOT_RUNNING)
+        }
+        Err(e) => {
+            eprintln!("deskbell {what}: {e} ({})", e.code());
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `deskbell status`: one line per account, tab-separated, or the JSON the
+/// socket carries.
+pub fn status(json: bool) -> ExitCode {
+    ask("status", Request::Status, |reply| {
+        let Reply::Status(status) = reply else {
+            return;
+        };
+        if json {
+            match serde_json::to_string_pretty(&status) {
+                Ok(text) => println!("{text}"),
+                Err(e) => eprintln!("deskbell status: {e}"),
+            }
+        } else {
+            print!("{}", human(&status));
+        }
+    })
+}
+
+fn human(status: &Status) -> String {
+    let mut out = String::new();
+    if status.demo {
+        out.push_str("demo\tbuilt-in sample events (no account yet)\n");
+    }
+    if let Some(until) = status.dnd_until.filter(|u| *u > chrono::Utc::now()) {
+        let until = until.with_timezone(&Local).format("%a %H:%M");
+        out.push_str(&format!("do not disturb until {until}\n"));
+    }
+    for a in &status.accounts {
+        let detail = match (&a.detail, a.last_event_at) {
+            (Some(d), _) => d.clone(),
+            (None, Some(t)) => format!("last event {}", t.with_timezone(&Local).format("%H:%M:%S")),
+            (None, None) => "no events yet".to_owned(),
+        };
+        let kind = a.kind.as_deref().unwrap_or("-");
+        out.push_str(&format!("{}\t{kind}\t{}\t{detail}\n", a.name, a.state));
+    }
+    out
+}
