@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use support::{
     bin, dunst_seen, menu_item_checked, require_headless_desktop, wait_exit, wait_until,
-    window_exists, Tray,
+    window_exists, Reaped, Tray,
 };
 
 fn socket() -> PathBuf {
@@ -65,14 +65,18 @@ fn frame(json: &str) -> Vec<u8> {
     f
 }
 
-fn spawn_app(config_home: &Path) -> std::process::Child {
-    Command::new(bin())
-        .env("XDG_CONFIG_HOME", config_home)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+/// The app, killed with the test if an assertion fails first: a tray left
+/// running would answer the next test's socket.
+fn spawn_app(config_home: &Path) -> Reaped {
+    Reaped(
+        Command::new(bin())
+            .env("XDG_CONFIG_HOME", config_home)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
 }
 
 #[test]
@@ -289,4 +293,62 @@ fn other_user_is_refused(config_home: &Path) {
     // And the tray's owner is still served.
     assert!(deskbell(config_home, &["status"]).status.success());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+#[ignore = "needs a headless desktop: scripts/test runs it"]
+fn status_and_the_tray_say_why_an_account_cannot_connect() {
+    require_headless_desktop();
+    let config_home = std::env::temp_dir().join(format!("deskbell-why-{}", std::process::id()));
+    std::fs::create_dir_all(&config_home).unwrap();
+    let server = support::tls::UntrustedServer::start();
+
+    // Tried before saving: not the token's fault, so saved with a warning.
+    let added = support::output_with_stdin(
+        Command::new(bin())
+            .args(["account", "add", "private-ca", "--relay", &server.url()])
+            .env("XDG_CONFIG_HOME", &config_home),
+        b"dbr_private_ca_token\n",
+    );
+    assert!(added.status.success(), "{added:?}");
+    let warned = String::from_utf8_lossy(&added.stderr);
+    assert!(
+        warned.contains("warning") && warned.contains("certificate is not trusted (UnknownIssuer)"),
+        "{warned}"
+    );
+
+    let mut app = spawn_app(&config_home);
+    let tray = Tray::wait_for(app.id(), Duration::from_secs(30));
+    let why = "the server's certificate is not trusted (UnknownIssuer)";
+    let said = wait_until(Duration::from_secs(20), || {
+        let status = deskbell(&config_home, &["status", "--json"]);
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&status.stdout) else {
+            return false;
+        };
+        let line = &v["accounts"][0];
+        line["name"] == "private-ca"
+            && line["state"] == "reconnecting"
+            && line["detail"].as_str().is_some_and(|d| d.starts_with(why))
+    });
+    assert!(said, "{:?}", deskbell(&config_home, &["status"]));
+    let human = String::from_utf8(deskbell(&config_home, &["status"]).stdout).unwrap();
+    assert!(
+        human.starts_with(&format!(
+            "private-ca\trelay\treconnecting\t{why}; next try at "
+        )),
+        "{human}"
+    );
+    let layout = tray.layout();
+    assert!(
+        layout.contains("private-ca: reconnecting at ") && layout.contains(&format!(": {why}")),
+        "{layout}"
+    );
+
+    tray.click("Quit");
+    if wait_exit(&mut app, Duration::from_secs(15)).is_none() {
+        let _ = app.kill();
+    }
+    let removed = deskbell(&config_home, &["account", "remove", "private-ca"]);
+    assert!(removed.status.success(), "{removed:?}");
+    let _ = std::fs::remove_dir_all(&config_home);
 }

@@ -2,6 +2,8 @@
 //! the tray as the desktop sees it over D-Bus (through `gdbus`).
 #![allow(dead_code)]
 
+pub mod tls;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};

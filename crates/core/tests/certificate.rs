@@ -2,12 +2,10 @@
 //! not installed, a self-signed test certificate): the probe and the live
 //! client both say it is the certificate, and which check failed, instead
 //! of a bare "reconnecting". The server is a real TLS server, `openssl
-//! s_server`, with a certificate from a private CA made for the test.
+//! s_server`, with a certificate from a private CA made for the test
+//! (tests/support/tls.rs, shared with the app's end-to-end tests).
 
-use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use deskbell_core::config::AccountConfig;
 use deskbell_core::secret::Secret;
@@ -16,134 +14,13 @@ use deskbell_core::stream::relay_client::{RelayClient, RelayEndpoint};
 use deskbell_core::stream::{ConnectionState, StreamOutput};
 use tokio::sync::{mpsc, watch};
 
-struct TlsServer {
-    child: Child,
-    port: u16,
-    _dir: std::path::PathBuf,
-}
-
-impl Drop for TlsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self._dir);
-    }
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl (scripts/setup relay installs it)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// `openssl s_server` on a free loopback port with a certificate for
-/// `localhost` from a fresh private CA.
-fn untrusted_server() -> TlsServer {
-    let dir = std::env::temp_dir().join(format!("deskbell-tls-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    // A private CA this machine does not trust, and the server's
-    // certificate it issued: what a helpdesk behind its own CA runs.
-    openssl(
-        &dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=Acme Private CA",
-        ],
-    );
-    openssl(
-        &dir,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "key.pem",
-            "-out",
-            "leaf.csr",
-            "-subj",
-            "/CN=localhost",
-        ],
-    );
-    std::fs::write(
-        dir.join("leaf.ext"),
-        "subjectAltName=DNS:localhost\nbasicConstraints=critical,CA:FALSE\n",
-    )
-    .unwrap();
-    openssl(
-        &dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "leaf.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "cert.pem",
-            "-days",
-            "1",
-            "-extfile",
-            "leaf.ext",
-        ],
-    );
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("openssl")
-        .args([
-            "s_server", "-quiet", "-www", "-cert", "cert.pem", "-key", "key.pem",
-        ])
-        .args(["-accept", &format!("127.0.0.1:{port}")])
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("openssl s_server");
-    let server = TlsServer {
-        child,
-        port,
-        _dir: dir,
-    };
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "s_server did not listen"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    server
-}
+#[path = "../../../tests/support/tls.rs"]
+mod tls;
 
 #[tokio::test]
 async fn an_untrusted_certificate_is_named_by_the_probe_and_the_live_client() {
-    let server = untrusted_server();
-    let url = format!("https://localhost:{}/", server.port);
+    let server = tls::UntrustedServer::start();
+    let url = server.url();
 
     let account = AccountConfig::Relay {
         name: "acme".into(),
