@@ -73,6 +73,47 @@ fn spawn_app(log: &Path) -> std::process::Child {
         .unwrap()
 }
 
+/// A new agent token from the relay over `data`.
+fn relay_token(data: &Path, name: &str) -> String {
+    let out = Command::new(relay_bin())
+        .arg("--data")
+        .arg(data)
+        .args(["token", "add", name])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned()
+}
+
+/// `deskbell account add NAME --relay http://ADDR/`, the token on stdin.
+fn add_relay_account(name: &str, addr: &str, token: &str) -> std::process::Output {
+    output_with_stdin(
+        Command::new(bin()).args([
+            "account",
+            "add",
+            name,
+            "--relay",
+            &format!("http://{addr}/"),
+        ]),
+        format!("{token}\n").as_bytes(),
+    )
+}
+
+/// One second of burst window, so a second ticket shows without a long wait.
+fn short_bursts() {
+    let config = std::fs::read_to_string(config_path()).unwrap();
+    std::fs::write(
+        config_path(),
+        config.replace("coalesce_seconds = 10", "coalesce_seconds = 1"),
+    )
+    .unwrap();
+}
+
 /// A real relay on a free loopback port over `data`, and its address.
 fn serve_relay(data: &Path) -> (Reaped, String) {
     let mut relay = Reaped(
@@ -136,32 +177,11 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
     std::fs::create_dir_all(&scratch).unwrap();
 
     // A real relay and an agent token.
-    let relay = relay_bin();
-    let out = Command::new(&relay)
-        .arg("--data")
-        .arg(&scratch)
-        .args(["token", "add", "tom"])
-        .output()
-        .unwrap();
-    let token = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .to_owned();
+    let token = relay_token(&scratch, "tom");
     let (relay_proc, addr) = serve_relay(&scratch);
 
     // The account, through the CLI, with the token on stdin.
-    let added = output_with_stdin(
-        Command::new(bin()).args([
-            "account",
-            "add",
-            "acme",
-            "--relay",
-            &format!("http://{addr}/"),
-        ]),
-        format!("{token}\n").as_bytes(),
-    );
+    let added = add_relay_account("acme", &addr, &token);
     assert!(
         added.status.success(),
         "{}",
@@ -180,22 +200,15 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
         "{config}"
     );
     // Short burst window, so a second ticket shows without a long wait.
-    std::fs::write(
-        config_path(),
-        config.replace("coalesce_seconds = 10", "coalesce_seconds = 1"),
-    )
-    .unwrap();
+    short_bursts();
 
     let log_path = scratch.join("app.log");
     let mut app = spawn_app(&log_path);
     let tray = Tray::wait_for(app.id(), Duration::from_secs(30));
-    let connected = wait_until(Duration::from_secs(20), || {
-        http(&addr, "GET", "/metrics", None, b"")
-            .1
-            .lines()
-            .any(|l| l == "deskbell_relay_clients_connected 1")
-    });
-    assert!(connected, "the app connected to the relay");
+    assert!(
+        support::relay_clients(&addr, 1, Duration::from_secs(20)),
+        "the app connected to the relay"
+    );
 
     post_fixture(&addr, "freshdesk/ticket-create.json", |_| {});
     post_fixture(
@@ -884,46 +897,18 @@ fn spam_tickets_created_closed_and_direction_controls_are_not_shown() {
     require_headless_desktop();
     let scratch = std::env::temp_dir().join(format!("deskbell-noise-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();
-    let out = Command::new(relay_bin())
-        .arg("--data")
-        .arg(&scratch)
-        .args(["token", "add", "nora"])
-        .output()
-        .unwrap();
-    let token = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .to_owned();
+    let token = relay_token(&scratch, "nora");
     let (relay_proc, addr) = serve_relay(&scratch);
-    let added = output_with_stdin(
-        Command::new(bin()).args([
-            "account",
-            "add",
-            "noise",
-            "--relay",
-            &format!("http://{addr}/"),
-        ]),
-        format!("{token}\n").as_bytes(),
-    );
+    let added = add_relay_account("noise", &addr, &token);
     assert!(added.status.success(), "{added:?}");
     // Short burst window, so each ticket shows on its own.
-    let config = std::fs::read_to_string(config_path()).unwrap();
-    std::fs::write(
-        config_path(),
-        config.replace("coalesce_seconds = 10", "coalesce_seconds = 1"),
-    )
-    .unwrap();
+    short_bursts();
     let mut app = spawn_app(&scratch.join("app.log"));
     let tray = Tray::wait_for(app.id(), Duration::from_secs(30));
-    let connected = wait_until(Duration::from_secs(20), || {
-        http(&addr, "GET", "/metrics", None, b"")
-            .1
-            .lines()
-            .any(|l| l == "deskbell_relay_clients_connected 1")
-    });
-    assert!(connected, "the app connected to the relay");
+    assert!(
+        support::relay_clients(&addr, 1, Duration::from_secs(20)),
+        "the app connected to the relay"
+    );
 
     // In stream order: spam, a ticket created Closed, then the spoofing
     // subject, which shows (so the two before it were processed).

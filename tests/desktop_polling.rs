@@ -128,13 +128,10 @@ fn a_missed_call_only_the_api_knows_is_one_popup_however_it_arrives() {
             .unwrap(),
     );
     let tray = Tray::wait_for(app.id(), Duration::from_secs(30));
-    let connected = wait_until(Duration::from_secs(20), || {
-        http(&addr, "GET", "/metrics", None, b"")
-            .1
-            .lines()
-            .any(|l| l == "deskbell_relay_clients_connected 1")
-    });
-    assert!(connected, "the app connected to the relay");
+    assert!(
+        support::relay_clients(&addr, 1, Duration::from_secs(20)),
+        "the app connected to the relay"
+    );
 
     // The call, as the API lists it: missed, started half a minute ago.
     let mut pushed: serde_json::Value = serde_json::from_slice(

@@ -394,3 +394,14 @@ impl std::ops::DerefMut for Reaped {
         &mut self.0
     }
 }
+
+/// Waits until the relay at `addr` counts `n` connected clients.
+pub fn relay_clients(addr: &str, n: usize, timeout: Duration) -> bool {
+    let want = format!("deskbell_relay_clients_connected {n}");
+    wait_until(timeout, || {
+        http(addr, "GET", "/metrics", None, b"")
+            .1
+            .lines()
+            .any(|l| l == want)
+    })
+}
