@@ -3,30 +3,11 @@
 //! keyring is locked or absent this says so; there is no plaintext fallback.
 
 use deskbell_core::secret::Secret;
-use thiserror::Error;
 
 /// The keyring service name; the account name is the entry's user.
 pub const SERVICE: &str = "deskbell";
 
-#[derive(Debug, Error)]
-pub enum SecretStoreError {
-    #[error("the OS keyring is not available or locked ({0}); Deskbell keeps account secrets only there")]
-    Unavailable(String),
-    #[error("no secret in the OS keyring for account {0:?}; add the account again")]
-    Missing(String),
-    #[error("the OS keyring refused the request: {0}")]
-    Refused(String),
-}
-
-impl SecretStoreError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            SecretStoreError::Unavailable(_) => "keyring_unavailable",
-            SecretStoreError::Missing(_) => "keyring_missing",
-            SecretStoreError::Refused(_) => "keyring_refused",
-        }
-    }
-}
+pub use deskbell_core::desktop::SecretStoreError;
 
 fn entry(account: &str) -> Result<keyring::Entry, SecretStoreError> {
     keyring::Entry::new(SERVICE, account).map_err(|e| map(account, e))

@@ -8,7 +8,7 @@ use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, 
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Wry};
 
-use crate::state::{status_line, AccountClick, AppState, Command, Dnd, TrayIconState, View};
+use crate::state::{AccountClick, AppState, Command, Dnd, TrayIconState, TrayView};
 use crate::{autostart, desktop};
 
 const TRAY_ID: &str = "deskbell";
@@ -93,6 +93,8 @@ pub struct TrayHandles {
 struct MenuItems {
     checks: Vec<(Kind, CheckMenuItem<Wry>)>,
     accounts: Vec<MenuItem<Wry>>,
+    /// The menu was built for the demo (one line, not an account's).
+    demo: bool,
     start_at_login: CheckMenuItem<Wry>,
 }
 
@@ -101,7 +103,7 @@ struct MenuParts {
     items: MenuItems,
 }
 
-fn build_menu(app: &AppHandle, view: &View) -> tauri::Result<MenuParts> {
+fn build_menu(app: &AppHandle, view: &TrayView) -> tauri::Result<MenuParts> {
     let mut account_items = Vec::new();
     if view.demo {
         account_items.push(MenuItem::with_id(
@@ -112,12 +114,12 @@ fn build_menu(app: &AppHandle, view: &View) -> tauri::Result<MenuParts> {
             None::<&str>,
         )?);
     }
-    for (i, a) in view.accounts.iter().enumerate() {
+    for (i, (line, click)) in view.lines.iter().enumerate() {
         account_items.push(MenuItem::with_id(
             app,
             MenuId::Account(i).to_id(),
-            status_line(a),
-            a.click().is_some(),
+            line,
+            click.is_some(),
             None::<&str>,
         )?);
     }
@@ -202,17 +204,18 @@ fn build_menu(app: &AppHandle, view: &View) -> tauri::Result<MenuParts> {
         items: MenuItems {
             checks,
             accounts: account_items,
+            demo: view.demo,
             start_at_login,
         },
     })
 }
 
-pub fn install(app: &AppHandle, view: &View) -> tauri::Result<()> {
+pub fn install(app: &AppHandle, view: &TrayView) -> tauri::Result<()> {
     let parts = build_menu(app, view)?;
-    let state = view.icon_state(chrono::Utc::now());
+    let state = view.icon;
     let tray = TrayIconBuilder::with_id(TRAY_ID)
         .icon(Image::from_bytes(icon_bytes(state))?)
-        .tooltip(view.tooltip())
+        .tooltip(&view.tooltip)
         .menu(&parts.menu)
         .on_menu_event(on_menu_event)
         .build(app)?;
@@ -224,47 +227,10 @@ pub fn install(app: &AppHandle, view: &View) -> tauri::Result<()> {
     Ok(())
 }
 
-/// A new menu for a changed set of accounts.
-pub fn rebuild(app: &AppHandle, view: &View) -> tauri::Result<()> {
+/// Shows `view`: icon, tooltip, check marks and status lines in place, or
+/// a new menu when the set of accounts changed.
+pub fn show(app: &AppHandle, view: &TrayView) {
     let Some(handles) = app.try_state::<TrayHandles>() else {
-        return Ok(());
-    };
-    let parts = build_menu(app, view)?;
-    handles.tray.set_menu(Some(parts.menu))?;
-    if let Ok(mut items) = handles.items.lock() {
-        *items = parts.items;
-    }
-    Ok(())
-}
-
-/// What the tray shows, taken from the view under its lock: the view also
-/// holds the board and the feed, which the tray never needs.
-struct TrayView {
-    icon: TrayIconState,
-    tooltip: String,
-    subscriptions: deskbell_core::rules::Subscriptions,
-    demo: bool,
-    lines: Vec<(String, bool)>,
-}
-
-/// Shows the current view: icon, tooltip, check marks, status lines.
-pub fn refresh(app: &AppHandle) {
-    let (Some(handles), Some(state)) =
-        (app.try_state::<TrayHandles>(), app.try_state::<AppState>())
-    else {
-        return;
-    };
-    let Ok(view) = state.view.lock().map(|v| TrayView {
-        icon: v.icon_state(chrono::Utc::now()),
-        tooltip: v.tooltip(),
-        subscriptions: v.subscriptions.clone(),
-        demo: v.demo,
-        lines: v
-            .accounts
-            .iter()
-            .map(|a| (status_line(a), a.click().is_some()))
-            .collect(),
-    }) else {
         return;
     };
     if let Ok(mut current) = handles.icon.lock() {
@@ -275,18 +241,31 @@ pub fn refresh(app: &AppHandle) {
             *current = Some(view.icon);
         }
     }
-    let _ = handles.tray.set_tooltip(Some(view.tooltip));
-    let Ok(items) = handles.items.lock() else {
+    let _ = handles.tray.set_tooltip(Some(&view.tooltip));
+    let Ok(mut items) = handles.items.lock() else {
         return;
     };
+    let lines = if view.demo { 1 } else { view.lines.len() };
+    if items.accounts.len() != lines || items.demo != view.demo {
+        match build_menu(app, view) {
+            Ok(parts) => {
+                if let Err(e) = handles.tray.set_menu(Some(parts.menu)) {
+                    tracing::warn!("cannot rebuild the tray menu: {e}");
+                }
+                *items = parts.items;
+            }
+            Err(e) => tracing::warn!("cannot rebuild the tray menu: {e}"),
+        }
+        return;
+    }
     for (kind, item) in &items.checks {
         let _ = item.set_checked(view.subscriptions.is_on(*kind));
     }
     if !view.demo {
-        for (item, (line, clickable)) in items.accounts.iter().zip(&view.lines) {
+        for (item, (line, click)) in items.accounts.iter().zip(&view.lines) {
             let _ = item.set_text(line);
             // Clickable only when a click can help.
-            let _ = item.set_enabled(*clickable);
+            let _ = item.set_enabled(click.is_some());
         }
     }
 }
@@ -300,13 +279,7 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
             if let Err(err) = desktop::open_main_window(app) {
                 tracing::warn!("cannot open the window: {err}");
             }
-            if let Some(state) = app.try_state::<AppState>() {
-                if let Ok(mut v) = state.view.lock() {
-                    v.unseen = 0;
-                }
-            }
-            refresh(app);
-            return;
+            Command::Seen
         }
         MenuId::Quit => {
             app.exit(0);

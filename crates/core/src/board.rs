@@ -2,12 +2,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::event::agent::{AgentStatus, AgentUpdate, AvailableOn, Team};
 use crate::wire::Timestamp;
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AgentRow {
     pub id: String,
     pub name: Option<String>,

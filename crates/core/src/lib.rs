@@ -5,13 +5,20 @@
 //!
 //! [`pipeline`] chains the stages; [`check`] is the headless dry run;
 //! [`config`] the user's file. Every time-dependent function takes `now`.
+//!
+//! The tray process is a thin layer over [`daemon`] (sources -> pipeline ->
+//! the [`desktop`]'s sinks, and the [`view`] it keeps) and [`local`], the
+//! per-user socket its terminal commands talk to.
 
 pub mod board;
 pub mod check;
 pub mod coalesce;
 pub mod config;
+#[cfg(feature = "net")]
+pub mod daemon;
 pub mod dedupe;
 pub mod demo;
+pub mod desktop;
 pub mod event;
 pub mod feed;
 pub mod local;
@@ -24,6 +31,7 @@ pub mod schedule;
 pub mod secret;
 pub mod state_file;
 pub mod stream;
+pub mod view;
 pub mod webhook;
 pub mod wire;
 

@@ -52,7 +52,7 @@ pub struct Team {
 }
 
 /// An agent's status, an open set: custom statuses keep their name.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "value")]
 pub enum AgentStatus {
     Online,
@@ -83,7 +83,7 @@ impl AgentStatus {
 }
 
 /// Where an agent takes calls.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AvailableOn {
     Nowhere,

@@ -7,6 +7,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::board::AgentRow;
 use crate::notification::Kind;
 use crate::rules::Subscriptions;
 use crate::schedule::Dnd;
@@ -90,6 +91,19 @@ pub enum Outcome {
 pub enum Reply {
     Status(Status),
     Done,
+}
+
+/// What the tray tells a subscribed window without being asked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "push", rename_all = "snake_case")]
+pub enum Push {
+    /// Something in the snapshot changed: ask for it again.
+    ViewChanged,
+    /// One board row changed, in place (`None`: the agent left).
+    BoardRow {
+        agent_id: String,
+        row: Option<Box<AgentRow>>,
+    },
 }
 
 /// `deskbell status`, as it crosses the socket and `--json` prints it.

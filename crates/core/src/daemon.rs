@@ -1,0 +1,764 @@
+//! The tray process's daemon: it wires the sources to the pipeline and the
+//! pipeline to the sinks. Each account's client (or the built-in demo) ->
+//! one channel -> [`Pipeline`] -> the [`Desktop`]'s notifications and tray,
+//! and the [`View`] the window and the terminal read. Commands come back on
+//! their own channel. Timers (bursts, holds) tick here; the logic lives in
+//! the pipeline and takes `now` from this loop.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{Local, Utc};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+use crate::coalesce::Delivery;
+use crate::config::{AccountConfig, Config, ConfigError, ConfigFile, LinkScope};
+use crate::desktop::{Desktop, SecretStoreError};
+use crate::feed::FeedStore;
+use crate::local::Push;
+use crate::notification::Kind;
+use crate::notified::NotifiedStore;
+use crate::pipeline::Pipeline;
+use crate::resume::ResumeStore;
+use crate::rules::{Identity, RulesEdit, ValidRulesEdit};
+use crate::schedule::Dnd;
+use crate::stream::relay_client::{check_url, RelayClient, RelayEndpoint};
+use crate::stream::xelion_client::{XelionAccount, XelionClient};
+use crate::stream::{ConnectionState, StreamEvent, StreamOutput};
+use crate::view::{AccountProblem, AccountStatus, TrayView, View};
+
+/// Seconds between demo events.
+const DEMO_EVERY: Duration = Duration::from_secs(3);
+/// The demo's tag on the source channel, where accounts use their index.
+const DEMO_SOURCE: usize = usize::MAX;
+
+/// What the tray, the window and the CLI ask of the daemon.
+#[derive(Debug)]
+pub enum Command {
+    SetSubscription(Kind, bool),
+    SetDnd(Dnd),
+    /// Connect an account again, reading its secret afresh.
+    Reconnect(usize),
+    /// The accounts in the config, or their secrets, changed (added, edited
+    /// or removed, from the window or a terminal): every client starts again.
+    ReloadAccounts,
+    /// The agent read the summary of what arrived while away.
+    DismissAway,
+    /// The window was opened: what it shows is seen.
+    Seen,
+    /// Rules edited in the window: applied, saved, and the outcome of the
+    /// save sent back.
+    SaveRules(
+        Box<ValidRulesEdit>,
+        oneshot::Sender<Result<(), ConfigError>>,
+    ),
+    /// Save what is kept across restarts, then stop; answered when done.
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// How the rest of the process reaches the daemon: the view behind a lock
+/// (hold it briefly: the daemon waits for it), its commands, and what it
+/// tells the window.
+#[derive(Clone)]
+pub struct Handle {
+    pub view: Arc<Mutex<View>>,
+    pub commands: mpsc::Sender<Command>,
+    pushes: broadcast::Sender<Push>,
+}
+
+/// The daemon did not take a command: its queue is full, or it stopped.
+#[derive(Debug, thiserror::Error)]
+#[error("Deskbell is busy; try again")]
+pub struct Busy;
+
+impl Handle {
+    /// The view, locked. Hold it briefly: the daemon waits for it.
+    pub fn view(&self) -> Option<MutexGuard<'_, View>> {
+        self.view.lock().ok()
+    }
+
+    pub fn send(&self, command: Command) -> Result<(), Busy> {
+        self.commands.try_send(command).map_err(|_| Busy)
+    }
+
+    /// Waits for room in the queue: for commands that must not be dropped.
+    pub async fn send_wait(&self, command: Command) -> Result<(), Busy> {
+        self.commands.send(command).await.map_err(|_| Busy)
+    }
+
+    pub fn pushes(&self) -> broadcast::Receiver<Push> {
+        self.pushes.subscribe()
+    }
+}
+
+struct Running {
+    config: AccountConfig,
+    stop: watch::Sender<bool>,
+    /// The last relay event id seen: where a restarted client resumes.
+    last_id: Option<u64>,
+}
+
+struct Daemon {
+    desktop: Arc<dyn Desktop>,
+    view: Arc<Mutex<View>>,
+    pushes: broadcast::Sender<Push>,
+    config: Config,
+    file: Option<ConfigFile>,
+    accounts: Vec<Running>,
+    tx: mpsc::Sender<(usize, StreamOutput)>,
+    pipeline: Pipeline,
+    resume: Option<ResumeStore>,
+    /// A resume point moved since the last save.
+    resume_dirty: bool,
+    feed_store: Option<FeedStore>,
+    /// The feed changed since the last save.
+    feed_dirty: bool,
+    /// The view changed since the window was last told.
+    view_changed: bool,
+    /// What the tray shows now, so it is told only of changes.
+    tray_shown: Option<TrayView>,
+    /// Stops the built-in demo; `None` while accounts are configured.
+    demo: Option<watch::Sender<bool>>,
+    /// The notifications already raised, kept across restarts.
+    notified_store: Option<NotifiedStore>,
+    /// The pipeline's notification count when that memory was last saved.
+    notified_saved: u64,
+    /// The config file's modification time as the daemon last read or
+    /// wrote it: another one means `deskbell account ...` changed it.
+    config_seen: Option<std::time::SystemTime>,
+}
+
+/// Where the daemon keeps its files; `None` for each: the user's.
+#[derive(Clone, Debug, Default)]
+pub struct Files {
+    pub config: Option<ConfigFile>,
+    pub resume: Option<ResumeStore>,
+    pub feed: Option<FeedStore>,
+    pub notified: Option<NotifiedStore>,
+}
+
+impl Files {
+    /// The user's config and state files.
+    pub fn user() -> Files {
+        Files {
+            config: ConfigFile::default_location(),
+            resume: ResumeStore::default_location(),
+            feed: FeedStore::default_location(),
+            notified: NotifiedStore::default_location(),
+        }
+    }
+}
+
+fn account_statuses(config: &Config) -> Vec<AccountStatus> {
+    config
+        .accounts
+        .iter()
+        .map(|a| AccountStatus {
+            name: a.name().to_owned(),
+            config: Some(a.clone()),
+            last_event_at: None,
+            state: ConnectionState::Connecting,
+            problem: None,
+        })
+        .collect()
+}
+
+/// Loads the config, starts the sources and the pipeline on the current
+/// tokio runtime, and shows the first tray view.
+pub fn start(desktop: Arc<dyn Desktop>, files: Files) -> Handle {
+    let (config, problem) = match &files.config {
+        Some(file) => {
+            let loaded = file.load();
+            if let Some(p) = &loaded.problem {
+                tracing::error!(code = p.code(), "{p}; running on defaults");
+            }
+            (loaded.config, loaded.problem.map(|p| p.to_string()))
+        }
+        None => (Config::default(), None),
+    };
+    let view = View {
+        accounts: account_statuses(&config),
+        demo: config.accounts.is_empty(),
+        me: me_of(&config.identity),
+        feed: files.feed.as_ref().map(FeedStore::load).unwrap_or_default(),
+        subscriptions: config.rules.subscriptions.clone(),
+        rules: RulesEdit::of(&config.rules, &config.identity),
+        dnd_until: config.rules.schedule.do_not_disturb_until,
+        config_problem: problem,
+        ..View::default()
+    };
+    let (cmd_tx, cmd_rx) = mpsc::channel(64);
+    let (pushes, _) = broadcast::channel(256);
+    let view = Arc::new(Mutex::new(view));
+    let (tx, rx) = mpsc::channel(1024);
+    let mut pipeline = pipeline_for(&config);
+    if !config.accounts.is_empty() {
+        remember_notified(&mut pipeline, files.notified.as_ref());
+    }
+    let points = files
+        .resume
+        .as_ref()
+        .map(ResumeStore::load)
+        .unwrap_or_default();
+    let mut daemon = Daemon {
+        desktop,
+        view: view.clone(),
+        pushes: pushes.clone(),
+        config,
+        file: files.config,
+        accounts: Vec::new(),
+        tx,
+        pipeline,
+        resume: files.resume,
+        resume_dirty: false,
+        feed_store: files.feed,
+        feed_dirty: false,
+        view_changed: false,
+        tray_shown: None,
+        demo: None,
+        notified_store: files.notified,
+        notified_saved: 0,
+        config_seen: None,
+    };
+    daemon.config_seen = daemon.file.as_ref().and_then(ConfigFile::modified);
+    for (index, account) in daemon.config.accounts.clone().iter().enumerate() {
+        let running = daemon.launch(index, account, points.get(account.name()).copied());
+        daemon.accounts.push(running);
+    }
+    if daemon.accounts.is_empty() {
+        daemon.start_demo();
+    }
+    daemon.show_tray();
+    tokio::spawn(daemon.run(rx, cmd_rx));
+    Handle {
+        view,
+        commands: cmd_tx,
+        pushes,
+    }
+}
+
+/// My agent ids and emails, as the window's "only my teams" matches them.
+fn me_of(identity: &Identity) -> Vec<String> {
+    identity
+        .agent_ids
+        .iter()
+        .chain(&identity.emails)
+        .cloned()
+        .collect()
+}
+
+/// What was notified before the restart, so a redelivery stays quiet.
+fn remember_notified(pipeline: &mut Pipeline, store: Option<&NotifiedStore>) {
+    if let Some(store) = store {
+        pipeline.classifier_mut().remember_notified(store.load());
+    }
+}
+
+fn pipeline_for(config: &Config) -> Pipeline {
+    let window = chrono::Duration::seconds(i64::from(config.coalesce_seconds));
+    Pipeline::new(config.rules.clone(), config.identity.clone(), window)
+}
+
+async fn play_demo(tx: mpsc::Sender<(usize, StreamOutput)>, mut stop: watch::Receiver<bool>) {
+    let mut pause = Duration::from_secs(1);
+    for n in 0.. {
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = stop.changed() => return,
+        }
+        pause = DEMO_EVERY;
+        let data = crate::demo::payload(n);
+        let name = crate::event::peek_name(data.as_bytes())
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        let event = StreamOutput::Event(StreamEvent {
+            id: None,
+            name,
+            data,
+        });
+        if tx.send((DEMO_SOURCE, event)).await.is_err() {
+            return;
+        }
+    }
+}
+
+impl Daemon {
+    fn start_demo(&mut self) {
+        let (stop, stop_rx) = watch::channel(false);
+        self.demo = Some(stop);
+        tokio::spawn(play_demo(self.tx.clone(), stop_rx));
+    }
+
+    /// Starts one account's client; its outputs come in tagged with `index`,
+    /// its place in the config's account list.
+    fn launch(&mut self, index: usize, account: &AccountConfig, last_id: Option<u64>) -> Running {
+        let (stop, stop_rx) = watch::channel(false);
+        let running = Running {
+            config: account.clone(),
+            stop,
+            last_id,
+        };
+        let name = account.name().to_owned();
+        let secret = match self.desktop.load(&name) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(account = %name, code = e.code(), "{e}");
+                let problem = match e {
+                    SecretStoreError::Missing(_) => AccountProblem::SecretMissing,
+                    SecretStoreError::Unavailable(_) | SecretStoreError::Refused(_) => {
+                        AccountProblem::KeyringUnavailable
+                    }
+                };
+                self.update_view(|v| {
+                    if let Some(a) = v.accounts.get_mut(index) {
+                        a.state = ConnectionState::Stopped;
+                        a.problem = Some(problem);
+                    }
+                });
+                return running;
+            }
+        };
+        self.update_view(|v| {
+            if let Some(a) = v.accounts.get_mut(index) {
+                a.state = ConnectionState::Connecting;
+                a.problem = None;
+            }
+        });
+        let url = match check_url(account.url()) {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::error!(account = %name, code = e.code(), "{e}");
+                self.report(index, ConnectionState::Stopped);
+                return running;
+            }
+        };
+        let (client_tx, mut client_rx) = mpsc::channel::<StreamOutput>(256);
+        match account {
+            AccountConfig::Relay { .. } => {
+                let events = self
+                    .config
+                    .rules
+                    .subscriptions
+                    .event_names()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect();
+                let endpoint = RelayEndpoint {
+                    base: url,
+                    token: secret,
+                    events,
+                };
+                match RelayClient::new(endpoint, last_id) {
+                    Ok(client) => drop(tokio::spawn(client.run(client_tx, stop_rx))),
+                    Err(e) => {
+                        tracing::error!(account = %name, "cannot start the relay client: {e}")
+                    }
+                }
+            }
+            AccountConfig::Xelion {
+                tenant,
+                user,
+                user_space,
+                admin,
+                ..
+            } => {
+                let account = XelionAccount {
+                    base: url,
+                    tenant: tenant.clone(),
+                    user: user.clone(),
+                    password: secret,
+                    user_space: user_space.clone(),
+                    admin: *admin,
+                };
+                match XelionClient::new(account) {
+                    Ok(client) => drop(tokio::spawn(client.run(client_tx, stop_rx))),
+                    Err(e) => {
+                        tracing::error!(account = %name, "cannot start the Xelion client: {e}")
+                    }
+                }
+            }
+        }
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            while let Some(out) = client_rx.recv().await {
+                if tx.send((index, out)).await.is_err() {
+                    break;
+                }
+            }
+        });
+        running
+    }
+
+    fn report(&mut self, index: usize, state: ConnectionState) {
+        self.update_view(|v| {
+            if let Some(a) = v.accounts.get_mut(index) {
+                a.state = state;
+            }
+        });
+    }
+
+    fn update_view(&mut self, f: impl FnOnce(&mut View)) {
+        if let Ok(mut v) = self.view.lock() {
+            f(&mut v);
+        }
+        self.view_changed = true;
+        self.show_tray();
+    }
+
+    /// Shows the tray its part of the view, when that changed.
+    fn show_tray(&mut self) {
+        let Some(tray) = self.view.lock().ok().map(|v| v.tray(Utc::now())) else {
+            return;
+        };
+        if self.tray_shown.as_ref() != Some(&tray) {
+            self.desktop.show_tray(&tray);
+            self.tray_shown = Some(tray);
+        }
+    }
+
+    /// Tells the window the view changed, if it did since it was last told.
+    fn tell_window(&mut self) {
+        if std::mem::take(&mut self.view_changed) {
+            let _ = self.pushes.send(Push::ViewChanged);
+        }
+    }
+
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<(usize, StreamOutput)>,
+        mut commands: mpsc::Receiver<Command>,
+    ) {
+        // Holds (quiet hours, do-not-disturb) end on the clock, not on an event.
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            let deliveries = tokio::select! {
+                cmd = commands.recv() => match cmd {
+                    Some(Command::Shutdown(done)) => {
+                        self.save_all();
+                        let _ = done.send(());
+                        return;
+                    }
+                    Some(cmd) => {
+                        self.apply(cmd);
+                        Vec::new()
+                    }
+                    // Every handle is gone: the process is ending.
+                    None => {
+                        self.save_all();
+                        return;
+                    }
+                },
+                msg = rx.recv() => match msg {
+                    None => break,
+                    // A demo event still queued when the first account came.
+                    Some((DEMO_SOURCE, _)) if self.demo.is_none() => Vec::new(),
+                    Some((index, StreamOutput::Event(ev))) => self.ingest(index, ev),
+                    Some((index, StreamOutput::State(state))) => {
+                        tracing::info!(account = index, ?state, "connection");
+                        self.report(index, state);
+                        Vec::new()
+                    }
+                    Some((index, other)) => {
+                        tracing::info!(account = index, ?other, "stream");
+                        Vec::new()
+                    }
+                },
+                _ = tick.tick() => {
+                    self.reload_if_changed_elsewhere();
+                    self.save_all();
+                    self.tell_window();
+                    // The tooltip's "last event" minute and DND's end move with the clock.
+                    self.show_tray();
+                    self.pipeline.tick(Local::now().fixed_offset())
+                }
+            };
+            if !deliveries.is_empty() {
+                // A withdrawal takes one back; it is nothing new to see.
+                let shown = deliveries
+                    .iter()
+                    .filter(|d| !d.notifications().is_empty())
+                    .count() as u32;
+                let now = Utc::now();
+                self.update_view(|v| {
+                    for d in &deliveries {
+                        v.feed.record(d, now);
+                    }
+                    v.unseen += shown;
+                });
+                self.feed_dirty = true;
+                for d in deliveries {
+                    self.desktop.notify(d);
+                }
+                self.tell_window();
+            }
+        }
+    }
+
+    fn ingest(&mut self, index: usize, ev: StreamEvent) -> Vec<Delivery> {
+        tracing::debug!(source = index, event = %ev.name, "event");
+        if let (Some(id), Some(running)) = (ev.id, self.accounts.get_mut(index)) {
+            running.last_id = Some(id);
+            self.resume_dirty = true;
+        }
+        let scope = self
+            .accounts
+            .get(index)
+            .map_or(LinkScope::Freshworks, |a| LinkScope::Account(&a.config));
+        let ingested =
+            self.pipeline
+                .ingest_from(ev.data.as_bytes(), Local::now().fixed_offset(), scope);
+        if let Err(e) = &ingested.classified.event {
+            // Counted in the pipeline's stats; the stream goes on.
+            tracing::warn!(code = e.code(), "skipped a malformed event");
+        }
+        if let Some(change) = &ingested.classified.board_change {
+            self.show_board_change(&change.agent_id.clone());
+        }
+        self.update_view(|v| {
+            let now = Local::now();
+            v.last_event_at = Some(now);
+            if let Some(a) = v.accounts.get_mut(index) {
+                a.last_event_at = Some(now);
+            }
+        });
+        ingested.deliveries
+    }
+
+    fn save_all(&mut self) {
+        self.save_resume_points();
+        self.save_feed();
+        self.save_notified();
+    }
+
+    fn apply(&mut self, cmd: Command) {
+        match cmd {
+            Command::SetSubscription(kind, on) => {
+                self.config.rules.subscriptions.set(kind, on);
+                self.pipeline.rules_mut().subscriptions.set(kind, on);
+                // A failure is on the tray and in the window already.
+                let _ = self.save();
+                // The relay filters by event name: reconnect with the new filter.
+                let restart: Vec<usize> = (0..self.accounts.len())
+                    .filter(|i| matches!(self.accounts[*i].config, AccountConfig::Relay { .. }))
+                    .collect();
+                for i in restart {
+                    self.relaunch(i);
+                }
+                let subs = self.config.rules.subscriptions.clone();
+                self.update_view(|v| v.subscriptions = subs);
+            }
+            // Asked for by the agent (after unlocking the keyring, say): a
+            // timer would pop a keyring prompt again and again.
+            Command::Reconnect(index) => {
+                if index < self.accounts.len() {
+                    self.relaunch(index);
+                }
+            }
+            Command::ReloadAccounts => self.reload_accounts(),
+            Command::DismissAway => {
+                self.update_view(|v| v.feed.dismiss_away());
+                self.feed_dirty = true;
+            }
+            Command::Seen => self.update_view(|v| v.unseen = 0),
+            Command::SaveRules(edit, reply) => {
+                edit.apply_to(&mut self.config.rules, &mut self.config.identity);
+                let classifier = self.pipeline.classifier_mut();
+                edit.apply_to(&mut classifier.rules, &mut classifier.identity);
+                let saved = self.save();
+                let shown = RulesEdit::of(&self.config.rules, &self.config.identity);
+                let me = me_of(&self.config.identity);
+                // The view first: the request answers with what it holds.
+                self.update_view(|v| {
+                    v.rules = shown;
+                    v.me = me;
+                });
+                let _ = reply.send(saved);
+            }
+            Command::SetDnd(choice) => {
+                let until = choice.until(Local::now());
+                self.config.rules.schedule.do_not_disturb_until = until;
+                self.pipeline.rules_mut().schedule.do_not_disturb_until = until;
+                // A failure is on the tray and in the window already.
+                let _ = self.save();
+                self.update_view(|v| v.dnd_until = until);
+            }
+            Command::Shutdown(_) => {}
+        }
+    }
+
+    /// The board row of `agent_id`, to the view and to the window.
+    fn show_board_change(&mut self, agent_id: &str) {
+        let row = self.pipeline.classifier().board().get(agent_id).cloned();
+        self.update_view(|v| match &row {
+            Some(row) => {
+                v.board.insert(agent_id.to_owned(), row.clone());
+            }
+            None => {
+                v.board.remove(agent_id);
+            }
+        });
+        let _ = self.pushes.send(Push::BoardRow {
+            agent_id: agent_id.to_owned(),
+            row: row.map(Box::new),
+        });
+    }
+
+    /// An account added, updated (a new token) or removed from a terminal
+    /// while the app runs takes effect at once, without a restart.
+    fn reload_if_changed_elsewhere(&mut self) {
+        let modified = self.file.as_ref().and_then(ConfigFile::modified);
+        if modified.is_some() && modified != self.config_seen {
+            tracing::info!("the config changed on disk: reloading the accounts");
+            self.reload_accounts();
+        }
+    }
+
+    /// Picks up accounts added, edited or removed (from the window or a
+    /// terminal): every client stops and the config's accounts start again,
+    /// each from its resume point, with its secret read afresh. Rare, so
+    /// simple beats clever.
+    fn reload_accounts(&mut self) {
+        let Some(file) = &self.file else { return };
+        // Taken before the read: a write after it is seen at the next tick.
+        self.config_seen = file.modified();
+        let config = match file.load_strict() {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(code = e.code(), "{e}");
+                return;
+            }
+        };
+        let mut points: BTreeMap<String, u64> = self
+            .resume
+            .as_ref()
+            .map(ResumeStore::load)
+            .unwrap_or_default();
+        for running in &self.accounts {
+            let _ = running.stop.send(true);
+            if let Some(id) = running.last_id {
+                points.insert(running.config.name().to_owned(), id);
+            }
+        }
+        self.config.accounts = config.accounts;
+        let statuses = account_statuses(&self.config);
+        let demo = self.config.accounts.is_empty();
+        let switching = demo != self.demo.is_some();
+        if switching {
+            // From the demo to real accounts or back: the demo's agents,
+            // dedupe memory and held notifications are not the accounts'.
+            self.pipeline = pipeline_for(&self.config);
+            self.notified_saved = 0;
+            if !demo {
+                remember_notified(&mut self.pipeline, self.notified_store.as_ref());
+            }
+            match self.demo.take() {
+                Some(stop) => {
+                    let _ = stop.send(true);
+                }
+                None => self.start_demo(),
+            }
+        }
+        self.update_view(|v| {
+            v.accounts = statuses;
+            v.demo = demo;
+            if switching {
+                v.board.clear();
+            }
+        });
+        self.accounts = Vec::new();
+        for (index, account) in self.config.accounts.clone().iter().enumerate() {
+            let running = self.launch(index, account, points.get(account.name()).copied());
+            self.accounts.push(running);
+        }
+        self.tell_window();
+    }
+
+    /// Writes the feed at most once per tick, and only when it changed.
+    fn save_feed(&mut self) {
+        if !std::mem::take(&mut self.feed_dirty) {
+            return;
+        }
+        let Some(store) = &self.feed_store else {
+            return;
+        };
+        let feed = self.view.lock().ok().map(|v| v.feed.clone());
+        if let Some(feed) = feed {
+            if let Err(e) = store.save(&feed) {
+                tracing::warn!("cannot save the feed: {e}");
+            }
+        }
+    }
+
+    /// Writes the notification memory at most once per tick, when a
+    /// notification was raised since; never the demo's.
+    fn save_notified(&mut self) {
+        let notified = self.pipeline.classifier().stats().notified;
+        if self.demo.is_some() || notified == self.notified_saved {
+            return;
+        }
+        let Some(store) = &self.notified_store else {
+            return;
+        };
+        match store.save(&self.pipeline.classifier().notified()) {
+            Ok(()) => self.notified_saved = notified,
+            Err(e) => tracing::warn!("cannot save the notification memory: {e}"),
+        }
+    }
+
+    /// Stops an account's client and starts it again where it left off.
+    fn relaunch(&mut self, index: usize) {
+        let _ = self.accounts[index].stop.send(true);
+        let (config, last_id) = (
+            self.accounts[index].config.clone(),
+            self.accounts[index].last_id,
+        );
+        self.accounts[index] = self.launch(index, &config, last_id);
+    }
+
+    /// Writes the resume points at most once per tick, and only when moved.
+    fn save_resume_points(&mut self) {
+        if !std::mem::take(&mut self.resume_dirty) {
+            return;
+        }
+        let Some(store) = &self.resume else { return };
+        let points = self
+            .accounts
+            .iter()
+            .filter_map(|a| a.last_id.map(|id| (a.config.name().to_owned(), id)))
+            .collect();
+        if let Err(e) = store.save(&points) {
+            tracing::warn!("cannot save resume points: {e}");
+        }
+    }
+
+    /// Saves the rules and identity, the part of the config the daemon
+    /// owns, into the file as it is on disk: accounts added meanwhile (by
+    /// the CLI, or the window before its reload arrives) stay. A broken file
+    /// is kept and the problem shown (and returned, for a request that waits
+    /// on it).
+    fn save(&mut self) -> Result<(), ConfigError> {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        let (rules, identity) = (&self.config.rules, &self.config.identity);
+        let seen_before = file.modified();
+        let saved = file
+            .update(|c| {
+                c.rules = rules.clone();
+                c.identity = identity.clone();
+            })
+            .map(drop);
+        // Our own write is not news; one made elsewhere since we last
+        // looked still is (its accounts are in what we just wrote).
+        if seen_before == self.config_seen {
+            self.config_seen = file.modified();
+        }
+        if let Err(e) = &saved {
+            tracing::error!(code = e.code(), "{e}");
+            let message = e.to_string();
+            self.update_view(|v| v.config_problem = Some(message));
+        }
+        saved
+    }
+}

@@ -1,0 +1,47 @@
+//! What the tray process's daemon needs of the operating system, as traits:
+//! the keyring ([`SecretStore`]) and the desktop's sinks ([`Desktop`]). The
+//! app implements them (Secret Service, notify-rust, the tray menu); the
+//! core's tests implement them in memory. Nothing here decides anything.
+
+use thiserror::Error;
+
+use crate::coalesce::Delivery;
+use crate::secret::Secret;
+use crate::view::TrayView;
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum SecretStoreError {
+    #[error("the OS keyring is not available or locked ({0}); Deskbell keeps account secrets only there")]
+    Unavailable(String),
+    #[error("no secret in the OS keyring for account {0:?}; add the account again")]
+    Missing(String),
+    #[error("the OS keyring refused the request: {0}")]
+    Refused(String),
+}
+
+impl SecretStoreError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            SecretStoreError::Unavailable(_) => "keyring_unavailable",
+            SecretStoreError::Missing(_) => "keyring_missing",
+            SecretStoreError::Refused(_) => "keyring_refused",
+        }
+    }
+}
+
+/// Where account secrets live: the OS keyring, and nowhere else.
+pub trait SecretStore: Send + Sync {
+    fn store(&self, account: &str, secret: &Secret) -> Result<(), SecretStoreError>;
+    fn load(&self, account: &str) -> Result<Secret, SecretStoreError>;
+    /// Deleting what is not there is not an error.
+    fn delete(&self, account: &str) -> Result<(), SecretStoreError>;
+}
+
+/// The desktop the tray process lives on.
+pub trait Desktop: SecretStore {
+    /// Shows one delivery as a native notification.
+    fn notify(&self, delivery: Delivery);
+    /// Shows the tray's icon, tooltip, checks and lines; called when they
+    /// changed.
+    fn show_tray(&self, tray: &TrayView);
+}
