@@ -156,3 +156,21 @@ fn config_rules_apply() {
         "{out}"
     );
 }
+
+#[test]
+fn an_array_is_refused_as_not_an_object_and_the_rest_goes_on() {
+    let (code, out, _) = run(
+        &["check", "-"],
+        "[\"a\",\"b\",\"onTicketCreate\",1]\n[1,2,3]\n",
+    );
+    assert_eq!(code, 1);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    for line in &lines {
+        assert_eq!(line["error"], "payload is not a JSON object", "{line}");
+        assert!(line.get("event").is_none(), "{line}");
+    }
+}

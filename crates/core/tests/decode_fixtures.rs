@@ -319,6 +319,33 @@ fn errors_name_the_problem() {
     );
     assert_eq!(err("invalid/no-event-name.json"), DecodeError::NoEventName);
     assert_eq!(err("invalid/not-an-object.json"), DecodeError::NotAnObject);
+    // A payload is a JSON object: never read positionally from an array.
+    for top in [
+        "invalid/array-of-numbers.json",
+        "invalid/array-spelling-an-event.json",
+        "invalid/nested-arrays.json",
+        "invalid/scalar-number.json",
+        "invalid/scalar-string.json",
+    ] {
+        assert_eq!(err(top), DecodeError::NotAnObject, "{top}");
+    }
+    // Nor any part of it the models read as an object.
+    let ticket = err("invalid/ticket-as-array.json");
+    assert_eq!(ticket.code(), "bad_field");
+    assert!(
+        ticket
+            .to_string()
+            .starts_with("data.ticket: invalid type: sequence"),
+        "{ticket}"
+    );
+    let participant = err("invalid/participants-as-arrays.json");
+    assert_eq!(participant.code(), "bad_field");
+    assert!(
+        participant
+            .to_string()
+            .starts_with("data.call.participants[0]: invalid type: sequence"),
+        "{participant}"
+    );
     assert_eq!(err("invalid/truncated.json").code(), "invalid_json");
     assert_eq!(
         err("invalid/ticket-update-as-published.json").code(),

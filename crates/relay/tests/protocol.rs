@@ -58,6 +58,24 @@ async fn ingress_answers_as_documented() {
         body["message"],
         "onTicketCreate needs data.ticket, which is missing or null"
     );
+    // A payload is an object: an array is never read positionally (it once
+    // was, as an event named "3").
+    for (fixture_name, code) in [
+        ("invalid/array-of-numbers.json", "not_an_object"),
+        ("invalid/array-spelling-an-event.json", "not_an_object"),
+        ("invalid/ticket-as-array.json", "bad_field"),
+    ] {
+        let refused = c
+            .post(&url)
+            .bearer_auth(SECRET)
+            .body(fixture(fixture_name))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 400, "{fixture_name}");
+        let body: serde_json::Value = refused.json().await.unwrap();
+        assert_eq!(body["code"], code, "{fixture_name}");
+    }
 
     let huge = vec![b' '; 1024 * 1024 + 1];
     let too_large = c

@@ -10,6 +10,7 @@ pub mod freshcaller;
 pub mod freshchat;
 pub mod freshdesk;
 mod name;
+mod objects;
 mod raw;
 pub mod xelion;
 
@@ -80,7 +81,7 @@ impl Event {
 /// Decodes one payload (a Freshworks product event or a Xelion WebSocket
 /// notification). Unknown event names are `Event::Unknown`, not errors.
 pub fn decode(bytes: &[u8]) -> Result<DecodedEvent, DecodeError> {
-    match serde_json::from_slice::<raw::Payload>(bytes) {
+    match objects::from_slice::<raw::Payload>(bytes) {
         Ok(payload) => raw::build(payload, bytes),
         Err(err) if err.is_syntax() || err.is_eof() => Err(DecodeError::from_json(&err)),
         // The one-pass parse met a shape it did not expect somewhere. The

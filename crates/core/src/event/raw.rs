@@ -395,7 +395,7 @@ fn field<T: for<'de> Deserialize<'de> + Default>(
         return Ok(T::default());
     };
     let mut de = serde_json::Deserializer::from_str(raw.get());
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    serde_path_to_error::deserialize(super::objects::Objects(&mut de)).map_err(|e| {
         let inner = e.path().to_string();
         let full = match (path.is_empty(), inner.as_str()) {
             (true, p) => p.to_owned(),
