@@ -23,7 +23,7 @@ pub enum AccountError {
     Config(#[from] ConfigError),
     #[error("account names are 1 to 64 letters, digits, '.', '_', '-' or '@'")]
     BadName,
-    #[error("an account named {0:?} exists; remove it first")]
+    #[error("an account named {0:?} exists; change it with `deskbell account update {0}`")]
     Exists(String),
     #[error("no account named {0:?}")]
     NoSuchAccount(String),

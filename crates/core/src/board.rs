@@ -40,6 +40,9 @@ pub struct Board {
     rows: BTreeMap<String, AgentRow>,
     /// Agent id or user id to lower-cased email, for identity by email.
     emails: HashMap<String, String>,
+    /// The payload's own time of each row's last update: an older one that
+    /// arrives later (a retry, the team's state from the relay) never wins.
+    stamped: HashMap<String, Timestamp>,
 }
 
 impl Board {
@@ -119,6 +122,27 @@ impl Board {
             since,
             removed: false,
         })
+    }
+
+    /// Applies an update whose payload says it happened at `stamp`, unless
+    /// the row already holds a later one; without a stamp, at `now`.
+    pub fn apply_in_order(
+        &mut self,
+        update: &AgentUpdate,
+        stamp: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Option<BoardChange> {
+        let id = update.agent.key()?.to_string();
+        if let (Some(stamp), Some(held)) = (stamp, self.stamped.get(&id)) {
+            if stamp.0 < held.0 {
+                return None;
+            }
+        }
+        let change = self.apply(update, stamp.or(Some(now)))?;
+        if let Some(stamp) = stamp {
+            self.stamped.insert(id, stamp);
+        }
+        Some(change)
     }
 
     pub fn email_of(&self, agent_id: &str) -> Option<&str> {

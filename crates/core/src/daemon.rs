@@ -454,6 +454,17 @@ impl Daemon {
                     // A demo event still queued when the first account came.
                     Some((DEMO_SOURCE, _)) if self.demo.is_none() => Vec::new(),
                     Some((index, StreamOutput::Event(ev))) => self.ingest(index, ev),
+                    Some((_, StreamOutput::Team(data))) => {
+                        let now = Utc::now();
+                        let change = self
+                            .pipeline
+                            .classifier_mut()
+                            .remember_team_member(data.as_bytes(), now);
+                        if let Some(change) = change {
+                            self.show_board_change(&change.agent_id);
+                        }
+                        Vec::new()
+                    }
                     Some((index, StreamOutput::State(state))) => {
                         tracing::info!(account = index, ?state, "connection");
                         self.report(index, state);

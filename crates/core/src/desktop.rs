@@ -3,6 +3,9 @@
 //! app implements them (Secret Service, notify-rust, the tray menu); the
 //! core's tests implement them in memory. Nothing here decides anything.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use thiserror::Error;
 
 use crate::coalesce::Delivery;
@@ -44,4 +47,59 @@ pub trait Desktop: SecretStore {
     /// Shows the tray's icon, tooltip, checks and lines; called when they
     /// changed.
     fn show_tray(&self, tray: &TrayView);
+}
+
+/// A desktop kept in memory: secrets in a map, notifications and tray views
+/// recorded. For running the daemon headless (tests, benches); never a
+/// place for real secrets, which belong in the OS keyring.
+#[derive(Default)]
+pub struct MemoryDesktop {
+    secrets: Mutex<HashMap<String, Secret>>,
+    /// Every delivery, in order.
+    pub notified: Mutex<Vec<Delivery>>,
+    /// Every tray view shown, in order.
+    pub trays: Mutex<Vec<TrayView>>,
+}
+
+impl SecretStore for MemoryDesktop {
+    fn store(&self, account: &str, secret: &Secret) -> Result<(), SecretStoreError> {
+        let mut secrets = self
+            .secrets
+            .lock()
+            .map_err(|_| SecretStoreError::Unavailable("poisoned".into()))?;
+        secrets.insert(account.to_owned(), secret.clone());
+        Ok(())
+    }
+
+    fn load(&self, account: &str) -> Result<Secret, SecretStoreError> {
+        let secrets = self
+            .secrets
+            .lock()
+            .map_err(|_| SecretStoreError::Unavailable("poisoned".into()))?;
+        secrets
+            .get(account)
+            .cloned()
+            .ok_or_else(|| SecretStoreError::Missing(account.to_owned()))
+    }
+
+    fn delete(&self, account: &str) -> Result<(), SecretStoreError> {
+        if let Ok(mut secrets) = self.secrets.lock() {
+            secrets.remove(account);
+        }
+        Ok(())
+    }
+}
+
+impl Desktop for MemoryDesktop {
+    fn notify(&self, delivery: Delivery) {
+        if let Ok(mut n) = self.notified.lock() {
+            n.push(delivery);
+        }
+    }
+
+    fn show_tray(&self, tray: &TrayView) {
+        if let Ok(mut t) = self.trays.lock() {
+            t.push(tray.clone());
+        }
+    }
 }

@@ -94,6 +94,30 @@ impl Classifier {
         self.board.status_of(|row| me.is_me(&row.id))
     }
 
+    /// One agent's latest state as the relay keeps it (the stream's `team`
+    /// event): onto the board, never through the rules; a state older than
+    /// the row's is ignored. What did not decode, or is no agent update, is
+    /// counted as malformed and changes nothing.
+    pub fn remember_team_member(
+        &mut self,
+        bytes: &[u8],
+        now: DateTime<Utc>,
+    ) -> Option<BoardChange> {
+        match decode(bytes) {
+            Ok(DecodedEvent {
+                event: Event::AgentUpdated(update),
+                timestamp,
+                ..
+            }) => self
+                .board
+                .apply_in_order(&update, timestamp, Timestamp(now)),
+            _ => {
+                self.stats.malformed += 1;
+                None
+            }
+        }
+    }
+
     pub fn classify_bytes(&mut self, bytes: &[u8], now: DateTime<Utc>) -> Classified {
         match decode(bytes) {
             Ok(ev) => {
@@ -126,9 +150,10 @@ impl Classifier {
             return (Verdict::Skip(Skip::DuplicateEvent), None);
         }
         let board_change = match &ev.event {
-            Event::AgentUpdated(update) => self
-                .board
-                .apply(update, ev.timestamp.or(Some(Timestamp(now)))),
+            Event::AgentUpdated(update) => {
+                self.board
+                    .apply_in_order(update, ev.timestamp, Timestamp(now))
+            }
             _ => None,
         };
         let ctx = Context {

@@ -1,57 +1,16 @@
 //! The tray process's daemon, headless: an in-memory desktop stands in for
 //! the keyring, the notifications and the tray; the demo is the source.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use deskbell_core::coalesce::Delivery;
 use deskbell_core::config::ConfigFile;
 use deskbell_core::daemon::{self, Command, Files};
-use deskbell_core::desktop::{Desktop, SecretStore, SecretStoreError};
+use deskbell_core::desktop::MemoryDesktop;
 use deskbell_core::local::Push;
 use deskbell_core::notification::Kind;
 use deskbell_core::schedule::Dnd;
-use deskbell_core::secret::Secret;
-use deskbell_core::view::{TrayIconState, TrayView};
-
-#[derive(Default)]
-struct InMemory {
-    secrets: Mutex<HashMap<String, Secret>>,
-    notified: Mutex<Vec<Delivery>>,
-    trays: Mutex<Vec<TrayView>>,
-}
-
-impl SecretStore for InMemory {
-    fn store(&self, account: &str, secret: &Secret) -> Result<(), SecretStoreError> {
-        self.secrets
-            .lock()
-            .unwrap()
-            .insert(account.to_owned(), secret.clone());
-        Ok(())
-    }
-    fn load(&self, account: &str) -> Result<Secret, SecretStoreError> {
-        self.secrets
-            .lock()
-            .unwrap()
-            .get(account)
-            .cloned()
-            .ok_or_else(|| SecretStoreError::Missing(account.to_owned()))
-    }
-    fn delete(&self, account: &str) -> Result<(), SecretStoreError> {
-        self.secrets.lock().unwrap().remove(account);
-        Ok(())
-    }
-}
-
-impl Desktop for InMemory {
-    fn notify(&self, delivery: Delivery) {
-        self.notified.lock().unwrap().push(delivery);
-    }
-    fn show_tray(&self, tray: &TrayView) {
-        self.trays.lock().unwrap().push(tray.clone());
-    }
-}
+use deskbell_core::view::TrayIconState;
 
 async fn until(mut f: impl FnMut() -> bool) -> bool {
     for _ in 0..200 {
@@ -69,7 +28,7 @@ async fn the_demo_notifies_and_commands_reach_the_view_the_tray_and_the_config()
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let config = ConfigFile::at(dir.join("config.toml"));
-    let desktop = Arc::new(InMemory::default());
+    let desktop = Arc::new(MemoryDesktop::default());
     let handle = daemon::start(
         desktop.clone(),
         Files {

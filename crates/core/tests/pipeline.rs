@@ -391,3 +391,45 @@ fn a_ticket_marked_spam_is_taken_back_on_screen_in_a_burst_and_in_a_hold() {
     assert_eq!(p.held_count(), 0);
     assert!(p.tick(t("2026-11-20T11:00:00Z")).is_empty());
 }
+
+#[test]
+fn the_teams_state_fills_the_board_and_an_older_update_never_wins() {
+    let now = t("2026-11-20T10:00:00Z");
+    let stamped = |name: &str, at: f64| {
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes(name)).unwrap();
+        v["timestamp"] = serde_json::json!(at);
+        serde_json::to_vec(&v).unwrap()
+    };
+    let mut p = pipeline(Identity::default());
+    // The relay's `team` event: onto the board, never a notification.
+    let change = p
+        .classifier_mut()
+        .remember_team_member(
+            &stamped("freshcaller/agent-update-busy.json", 2000.0),
+            now.to_utc(),
+        )
+        .unwrap();
+    assert_eq!(change.agent_id, "5001");
+    let status = |p: &Pipeline| p.classifier().board().get("5001").unwrap().status.clone();
+    assert_eq!(status(&p), AgentStatus::Busy);
+    // A live update from before it (a retry, a slow webhook) changes nothing.
+    let out = p.ingest(
+        &stamped("freshcaller/agent-update-online.json", 1000.0),
+        now,
+    );
+    assert!(out.classified.board_change.is_none());
+    assert_eq!(status(&p), AgentStatus::Busy);
+    // A later one does.
+    p.ingest(
+        &stamped("freshcaller/agent-update-after-call-work.json", 3000.0),
+        now,
+    );
+    assert_eq!(status(&p), AgentStatus::AfterCallWork);
+    // What is not an agent update is counted and changes nothing.
+    let malformed = p.classifier().stats().malformed;
+    assert!(p
+        .classifier_mut()
+        .remember_team_member(&bytes("freshdesk/ticket-create.json"), now.to_utc())
+        .is_none());
+    assert_eq!(p.classifier().stats().malformed, malformed + 1);
+}

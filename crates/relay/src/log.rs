@@ -62,6 +62,12 @@ CREATE TABLE IF NOT EXISTS once_keys (
     event_id INTEGER NOT NULL,
     expires_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS team (
+    agent TEXT PRIMARY KEY,
+    event_id INTEGER NOT NULL,
+    stamp INTEGER,
+    data TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS tokens (
     name TEXT PRIMARY KEY,
     hash TEXT NOT NULL UNIQUE,
@@ -202,6 +208,14 @@ pub fn read_after(conn: &Connection, after: u64, limit: usize) -> Result<Vec<Sto
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
+/// Each agent's latest state, kept past retention: what a stream sends
+/// first, so the board is whole from the first second.
+pub fn team(conn: &Connection) -> Result<Vec<String>, LogError> {
+    let mut stmt = conn.prepare_cached("SELECT data FROM team ORDER BY agent")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<Result<Vec<String>, _>>()?)
+}
+
 /// The oldest stored id, and the last id ever assigned (ids are never reused).
 pub fn bounds(conn: &Connection) -> Result<(Option<u64>, u64), LogError> {
     let min: Option<i64> = conn.query_row("SELECT min(id) FROM events", [], |r| r.get(0))?;
@@ -223,6 +237,14 @@ pub struct Once {
     pub for_secs: i64,
 }
 
+/// An agent's state to keep past the log's retention: the agent's board key
+/// and the payload's own time (epoch milliseconds), when it has one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TeamMember {
+    pub agent: String,
+    pub stamp: Option<i64>,
+}
+
 /// What an append did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Appended {
@@ -235,6 +257,7 @@ struct Ingest {
     name: String,
     data: String,
     once: Option<Once>,
+    team: Option<TeamMember>,
     reply: oneshot::Sender<Result<Appended, String>>,
 }
 
@@ -268,17 +291,21 @@ impl Writer {
         name: String,
         data: String,
         once: Option<Once>,
+        team: Option<TeamMember>,
     ) -> Result<Appended, LogError> {
         let (reply, rx) = oneshot::channel();
         let tx = self.tx.clone();
         // The channel is bounded: a full queue waits off the async threads.
+        // (A refused send hands the event back; only the refusal matters.)
         tokio::task::spawn_blocking(move || {
             tx.send(Ingest {
                 name,
                 data,
                 once,
+                team,
                 reply,
             })
+            .map_err(drop)
         })
         .await
         .map_err(|_| LogError::WriterGone)?
@@ -361,6 +388,14 @@ fn commit(conn: &mut Connection, batch: &[Ingest]) -> Result<Vec<Appended>, rusq
         let mut remember = tx.prepare_cached(
             "INSERT OR REPLACE INTO once_keys (key, event_id, expires_at) VALUES (?1, ?2, ?3)",
         )?;
+        // A later event wins, unless both carry their own time and the
+        // stored one is later (an older state posted late never wins).
+        let mut keep_state = tx.prepare_cached(
+            "INSERT INTO team (agent, event_id, stamp, data) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(agent) DO UPDATE SET
+                 event_id = excluded.event_id, stamp = excluded.stamp, data = excluded.data
+             WHERE excluded.stamp IS NULL OR team.stamp IS NULL OR excluded.stamp >= team.stamp",
+        )?;
         for ingest in batch {
             if let Some(once) = &ingest.once {
                 let stored: Option<i64> = known
@@ -378,6 +413,9 @@ fn commit(conn: &mut Connection, batch: &[Ingest]) -> Result<Vec<Appended>, rusq
             let id = tx.last_insert_rowid() as u64;
             if let Some(once) = &ingest.once {
                 remember.execute(params![once.key, id as i64, now + once.for_secs])?;
+            }
+            if let Some(member) = &ingest.team {
+                keep_state.execute(params![member.agent, id as i64, member.stamp, ingest.data])?;
             }
             outcomes.push(Appended {
                 id,

@@ -305,6 +305,17 @@ pub fn missed_call_once(event: &deskbell_core::DecodedEvent) -> Option<Once> {
     }
 }
 
+/// An agent update's board key and own time: kept past the log's retention.
+pub fn team_member(event: &deskbell_core::DecodedEvent) -> Option<log::TeamMember> {
+    match &event.event {
+        deskbell_core::Event::AgentUpdated(update) => Some(log::TeamMember {
+            agent: update.agent.key()?.to_string(),
+            stamp: event.timestamp.map(|t| t.0.timestamp_millis()),
+        }),
+        _ => None,
+    }
+}
+
 impl Relay {
     /// Decodes a product event and appends it, one-line JSON, to the log;
     /// a missed call already stored is answered with its id. Both the
@@ -313,10 +324,11 @@ impl Relay {
         let r = &self.inner;
         let event = deskbell_core::decode(body).map_err(Refusal::BadPayload)?;
         let once = missed_call_once(&event);
+        let team = team_member(&event);
         let name = event.name.as_str().to_owned();
         let appended = r
             .writer
-            .append(name.clone(), one_line_json(body), once)
+            .append(name.clone(), one_line_json(body), once, team)
             .await
             .map_err(Refusal::LogUnavailable)?;
         if !appended.duplicate {
@@ -636,6 +648,7 @@ impl StreamState {
                 self.mark(seq);
                 // Anything committed since the handler read `seq` is replayed.
                 self.announce_position().await?;
+                self.send_team().await?;
                 self.replay_to(None).await?;
                 return Ok(None);
             }
@@ -670,6 +683,7 @@ impl StreamState {
             None => self.mark(last),
         }
         self.announce_position().await?;
+        self.send_team().await?;
         self.replay_to(None).await?;
         Ok(reset)
     }
@@ -679,6 +693,32 @@ impl StreamState {
     async fn announce_position(&mut self) -> Result<(), Closed> {
         self.send(Bytes::from(format!("id: {}\n\n", self.sent)))
             .await
+    }
+
+    /// Each agent's latest state, one `team` event each, without ids (they
+    /// are no place in the log), when the stream carries agent updates.
+    async fn send_team(&mut self) -> Result<(), Closed> {
+        if self
+            .filter
+            .as_ref()
+            .is_some_and(|f| !f.contains("onAgentUpdate"))
+        {
+            return Ok(());
+        }
+        let dir = self.data_dir.clone();
+        let team =
+            tokio::task::spawn_blocking(move || log::open_reader(&dir).and_then(|c| log::team(&c)))
+                .await
+                .map_err(|_| Closed::LogUnavailable)?
+                .map_err(|_| Closed::LogUnavailable)?;
+        let mut frame = String::new();
+        for data in &team {
+            write_event(&mut frame, None, "team", data);
+        }
+        if !frame.is_empty() {
+            self.send(Bytes::from(frame)).await?;
+        }
+        Ok(())
     }
 
     fn mark(&mut self, id: u64) {

@@ -80,7 +80,7 @@ impl Harness {
                     }
                     StreamOutput::State(st) => seen.states.push(st),
                     StreamOutput::Skipped(why) => seen.skipped.push(why),
-                    StreamOutput::Reset { .. } => {}
+                    StreamOutput::Reset { .. } | StreamOutput::Team(_) => {}
                 }
             }
         });
@@ -472,4 +472,51 @@ async fn retry_after_on_503_and_429_is_honoured_and_never_gives_up() {
         assert_eq!(waits.len(), 2);
         let _ = stop.send(true);
     }
+}
+
+/// The client against the real relay: the team's state comes first, as
+/// `Team` outputs that carry no resume point, then live events.
+#[tokio::test]
+async fn the_client_gets_the_team_before_live_events() {
+    let dir = TempDir::new("team-client");
+    let relay = Relay::start(&dir.0, "");
+    let token = add_token(&dir.0, "agent");
+    let base = relay.base();
+    post(
+        &base,
+        &support::fixture("freshcaller/agent-update-busy.json"),
+    )
+    .await
+    .unwrap();
+    let endpoint = RelayEndpoint {
+        base: check_url(&base).unwrap(),
+        token: Secret::new(token),
+        events: vec!["onAgentUpdate".into(), "onTicketCreate".into()],
+    };
+    let (tx, mut rx) = mpsc::channel(64);
+    let (stop, stop_rx) = watch::channel(false);
+    tokio::spawn(RelayClient::new(endpoint, None).unwrap().run(tx, stop_rx));
+    let mut outputs = Vec::new();
+    let live = loop {
+        match tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            StreamOutput::State(ConnectionState::Live { .. }) => {
+                post(&base, &ticket(1)).await.unwrap();
+            }
+            StreamOutput::Event(ev) => break ev,
+            other => outputs.push(other),
+        }
+    };
+    let team: Vec<&StreamOutput> = outputs
+        .iter()
+        .filter(|o| matches!(o, StreamOutput::Team(_)))
+        .collect();
+    assert_eq!(team.len(), 1, "{outputs:?}");
+    assert!(matches!(team[0], StreamOutput::Team(data) if data.contains("\"onAgentUpdate\"")));
+    assert_eq!(live.name, "onTicketCreate");
+    assert_eq!(live.id, Some(2));
+    let _ = stop.send(true);
 }

@@ -5,7 +5,9 @@ mod support;
 use std::time::Duration;
 
 use deskbell_core::stream::sse::{one_line_json, Frame, SseParser};
-use support::{add_token, fixture, http, post, relay_cli, ticket, Relay, Sse, TempDir, SECRET};
+use support::{
+    add_token, agent_update, fixture, http, post, relay_cli, ticket, Relay, Sse, TempDir, SECRET,
+};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -506,4 +508,94 @@ async fn a_freshdesk_webhook_body_is_stored_as_the_product_event() {
         .starts_with("ticket.priority:"));
     let next = post(&base, &ticket(5)).await.unwrap();
     assert_eq!(next, id + 1);
+}
+
+/// The `team` events a stream starts with, and the first event after them.
+async fn team(s: &mut Sse) -> (Vec<String>, deskbell_core::stream::sse::SseEvent) {
+    let mut team = Vec::new();
+    loop {
+        let ev = s.next_event(T).await.unwrap();
+        if ev.event != "team" {
+            return (team, ev);
+        }
+        assert_eq!(ev.id, None, "a team event is no place in the log");
+        team.push(ev.data);
+    }
+}
+
+fn status_of(data: &str) -> deskbell_core::event::agent::AgentStatus {
+    match deskbell_core::decode(data.as_bytes()).unwrap().event {
+        deskbell_core::Event::AgentUpdated(u) => u.agent.status().unwrap(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_team_outlives_the_log_and_comes_first_in_order() {
+    let dir = TempDir::new("team");
+    let relay = Relay::start(
+        &dir.0,
+        "[retention]\nmax_events = 2\nprune_every_seconds = 1",
+    );
+    let token = add_token(&dir.0, "agent-1");
+    let base = relay.base();
+    // Tom online, then busy; then an older update (after-call work, from
+    // before "busy") arrives last: it never wins.
+    let f = "freshcaller/agent-update-";
+    post(
+        &base,
+        &agent_update(&format!("{f}online.json"), 1000.0, None),
+    )
+    .await
+    .unwrap();
+    post(&base, &agent_update(&format!("{f}busy.json"), 2000.0, None))
+        .await
+        .unwrap();
+    post(
+        &base,
+        &agent_update(&format!("{f}after-call-work.json"), 1500.0, None),
+    )
+    .await
+    .unwrap();
+    // Ann, online.
+    post(
+        &base,
+        &agent_update(&format!("{f}online.json"), 1000.0, Some(5002)),
+    )
+    .await
+    .unwrap();
+    // Tickets push the agent events out of the log.
+    for n in 1..=3 {
+        post(&base, &ticket(n)).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+
+    // A fresh desktop, with no resume point: the whole team, then live.
+    let mut fresh = Sse::open(&base, &token, None, "").await.unwrap();
+    post(&base, &ticket(9)).await.unwrap();
+    let (members, next) = team(&mut fresh).await;
+    assert_eq!(members.len(), 2, "{members:?}");
+    use deskbell_core::event::agent::AgentStatus;
+    assert_eq!(
+        status_of(&members[0]),
+        AgentStatus::Busy,
+        "Tom: the latest, not the last posted"
+    );
+    assert_eq!(status_of(&members[1]), AgentStatus::Online, "Ann");
+    assert_eq!(next.event, "onTicketCreate");
+    assert_eq!(next.id.as_deref(), Some("8"));
+
+    // Resuming past retention: reset, then the team, then the replay.
+    let mut resumed = Sse::open(&base, &token, Some(1), "").await.unwrap();
+    assert_eq!(resumed.next_event(T).await.unwrap().event, "reset");
+    let (members, next) = team(&mut resumed).await;
+    assert_eq!(members.len(), 2);
+    assert_eq!(next.event, "onTicketCreate");
+
+    // A stream without agent updates gets no team.
+    let mut tickets = Sse::open(&base, &token, None, "?events=onTicketCreate")
+        .await
+        .unwrap();
+    post(&base, &ticket(10)).await.unwrap();
+    assert_eq!(tickets.next_event(T).await.unwrap().event, "onTicketCreate");
 }

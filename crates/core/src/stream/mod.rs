@@ -64,6 +64,9 @@ pub struct StreamEvent {
 pub enum StreamOutput {
     State(ConnectionState),
     Event(StreamEvent),
+    /// One agent's latest state as the relay keeps it (an `onAgentUpdate`
+    /// payload), sent when a stream starts: the board is whole at once.
+    Team(String),
     /// The resume point was older than the relay's retention.
     Reset {
         dropped: u64,

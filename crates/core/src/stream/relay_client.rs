@@ -255,6 +255,9 @@ impl RelayClient {
                 }
                 Some(StreamOutput::Skipped(reason))
             }
+            // One agent's latest state, before live events; no id: it is
+            // not a place in the log to resume from.
+            Frame::Event(ev) if ev.event == "team" => Some(StreamOutput::Team(ev.data)),
             Frame::Event(ev) if ev.event == "reset" => {
                 #[derive(serde::Deserialize)]
                 struct Reset {

@@ -224,6 +224,18 @@ pub async fn post(relay_base: &str, body: &[u8]) -> Result<u64, u16> {
 }
 
 /// A ticket payload whose id makes it a distinct event.
+/// An agent update fixture with its own time set to `at` (epoch seconds)
+/// and, when given, another agent id.
+pub fn agent_update(fixture_name: &str, at: f64, id: Option<u64>) -> Vec<u8> {
+    let mut v: serde_json::Value = serde_json::from_slice(&fixture(fixture_name)).unwrap();
+    v["timestamp"] = serde_json::json!(at);
+    if let Some(id) = id {
+        v["data"]["agent"]["id"] = serde_json::json!(id);
+        v["data"]["agent"]["user_id"] = serde_json::json!(id + 4000);
+    }
+    serde_json::to_vec(&v).unwrap()
+}
+
 pub fn ticket(n: u64) -> Vec<u8> {
     let mut v: serde_json::Value =
         serde_json::from_slice(&fixture("freshdesk/ticket-create.json")).unwrap();
