@@ -100,6 +100,8 @@ pub struct Snapshot {
     pub rules: RulesEdit,
     pub dnd_until: Option<DateTime<Utc>>,
     pub config_problem: Option<String>,
+    /// Board rows not heard of for longer show as unknown; 0: never.
+    pub stale_after_hours: u32,
     /// Open this account's edit form (once).
     pub edit_account: Option<String>,
 }
@@ -127,6 +129,7 @@ impl Snapshot {
             rules: view.rules.clone(),
             dnd_until: view.dnd_until,
             config_problem: view.config_problem.clone(),
+            stale_after_hours: view.stale_after_hours,
             edit_account: view.edit_request.clone(),
         }
     }

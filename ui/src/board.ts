@@ -10,6 +10,8 @@ export function statusKey(status: AgentStatus): string {
       return `custom:${status.value}`;
     case 'unknown':
       return `unknown:${status.value}`;
+    case 'stale':
+      return 'stale';
     default:
       return status.kind;
   }
@@ -29,7 +31,28 @@ export function statusLabel(status: AgentStatus): string {
       return status.value;
     case 'unknown':
       return `Status ${status.value}`;
+    case 'stale':
+      return 'Unknown';
   }
+}
+
+/** The status cell's words: a stale row says since when it is unknown. */
+export function statusText(status: AgentStatus): string {
+  if (status.kind !== 'stale') return statusLabel(status);
+  const heard = new Date(status.value);
+  return `Unknown since ${heard.toLocaleDateString(undefined, { day: 'numeric', month: 'short' })} ${heard.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })}`;
+}
+
+/**
+ * The row as shown at `now`: a state not heard of for longer than
+ * `staleMs` may no longer hold, so it reads "unknown since ..." rather than
+ * a stale "online". `staleMs` 0: never.
+ */
+export function asShown(row: AgentRow, now: Date, staleMs: number): AgentRow {
+  if (staleMs <= 0 || !row.heard_at) return row;
+  const heard = Date.parse(row.heard_at);
+  if (Number.isNaN(heard) || now.getTime() - heard <= staleMs) return row;
+  return { ...row, status: { kind: 'stale', value: row.heard_at } };
 }
 
 export function availableOnLabel(row: AgentRow): string {

@@ -39,7 +39,7 @@ async function refusal(call: Promise<unknown>): Promise<CommandError | null> {
 
 function render(s: Snapshot): void {
   $('status').textContent = statusLine(s);
-  board.load(s.board, s.me);
+  board.load(s.board, s.me, s.stale_after_hours ?? 0);
   renderFeed($('feed'), s.feed, s.away, {
     open: (id) => ipc.openFeedItem(id).catch((e) => showError(commandError(e).message)),
     dismissAway: () => ipc.dismissAway().then(refresh, (e) => showError(commandError(e).message)),

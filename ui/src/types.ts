@@ -25,7 +25,9 @@ export const KINDS: Kind[] = [
 export type AgentStatus =
   | { kind: 'online' | 'busy' | 'after_call_work' | 'offline' }
   | { kind: 'custom'; value: string }
-  | { kind: 'unknown'; value: number };
+  | { kind: 'unknown'; value: number }
+  /** Not from the app: shown for a row not heard of for too long. */
+  | { kind: 'stale'; value: string };
 
 export interface Team {
   id: string;
@@ -40,6 +42,8 @@ export interface AgentRow {
   available_on: 'nowhere' | 'browser' | 'mobile' | { unknown: number } | null;
   teams: Team[];
   since: string | null;
+  /** When the app last heard of the agent. */
+  heard_at?: string | null;
 }
 
 export type Connection =
@@ -90,6 +94,8 @@ export interface Snapshot {
   rules: RulesEdit;
   dnd_until: string | null;
   config_problem: string | null;
+  /** Board rows not heard of for longer show as unknown; 0: never. */
+  stale_after_hours?: number;
   /** Open this account's edit form, once (its secret was refused). */
   edit_account?: string | null;
 }

@@ -99,3 +99,37 @@ describe('BoardView with 500 agents', () => {
     expect(rowsShown(root)).toHaveLength(125);
   });
 });
+
+describe('BoardView with stale states', () => {
+  it('a state not heard of for longer than the limit reads "unknown since", also once time passes', () => {
+    document.body.replaceChildren();
+    const root = document.createElement('section');
+    document.body.append(root);
+    let clock = new Date('2026-11-20T22:30:00Z');
+    const view = new BoardView(root, () => clock);
+    view.load(
+      [
+        row('1', 'Tom Agent', { kind: 'online' }, [['10', 'Tier 1']], { heard_at: '2026-11-20T10:00:00Z' }),
+        row('2', 'Ann Busy', { kind: 'busy' }, [['10', 'Tier 1']], { heard_at: '2026-11-20T21:00:00Z' }),
+      ],
+      [],
+      12,
+    );
+    const status = (id: string) => root.querySelector(`tr[data-agent="${id}"] .status`)?.textContent ?? '';
+    // 12 h 30 min since Tom was last heard of: not a stale "online".
+    expect(status('1')).toMatch(/^Unknown since /);
+    expect(status('2')).toBe('Busy / on a call');
+    expect(counts(root)).toContain('Unknown: 1');
+    expect(counts(root).some((c) => c.startsWith('Online'))).toBe(false);
+    // Ann, 12 h later, on the next tick.
+    clock = new Date('2026-11-21T09:30:00Z');
+    view.tick();
+    expect(status('2')).toMatch(/^Unknown since /);
+    // News of Tom makes his row current again.
+    view.update('1', row('1', 'Tom Agent', { kind: 'online' }, [['10', 'Tier 1']], { heard_at: '2026-11-21T09:29:00Z' }));
+    expect(status('1')).toBe('Online');
+    // 0 hours: never stale.
+    view.load([row('1', 'Tom Agent', { kind: 'online' }, [], { heard_at: '2020-01-01T00:00:00Z' })], [], 0);
+    expect(status('1')).toBe('Online');
+  });
+});

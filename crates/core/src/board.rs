@@ -17,6 +17,10 @@ pub struct AgentRow {
     pub teams: Vec<Team>,
     /// Since when the agent is in `status`.
     pub since: Option<Timestamp>,
+    /// When the board last heard of the agent (the update's own time, else
+    /// when it arrived): a state not heard of for long may no longer hold.
+    #[serde(default)]
+    pub heard_at: Option<Timestamp>,
 }
 
 /// What one update did to the board.
@@ -113,6 +117,7 @@ impl Board {
                 teams
             },
             since,
+            heard_at: at,
         };
         self.rows.insert(id.clone(), row);
         Some(BoardChange {

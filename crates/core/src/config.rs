@@ -23,6 +23,9 @@ pub struct Config {
     /// More notifications of one kind within this many seconds are shown as
     /// one summary.
     pub coalesce_seconds: u32,
+    /// An agent last heard of longer ago than this shows on the board as
+    /// "unknown since ...", not as a stale "online". 0: never.
+    pub board_stale_after_hours: u32,
     /// Where events come from. Secrets are in the OS keyring, never here.
     pub accounts: Vec<AccountConfig>,
 }
@@ -134,6 +137,7 @@ impl Default for Config {
             identity: Identity::default(),
             rules: Rules::default(),
             coalesce_seconds: 10,
+            board_stale_after_hours: 12,
             accounts: Vec::new(),
         }
     }

@@ -185,6 +185,7 @@ pub fn start(desktop: Arc<dyn Desktop>, files: Files) -> Handle {
         subscriptions: config.rules.subscriptions.clone(),
         rules: RulesEdit::of(&config.rules, &config.identity),
         dnd_until: config.rules.schedule.do_not_disturb_until,
+        stale_after_hours: config.board_stale_after_hours,
         config_problem: problem,
         ..View::default()
     };

@@ -58,6 +58,8 @@ pub struct View {
     pub board: BTreeMap<String, AgentRow>,
     /// My agent ids and emails, for "only my teams".
     pub me: Vec<String>,
+    /// Board rows not heard of for longer show as unknown; 0: never.
+    pub stale_after_hours: u32,
     pub feed: Feed,
     /// An account whose edit form the window should open (the tray's
     /// sign-in-needed line was clicked); handed to one snapshot only.

@@ -47,6 +47,21 @@ async fn the_demo_notifies_and_commands_reach_the_view_the_tray_and_the_config()
         "the demo notifies"
     );
     assert!(handle.view().unwrap().unseen > 0);
+    // The demo's agents were heard of now, not when the fixtures were made
+    // (the board once said "376 d").
+    assert!(until(|| !handle.view().unwrap().board.is_empty()).await);
+    let heard = handle
+        .view()
+        .unwrap()
+        .board
+        .values()
+        .filter_map(|r| r.heard_at)
+        .min()
+        .unwrap();
+    assert!(
+        (chrono::Utc::now() - heard.0).num_seconds().abs() < 60,
+        "{heard:?}"
+    );
 
     // Do not disturb: the view, the tray's icon and the file.
     handle.send(Command::SetDnd(Dnd::HalfAnHour)).unwrap();

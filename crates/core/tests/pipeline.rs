@@ -410,6 +410,15 @@ fn the_teams_state_fills_the_board_and_an_older_update_never_wins() {
         )
         .unwrap();
     assert_eq!(change.agent_id, "5001");
+    // When the board last heard of the agent: the update's own time.
+    let heard = p
+        .classifier()
+        .board()
+        .get("5001")
+        .unwrap()
+        .heard_at
+        .unwrap();
+    assert_eq!(heard.0.timestamp(), 2000);
     let status = |p: &Pipeline| p.classifier().board().get("5001").unwrap().status.clone();
     assert_eq!(status(&p), AgentStatus::Busy);
     // A live update from before it (a retry, a slow webhook) changes nothing.

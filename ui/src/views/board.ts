@@ -8,8 +8,10 @@ import {
   myTeams,
   NO_FILTER,
   sortRows,
+  asShown,
   statusKey,
   statusLabel,
+  statusText,
   teamNames,
   timeInStatus,
   type BoardFilter,
@@ -18,7 +20,11 @@ import { clear, h } from '../dom';
 import type { AgentRow } from '../types';
 
 export class BoardView {
+  /** Rows as the app sent them. */
+  private raw = new Map<string, AgentRow>();
+  /** Rows as shown: stale ones read "unknown since ...". */
   private rows = new Map<string, AgentRow>();
+  private staleMs = 0;
   private me: string[] = [];
   private filter: BoardFilter = { ...NO_FILTER };
   private readonly body: HTMLTableSectionElement;
@@ -83,7 +89,10 @@ export class BoardView {
    * The whole board, from a snapshot. Snapshots come on every view change,
    * mostly with the board as it was: then nothing is touched.
    */
-  load(rows: AgentRow[], me: string[]): void {
+  load(received: AgentRow[], me: string[], staleAfterHours = 0): void {
+    this.staleMs = staleAfterHours * 3_600_000;
+    this.raw = new Map(received.map((r) => [r.id, r]));
+    const rows = received.map((r) => asShown(r, this.now(), this.staleMs));
     const sigs = new Map(rows.map((r) => [r.id, JSON.stringify(r)]));
     const same =
       sigs.size === this.sigs.size &&
@@ -97,8 +106,11 @@ export class BoardView {
   }
 
   /** One agent changed: its row is updated in place when it stays visible. */
-  update(agentId: string, row: AgentRow | null): void {
+  update(agentId: string, received: AgentRow | null): void {
     const before = this.rows.get(agentId);
+    if (received === null) this.raw.delete(agentId);
+    else this.raw.set(agentId, received);
+    const row = received && asShown(received, this.now(), this.staleMs);
     if (row === null) {
       this.rows.delete(agentId);
       this.sigs.delete(agentId);
@@ -118,8 +130,18 @@ export class BoardView {
     }
   }
 
-  /** Refreshes "time in status" without touching anything else. */
+  /** Refreshes "time in status", and the rows that went stale meanwhile. */
   tick(): void {
+    let staled = false;
+    for (const [id, received] of this.raw) {
+      const shown = asShown(received, this.now(), this.staleMs);
+      if (shown.status.kind !== this.rows.get(id)?.status.kind) {
+        this.rows.set(id, shown);
+        this.sigs.set(id, JSON.stringify(shown));
+        staled = true;
+      }
+    }
+    if (staled) this.renderAll();
     for (const [id, el] of this.rendered) {
       const row = this.rows.get(id);
       const cell = el.cells[4];
@@ -167,7 +189,7 @@ export class BoardView {
     this.drawn.set(row.id, data);
     tr.replaceChildren(
       h('td', {}, row.name ?? row.email ?? row.id),
-      h('td', { class: `status status-${statusKey(row.status).split(':')[0]}` }, statusLabel(row.status)),
+      h('td', { class: `status status-${statusKey(row.status).split(':')[0]}` }, statusText(row.status)),
       h('td', {}, availableOnLabel(row)),
       h('td', {}, teamNames(row).join(', ') || '—'),
       h('td', {}, timeInStatus(row.since, this.now())),
