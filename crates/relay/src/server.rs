@@ -568,9 +568,13 @@ async fn run_stream(
     };
     let ended: Result<std::convert::Infallible, Closed> = async {
         s.send(Bytes::from_static(b"retry: 1000\n\n")).await?;
+        // Said as soon as it is sent: a client may drop the stream the
+        // moment it reads the reset.
         if let Some((dropped, resume_from)) = s.start(start).await? {
             tracing::info!(token = %name, dropped, resume_from, "stream reset: the resume point is older than the log");
         }
+        s.send_team().await?;
+        s.replay_to(None).await?;
         let mut keepalive = tokio::time::interval(r.keepalive);
         keepalive.tick().await;
         let mut quiet = true;
@@ -639,17 +643,15 @@ impl StreamState {
         self.tx.send(bytes).await.map_err(|_| Closed::ClientGone)
     }
 
-    /// Where a new stream starts: a reset if the resume point is gone, then
-    /// the replay; without a resume point, new events only. Says what a
-    /// reset dropped, and where it resumed.
+    /// Where a new stream starts: a reset if the resume point is gone, and
+    /// the position announced; without a resume point, the newest. Says what
+    /// a reset dropped, and where it resumed. The team and the replay follow.
     async fn start(&mut self, start: Start) -> Result<Option<(u64, u64)>, Closed> {
         let last = match start {
             Start::Newest(seq) => {
                 self.mark(seq);
                 // Anything committed since the handler read `seq` is replayed.
                 self.announce_position().await?;
-                self.send_team().await?;
-                self.replay_to(None).await?;
                 return Ok(None);
             }
             Start::After(last) => last,
@@ -683,8 +685,6 @@ impl StreamState {
             None => self.mark(last),
         }
         self.announce_position().await?;
-        self.send_team().await?;
-        self.replay_to(None).await?;
         Ok(reset)
     }
 
