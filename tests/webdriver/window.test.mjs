@@ -203,6 +203,9 @@ test('add a relay account in the window, watch the board, and the tray follows t
 
   // Board: an agent update posted to the relay shows up in its row.
   const update = JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/freshcaller/agent-update-busy.json'), 'utf8'));
+  // Sent now: the fixture's own time is a year old, and a state not heard
+  // of for 12 hours reads "unknown since".
+  update.timestamp = Date.now() / 1000;
   await postEvent(update);
   await click('#tab-board');
   const id = String(update.data.agent.id);
