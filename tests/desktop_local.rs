@@ -59,6 +59,15 @@ fn refusal_for(bytes: &[u8]) -> String {
     last["error"]["code"].as_str().unwrap().to_owned()
 }
 
+/// The next frame from the tray, as JSON.
+fn read_frame(stream: &mut UnixStream) -> serde_json::Value {
+    let mut header = [0u8; 4];
+    stream.read_exact(&mut header).unwrap();
+    let mut body = vec![0u8; u32::from_be_bytes(header) as usize];
+    stream.read_exact(&mut body).unwrap();
+    serde_json::from_slice(&body).unwrap()
+}
+
 fn frame(json: &str) -> Vec<u8> {
     let mut f = (json.len() as u32).to_be_bytes().to_vec();
     f.extend(json.as_bytes());
@@ -151,6 +160,38 @@ fn the_terminal_commands_reach_the_running_tray_and_bad_clients_do_not_hurt_it()
     );
     assert!(deskbell(&config_home, &["dnd", "off"]).status.success());
     assert!(status_json(&config_home)["dnd_until"].is_null());
+
+    // What the window will read over the socket: the snapshot, and pushes
+    // once subscribed (here, after a change made from the terminal).
+    let mut window = UnixStream::connect(socket()).unwrap();
+    window
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    window
+        .write_all(&frame(r#"{"type":"hello","protocol":1,"client":"window"}"#))
+        .unwrap();
+    assert_eq!(read_frame(&mut window)["type"], "welcome");
+    window
+        .write_all(&frame(
+            r#"{"type":"request","id":1,"request":{"name":"snapshot"}}"#,
+        ))
+        .unwrap();
+    let snapshot = read_frame(&mut window);
+    assert_eq!(snapshot["ok"]["kind"], "snapshot", "{snapshot}");
+    assert_eq!(snapshot["ok"]["value"]["demo"], true);
+    window
+        .write_all(&frame(
+            r#"{"type":"request","id":2,"request":{"name":"subscribe"}}"#,
+        ))
+        .unwrap();
+    assert_eq!(read_frame(&mut window)["ok"]["kind"], "done");
+    assert!(deskbell(&config_home, &["dnd", "1h"]).status.success());
+    let pushed = (0..20)
+        .map(|_| read_frame(&mut window))
+        .any(|f| f["type"] == "push" && f["push"] == "view_changed");
+    assert!(pushed, "a view-changed push");
+    assert!(deskbell(&config_home, &["dnd", "off"]).status.success());
+    drop(window);
 
     // Bad clients: each refused with its reason, only its connection closed.
     assert_eq!(refusal_for(b"\0\0\0\x09not json!"), "bad_frame");

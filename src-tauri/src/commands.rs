@@ -3,22 +3,19 @@
 //! read the view and send the runtime a `Command`; they decide nothing.
 //! Errors cross as `{code, message}`, codes stable for the UI.
 
-use chrono::{DateTime, Local, Utc};
-use deskbell_core::board::AgentRow;
 use deskbell_core::config::{AccountConfig, ConfigError};
-use deskbell_core::feed::{AwaySummary, FeedItem};
 use deskbell_core::notification::Kind;
-use deskbell_core::rules::{RulesEdit, RulesEditError, Subscriptions};
+use deskbell_core::rules::{RulesEdit, RulesEditError};
 use deskbell_core::secret::Secret;
 use deskbell_core::stream::probe::{probe, ProbeError};
-use deskbell_core::stream::ConnectionState;
+use deskbell_core::view::Snapshot;
 use serde::Serialize;
 use tauri::State;
 
 use crate::accounts::{self, AccountError};
 use crate::notify::safe_link;
 use crate::secrets::{self, SecretStoreError};
-use crate::state::{AppState, Command, Dnd, View};
+use crate::state::{AppState, Command, Dnd};
 
 // The commands below, by name, as build.rs declares them.
 #[cfg(test)]
@@ -71,67 +68,6 @@ fn error(code: &'static str, message: impl Into<String>) -> CommandError {
         code,
         message: message.into(),
         field: None,
-    }
-}
-
-#[derive(Debug, Serialize)]
-pub struct AccountView {
-    pub name: String,
-    /// The non-secret settings; the secret is never read back.
-    pub settings: Option<AccountConfig>,
-    pub connection: ConnectionState,
-    /// `keyring_unavailable`, `keyring_missing`.
-    pub problem: Option<&'static str>,
-    pub last_event_at: Option<DateTime<Local>>,
-}
-
-/// Everything the window shows, at once.
-#[derive(Debug, Serialize)]
-pub struct Snapshot {
-    pub demo: bool,
-    pub accounts: Vec<AccountView>,
-    pub board: Vec<AgentRow>,
-    /// My agent ids and emails, for "only my teams".
-    pub me: Vec<String>,
-    pub feed: Vec<FeedItem>,
-    pub away: Option<AwaySummary>,
-    pub subscriptions: Subscriptions,
-    /// The filters, quiet hours and hold, as the Rules tab edits them.
-    pub rules: RulesEdit,
-    pub dnd_until: Option<DateTime<Utc>>,
-    pub config_problem: Option<String>,
-    /// Board rows not heard of for longer show as unknown; 0: never.
-    pub stale_after_hours: u32,
-    /// Open this account's edit form (once).
-    pub edit_account: Option<String>,
-}
-
-impl Snapshot {
-    pub fn of(view: &View) -> Snapshot {
-        Snapshot {
-            demo: view.demo,
-            accounts: view
-                .accounts
-                .iter()
-                .map(|a| AccountView {
-                    name: a.name.clone(),
-                    settings: a.config.clone(),
-                    connection: a.state.clone(),
-                    problem: a.problem.map(|p| p.code()),
-                    last_event_at: a.last_event_at,
-                })
-                .collect(),
-            board: view.board.values().cloned().collect(),
-            me: view.me.clone(),
-            feed: view.feed.newest_first().cloned().collect(),
-            away: view.feed.away().cloned(),
-            subscriptions: view.subscriptions.clone(),
-            rules: view.rules.clone(),
-            dnd_until: view.dnd_until,
-            config_problem: view.config_problem.clone(),
-            stale_after_hours: view.stale_after_hours,
-            edit_account: view.edit_request.clone(),
-        }
     }
 }
 

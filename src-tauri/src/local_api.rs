@@ -7,8 +7,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use deskbell_core::local::server::{self, Bound, LocalApi};
-use deskbell_core::local::{path, ErrorBody, Outcome, Reply, Request};
+use deskbell_core::local::{path, ErrorBody, Outcome, Push, Reply, Request};
+use deskbell_core::view::Snapshot;
 use tauri::{AppHandle, Manager};
+use tokio::sync::broadcast;
 
 use crate::desktop;
 use crate::state::{AppState, Command};
@@ -54,6 +56,21 @@ impl LocalApi for AppApi {
                     )),
                 }
             }
+            Request::Snapshot => {
+                let snapshot = self
+                    .app
+                    .try_state::<AppState>()
+                    .and_then(|s| s.view.lock().ok().map(|v| Snapshot::of(&v)));
+                match snapshot {
+                    Some(s) => Outcome::Ok(Reply::Snapshot(Box::new(s))),
+                    None => Outcome::Error(ErrorBody::new(
+                        "state_poisoned",
+                        "Deskbell's state is unavailable",
+                    )),
+                }
+            }
+            // The server handles it, with `pushes`.
+            Request::Subscribe => Outcome::Ok(Reply::Done),
             Request::SetSubscription { kind, on } => {
                 self.command(Command::SetSubscription(kind, on))
             }
@@ -73,6 +90,10 @@ impl LocalApi for AppApi {
                 }
             }
         }
+    }
+
+    fn pushes(&self) -> Option<broadcast::Receiver<Push>> {
+        self.app.try_state::<AppState>().map(|s| s.pushes())
     }
 }
 

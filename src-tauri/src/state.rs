@@ -4,7 +4,7 @@
 
 pub use deskbell_core::daemon::Command;
 pub use deskbell_core::schedule::Dnd;
-pub use deskbell_core::view::{AccountClick, TrayIconState, TrayView, View};
+pub use deskbell_core::view::{AccountClick, TrayIconState, TrayView};
 
 /// Managed by Tauri: the view behind a lock, and the way to the daemon.
 pub type AppState = deskbell_core::daemon::Handle;

@@ -5,9 +5,11 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use crate::board::AgentRow;
 use crate::config::AccountConfig;
-use crate::feed::Feed;
+use crate::feed::{AwaySummary, Feed, FeedItem};
 use crate::local::{Status, StatusLine};
 use crate::rules::{RulesEdit, Subscriptions};
 use crate::stream::ConnectionState;
@@ -212,6 +214,69 @@ impl AccountStatus {
 
 /// The longest reason a tray line carries; menus do not wrap.
 const REASON_CHARS: usize = 90;
+
+/// An account as the window lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub name: String,
+    /// The non-secret settings; the secret is never read back.
+    pub settings: Option<AccountConfig>,
+    pub connection: ConnectionState,
+    /// `keyring_unavailable`, `keyring_missing`.
+    pub problem: Option<String>,
+    pub last_event_at: Option<DateTime<Local>>,
+}
+
+/// Everything the window shows, at once: over its IPC today, over the local
+/// socket once it runs in its own process.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub demo: bool,
+    pub accounts: Vec<AccountView>,
+    pub board: Vec<AgentRow>,
+    /// My agent ids and emails, for "only my teams".
+    pub me: Vec<String>,
+    pub feed: Vec<FeedItem>,
+    pub away: Option<AwaySummary>,
+    pub subscriptions: Subscriptions,
+    /// The filters, quiet hours and hold, as the Rules tab edits them.
+    pub rules: RulesEdit,
+    pub dnd_until: Option<DateTime<Utc>>,
+    pub config_problem: Option<String>,
+    /// Board rows not heard of for longer show as unknown; 0: never.
+    pub stale_after_hours: u32,
+    /// Open this account's edit form (once).
+    pub edit_account: Option<String>,
+}
+
+impl Snapshot {
+    pub fn of(view: &View) -> Snapshot {
+        Snapshot {
+            demo: view.demo,
+            accounts: view
+                .accounts
+                .iter()
+                .map(|a| AccountView {
+                    name: a.name.clone(),
+                    settings: a.config.clone(),
+                    connection: a.state.clone(),
+                    problem: a.problem.map(|p| p.code().to_owned()),
+                    last_event_at: a.last_event_at,
+                })
+                .collect(),
+            board: view.board.values().cloned().collect(),
+            me: view.me.clone(),
+            feed: view.feed.newest_first().cloned().collect(),
+            away: view.feed.away().cloned(),
+            subscriptions: view.subscriptions.clone(),
+            rules: view.rules.clone(),
+            dnd_until: view.dnd_until,
+            config_problem: view.config_problem.clone(),
+            stale_after_hours: view.stale_after_hours,
+            edit_account: view.edit_request.clone(),
+        }
+    }
+}
 
 /// What the tray shows, taken from the view under its lock: the view also
 /// holds the board and the feed, which the tray never needs.

@@ -124,7 +124,13 @@ impl Client {
         let id = self.next_id;
         self.next_id += 1;
         self.send(&ClientMessage::Request { id, request }).await?;
-        match self.receive().await? {
+        // A subscribed connection's pushes may come first; this client
+        // has no use for them.
+        let mut answer = self.receive().await?;
+        while let ServerMessage::Push { .. } = answer {
+            answer = self.receive().await?;
+        }
+        match answer {
             ServerMessage::Response {
                 id: answered,
                 outcome,

@@ -11,6 +11,7 @@ use crate::board::AgentRow;
 use crate::notification::Kind;
 use crate::rules::Subscriptions;
 use crate::schedule::Dnd;
+use crate::view::Snapshot;
 
 /// Who is connecting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +33,10 @@ pub enum ClientMessage {
 pub enum Request {
     /// The accounts' connections: `Reply::Status`.
     Status,
+    /// Everything the window shows: `Reply::Snapshot`.
+    Snapshot,
+    /// From now on, send this connection the tray's [`Push`]es.
+    Subscribe,
     SetSubscription {
         kind: Kind,
         on: bool,
@@ -53,6 +58,8 @@ impl Request {
     pub fn name(&self) -> &'static str {
         match self {
             Request::Status => "status",
+            Request::Snapshot => "snapshot",
+            Request::Subscribe => "subscribe",
             Request::SetSubscription { .. } => "set_subscription",
             Request::SetDnd { .. } => "set_dnd",
             Request::OpenWindow { .. } => "open_window",
@@ -74,6 +81,11 @@ pub enum ServerMessage {
         #[serde(flatten)]
         outcome: Outcome,
     },
+    /// Unasked, to a connection that subscribed.
+    Push {
+        #[serde(flatten)]
+        push: Push,
+    },
     /// The connection is refused (a wrong version, a frame that cannot be
     /// read, another user): said once, then the tray closes it.
     Refused { error: ErrorBody },
@@ -90,6 +102,7 @@ pub enum Outcome {
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum Reply {
     Status(Status),
+    Snapshot(Box<Snapshot>),
     Done,
 }
 

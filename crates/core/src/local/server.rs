@@ -12,10 +12,11 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{broadcast, mpsc};
 
 use super::frame::{self, FrameError};
 use super::path;
-use super::{ClientMessage, ErrorBody, Outcome, ServerMessage, PROTOCOL};
+use super::{ClientMessage, ErrorBody, Outcome, Push, Reply, ServerMessage, PROTOCOL};
 use crate::local::Request;
 
 /// How long a new connection may take to say hello.
@@ -23,7 +24,13 @@ pub const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What answers the requests: the tray process.
 pub trait LocalApi: Send + Sync + 'static {
+    /// Every request but `subscribe`, which the server handles.
     fn answer(&self, request: Request) -> Outcome;
+
+    /// What a subscribed client is told without asking; `None`: nothing.
+    fn pushes(&self) -> Option<broadcast::Receiver<Push>> {
+        None
+    }
 }
 
 /// The outcome of trying to become this session's tray.
@@ -100,16 +107,6 @@ async fn refuse<W: AsyncWrite + Unpin>(mut write: W, code: &str, message: &str) 
     }
 }
 
-async fn send<W: AsyncWrite + Unpin>(write: &mut W, message: &ServerMessage) -> bool {
-    match frame::encode(message) {
-        Ok(frame) => frame::write(write, &frame).await.is_ok(),
-        Err(e) => {
-            tracing::error!("a local answer could not be framed: {e}");
-            false
-        }
-    }
-}
-
 /// One client, from its hello to its last frame. Requests are answered in
 /// order; anything unreadable ends this connection and only this one.
 pub async fn connection<R, W>(mut read: R, mut write: W, api: Arc<dyn LocalApi>)
@@ -150,34 +147,111 @@ where
         protocol: PROTOCOL,
         version: env!("CARGO_PKG_VERSION").to_owned(),
     };
-    if !send(&mut write, &welcome).await {
-        return;
+    // One writer per connection: answers and pushes queue up for it. A
+    // client too slow to read a full queue is dropped, never waited for.
+    let (out, mut queue) = mpsc::channel::<Vec<u8>>(CLIENT_QUEUE);
+    let writer = tokio::spawn(async move {
+        while let Some(frame) = queue.recv().await {
+            if frame::write(&mut write, &frame).await.is_err() {
+                break;
+            }
+        }
+    });
+    let send = Sender { out };
+    if send.message(&welcome) {
+        read_requests(&mut read, &send, &api).await;
     }
+    drop(send);
+    let _ = writer.await;
+}
+
+/// Requests until the client goes or sends what cannot be read.
+async fn read_requests<R: AsyncRead + Unpin>(read: &mut R, send: &Sender, api: &Arc<dyn LocalApi>) {
     loop {
-        let body = match frame::read(&mut read).await {
+        let body = match frame::read(read).await {
             Ok(Some(body)) => body,
             Ok(None) | Err(FrameError::Io(_)) => return,
             Err(e) => {
                 tracing::warn!(code = e.code(), "closed a local connection: {e}");
-                return refuse(write, e.code(), &e.to_string()).await;
+                send.refused(e.code(), &e.to_string());
+                return;
             }
         };
         match frame::decode::<ClientMessage>(&body) {
             Ok(ClientMessage::Request { id, request }) => {
                 tracing::debug!(request = request.name(), "local request");
-                let outcome = api.answer(request);
-                if !send(&mut write, &ServerMessage::Response { id, outcome }).await {
+                let outcome = match request {
+                    Request::Subscribe => match api.pushes() {
+                        Some(pushes) => {
+                            send.forward(pushes);
+                            Outcome::Ok(Reply::Done)
+                        }
+                        None => Outcome::Error(ErrorBody::new(
+                            "no_pushes",
+                            "this tray has nothing to push",
+                        )),
+                    },
+                    request => api.answer(request),
+                };
+                if !send.message(&ServerMessage::Response { id, outcome }) {
                     return;
                 }
             }
             Ok(ClientMessage::Hello { .. }) => {
-                return refuse(write, "bad_frame", "hello was already said").await;
+                send.refused("bad_frame", "hello was already said");
+                return;
             }
             Err(e) => {
                 tracing::warn!(code = e.code(), "closed a local connection: {e}");
-                return refuse(write, e.code(), &e.to_string()).await;
+                send.refused(e.code(), &e.to_string());
+                return;
             }
         }
+    }
+}
+
+/// Frames queued for one client before it counts as too slow and is dropped.
+const CLIENT_QUEUE: usize = 64;
+
+#[derive(Clone)]
+struct Sender {
+    out: mpsc::Sender<Vec<u8>>,
+}
+
+impl Sender {
+    /// Queues a message; false when the client is gone or too slow.
+    fn message(&self, message: &ServerMessage) -> bool {
+        match frame::encode(message) {
+            Ok(frame) => self.out.try_send(frame).is_ok(),
+            Err(e) => {
+                tracing::error!("a local answer could not be framed: {e}");
+                false
+            }
+        }
+    }
+
+    fn refused(&self, code: &str, message: &str) {
+        self.message(&ServerMessage::Refused {
+            error: ErrorBody::new(code, message),
+        });
+    }
+
+    /// The tray's pushes to this client until it goes; one it missed (too
+    /// many at once) becomes "ask again", which the snapshot answers whole.
+    fn forward(&self, mut pushes: broadcast::Receiver<Push>) {
+        let send = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let push = match pushes.recv().await {
+                    Ok(push) => push,
+                    Err(broadcast::error::RecvError::Lagged(_)) => Push::ViewChanged,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                if !send.message(&ServerMessage::Push { push }) {
+                    return;
+                }
+            }
+        });
     }
 }
 
@@ -257,6 +331,62 @@ mod tests {
         assert_eq!(
             *api.0.lock().unwrap(),
             [Request::Status, Request::ReloadAccounts]
+        );
+    }
+
+    async fn next<R: tokio::io::AsyncRead + Unpin>(client: &mut R) -> ServerMessage {
+        let mut header = [0u8; 4];
+        client.read_exact(&mut header).await.unwrap();
+        let mut body = vec![0; frame::body_len(header).unwrap()];
+        client.read_exact(&mut body).await.unwrap();
+        frame::decode::<ServerMessage>(&body).unwrap()
+    }
+
+    /// Pushes to whoever subscribed.
+    struct Pusher(broadcast::Sender<Push>);
+
+    impl LocalApi for Pusher {
+        fn answer(&self, _: Request) -> Outcome {
+            Outcome::Ok(Reply::Done)
+        }
+        fn pushes(&self) -> Option<broadcast::Receiver<Push>> {
+            Some(self.0.subscribe())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_subscribed_client_is_told_without_asking() {
+        let (tx, _) = broadcast::channel(8);
+        let api = Arc::new(Pusher(tx.clone()));
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        let (read, write) = tokio::io::split(server);
+        tokio::spawn(connection(read, write, api));
+        let mut input = hello(PROTOCOL);
+        input.extend(
+            frame::encode(&ClientMessage::Request {
+                id: 1,
+                request: Request::Subscribe,
+            })
+            .unwrap(),
+        );
+        client.write_all(&input).await.unwrap();
+        assert!(matches!(
+            next(&mut client).await,
+            ServerMessage::Welcome { .. }
+        ));
+        assert!(matches!(
+            next(&mut client).await,
+            ServerMessage::Response {
+                id: 1,
+                outcome: Outcome::Ok(Reply::Done)
+            }
+        ));
+        tx.send(Push::ViewChanged).unwrap();
+        assert_eq!(
+            next(&mut client).await,
+            ServerMessage::Push {
+                push: Push::ViewChanged
+            }
         );
     }
 
