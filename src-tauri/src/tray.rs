@@ -242,22 +242,31 @@ pub fn show(app: &AppHandle, view: &TrayView) {
         }
     }
     let _ = handles.tray.set_tooltip(Some(&view.tooltip));
-    let Ok(mut items) = handles.items.lock() else {
-        return;
-    };
     let lines = if view.demo { 1 } else { view.lines.len() };
-    if items.accounts.len() != lines || items.demo != view.demo {
+    let rebuild = handles
+        .items
+        .lock()
+        .map(|items| items.accounts.len() != lines || items.demo != view.demo)
+        .unwrap_or(false);
+    if rebuild {
+        // Built without holding the items: building waits on the main
+        // thread, which may itself be waiting for them (a menu click).
         match build_menu(app, view) {
             Ok(parts) => {
                 if let Err(e) = handles.tray.set_menu(Some(parts.menu)) {
                     tracing::warn!("cannot rebuild the tray menu: {e}");
                 }
-                *items = parts.items;
+                if let Ok(mut items) = handles.items.lock() {
+                    *items = parts.items;
+                }
             }
             Err(e) => tracing::warn!("cannot rebuild the tray menu: {e}"),
         }
         return;
     }
+    let Ok(items) = handles.items.lock() else {
+        return;
+    };
     for (kind, item) in &items.checks {
         let _ = item.set_checked(view.subscriptions.is_on(*kind));
     }
