@@ -78,7 +78,7 @@ pub fn list() -> Result<Vec<AccountConfig>, AccountError> {
 
 /// The account's settings as they will be saved (domains normalised), or
 /// what is wrong with them.
-pub fn checked(mut account: AccountConfig) -> Result<AccountConfig, AccountError> {
+fn checked(mut account: AccountConfig) -> Result<AccountConfig, AccountError> {
     check_url(account.url()).map_err(|e| AccountError::BadUrl(e.to_string()))?;
     match &mut account {
         AccountConfig::Relay { domains, .. } => {
@@ -106,7 +106,7 @@ pub fn checked(mut account: AccountConfig) -> Result<AccountConfig, AccountError
 /// Tries `account` with `secret` once before it is saved: a refusal by the
 /// server stops the save; anything else (the network, a certificate) comes
 /// back as a warning, since a laptop may add its account offline.
-pub async fn try_before_saving(
+async fn try_before_saving(
     account: &AccountConfig,
     secret: &Secret,
 ) -> Result<Option<ProbeError>, AccountError> {

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use deskbell_core::local::server::{self, Bound, LocalApi};
 use deskbell_core::local::{path, ErrorBody, Outcome, Push, Reply, Request};
-use deskbell_core::view::Snapshot;
+use deskbell_core::view::{Snapshot, View};
 use tauri::{AppHandle, Manager};
 use tokio::sync::broadcast;
 
@@ -27,6 +27,21 @@ fn busy() -> ErrorBody {
 }
 
 impl AppApi {
+    /// `f` of the view, as a reply; the view unreadable, as a refusal.
+    fn read(&self, f: impl FnOnce(&View) -> Reply) -> Outcome {
+        let reply = self
+            .app
+            .try_state::<AppState>()
+            .and_then(|s| s.view.lock().ok().map(|v| f(&v)));
+        match reply {
+            Some(reply) => Outcome::Ok(reply),
+            None => Outcome::Error(ErrorBody::new(
+                "state_poisoned",
+                "Deskbell's state is unavailable",
+            )),
+        }
+    }
+
     fn command(&self, command: Command) -> Outcome {
         let sent = self
             .app
@@ -43,32 +58,8 @@ impl AppApi {
 impl LocalApi for AppApi {
     fn answer(&self, request: Request) -> Outcome {
         match request {
-            Request::Status => {
-                let status = self
-                    .app
-                    .try_state::<AppState>()
-                    .and_then(|s| s.view.lock().ok().map(|v| v.status()));
-                match status {
-                    Some(status) => Outcome::Ok(Reply::Status(status)),
-                    None => Outcome::Error(ErrorBody::new(
-                        "state_poisoned",
-                        "Deskbell's state is unavailable",
-                    )),
-                }
-            }
-            Request::Snapshot => {
-                let snapshot = self
-                    .app
-                    .try_state::<AppState>()
-                    .and_then(|s| s.view.lock().ok().map(|v| Snapshot::of(&v)));
-                match snapshot {
-                    Some(s) => Outcome::Ok(Reply::Snapshot(Box::new(s))),
-                    None => Outcome::Error(ErrorBody::new(
-                        "state_poisoned",
-                        "Deskbell's state is unavailable",
-                    )),
-                }
-            }
+            Request::Status => self.read(|v| Reply::Status(v.status())),
+            Request::Snapshot => self.read(|v| Reply::Snapshot(Box::new(Snapshot::of(v)))),
             // The server handles it, with `pushes`.
             Request::Subscribe => Outcome::Ok(Reply::Done),
             Request::SetSubscription { kind, on } => {

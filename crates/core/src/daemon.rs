@@ -53,8 +53,6 @@ pub enum Command {
         Box<ValidRulesEdit>,
         oneshot::Sender<Result<(), ConfigError>>,
     ),
-    /// Save what is kept across restarts, then stop; answered when done.
-    Shutdown(oneshot::Sender<()>),
 }
 
 /// How the rest of the process reaches the daemon: the view behind a lock
@@ -80,11 +78,6 @@ impl Handle {
 
     pub fn send(&self, command: Command) -> Result<(), Busy> {
         self.commands.try_send(command).map_err(|_| Busy)
-    }
-
-    /// Waits for room in the queue: for commands that must not be dropped.
-    pub async fn send_wait(&self, command: Command) -> Result<(), Busy> {
-        self.commands.send(command).await.map_err(|_| Busy)
     }
 
     pub fn pushes(&self) -> broadcast::Receiver<Push> {
@@ -435,11 +428,6 @@ impl Daemon {
         loop {
             let deliveries = tokio::select! {
                 cmd = commands.recv() => match cmd {
-                    Some(Command::Shutdown(done)) => {
-                        self.save_all();
-                        let _ = done.send(());
-                        return;
-                    }
                     Some(cmd) => {
                         self.apply(cmd);
                         Vec::new()
@@ -595,7 +583,6 @@ impl Daemon {
                 let _ = self.save();
                 self.update_view(|v| v.dnd_until = until);
             }
-            Command::Shutdown(_) => {}
         }
     }
 
