@@ -243,12 +243,18 @@ fn the_terminal_commands_reach_the_running_tray_and_bad_clients_do_not_hurt_it()
         deskbell(&config_home, &["status"]).status.success()
     });
     assert!(back, "the stale socket was reclaimed");
-    // Quitting removes it.
+    // The window outlived the killed tray and found the new one.
+    assert!(window_exists("Deskbell"));
+    // Quitting removes the socket, and closes the window with the tray.
     tray.click("Quit");
     if wait_exit(&mut app, Duration::from_secs(15)).is_none() {
         let _ = app.kill();
     }
     assert!(!socket().exists());
+    assert!(
+        wait_until(Duration::from_secs(10), || !window_exists("Deskbell")),
+        "the window closed with the tray"
+    );
     assert_eq!(deskbell(&config_home, &["status"]).status.code(), Some(3));
     let _ = std::fs::remove_dir_all(&config_home);
 }

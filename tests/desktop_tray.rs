@@ -1,6 +1,7 @@
-//! The real app on a headless desktop (scripts/headless-session): it starts
-//! in the tray with no window, publishes its menu, opens its window from the
-//! menu, survives the window closing, and quits from the menu.
+//! The real tray process on a headless desktop (scripts/headless-session):
+//! it starts with no window, publishes its menu, starts the window's
+//! process from the menu, outlives it (closed, or killed with -9), and
+//! quits from the menu.
 //! Ignored under plain `cargo test`; scripts/test runs it with --ignored.
 
 mod support;
@@ -96,22 +97,26 @@ fn tray_menu_opens_the_window_and_quits() {
         "window opened"
     );
 
-    // Closing the window destroys its webview (the WebKit web process
-    // ends); the app lives on in the tray.
-    let web_processes = |pid: u32| {
+    // The window is a process of its own (with WebKit's under it); closing
+    // the window ends them all, and the tray lives on.
+    let window_processes = |pid: u32| {
         descendants(pid)
             .iter()
-            .filter(|(_, name)| name.starts_with("WebKitWebProces"))
+            .filter(|(_, name)| name.starts_with("WebKit") || name.starts_with("deskbell-window"))
             .count()
     };
-    assert!(web_processes(app.id()) >= 1, "{:?}", descendants(app.id()));
+    assert!(
+        window_processes(app.id()) >= 2,
+        "{:?}",
+        descendants(app.id())
+    );
     close_window("Deskbell");
     let closed = wait_until(Duration::from_secs(20), || {
-        !window_exists("Deskbell") && web_processes(app.id()) == 0
+        !window_exists("Deskbell") && window_processes(app.id()) == 0
     });
     assert!(
         closed,
-        "window and web process gone: {:?}",
+        "window and web processes gone: {:?}",
         descendants(app.id())
     );
     assert!(app.try_wait().unwrap().is_none(), "runs on in the tray");
@@ -119,6 +124,37 @@ fn tray_menu_opens_the_window_and_quits() {
     assert!(
         wait_until(Duration::from_secs(20), || window_exists("Deskbell")),
         "the window opens again"
+    );
+
+    // The window's process killed with -9: the tray goes on notifying, and
+    // the next Open starts a new window.
+    let window_pid = descendants(app.id())
+        .into_iter()
+        .find(|(_, name)| name.starts_with("deskbell-window"))
+        .map(|(pid, _)| pid)
+        .expect("the window's process");
+    let killed = Command::new("kill")
+        .args(["-9", &window_pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(wait_until(Duration::from_secs(10), || !window_exists(
+        "Deskbell"
+    )));
+    dunst_seen(&mut seen);
+    let before = seen.len();
+    assert!(
+        wait_until(Duration::from_secs(15), || {
+            dunst_seen(&mut seen);
+            seen.len() > before
+        }),
+        "the demo's notifications go on after the window was killed"
+    );
+    assert!(app.try_wait().unwrap().is_none(), "the tray runs on");
+    tray.click("Open Deskbell");
+    assert!(
+        wait_until(Duration::from_secs(20), || window_exists("Deskbell")),
+        "a new window opens after the killed one"
     );
 
     // Start at login: off until asked; the tray item and the CLI agree.

@@ -12,4 +12,5 @@ pub const COMMANDS: &[&str] = &[
     "remove_account",
     "open_feed_item",
     "dismiss_away",
+    "start_tray",
 ];

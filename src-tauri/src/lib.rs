@@ -1,31 +1,20 @@
-//! Deskbell's desktop shell. It parses the command line, runs `deskbell check`
-//! headless, asks the running tray over its local socket (`status`, `open`,
-//! `dnd`, `subscribe`), or starts the tray app. Business logic lives in
-//! `deskbell-core`.
+//! `deskbell-window`: Deskbell's window, a process of its own that the
+//! tray process (`deskbell`, crates/tray) starts on demand and that ends
+//! when its window closes, so the web engine's memory goes back to the
+//! system. It holds no account, stream or secret: every command the page
+//! sends goes to the tray over the local socket, and the tray's pushes come
+//! back as the page's events.
+//!
+//! - `window.rs`: the Tauri app and its one window;
+//! - `link.rs`: the connection to the tray (and starting the tray when it
+//!   does not run);
+//! - `commands.rs`: the page's commands, each forwarded as a request.
 
-mod accounts;
-mod autostart;
-mod cli;
 mod commands;
-mod desktop;
-mod local_api;
-mod notify;
-mod remote;
-mod runtime;
-mod secrets;
-mod state;
-mod tray;
-
-use std::process::ExitCode;
+mod link;
+mod window;
 
 /// Entry point shared by `main.rs`: the binary does nothing but call this.
-pub fn run() -> ExitCode {
-    match cli::parse() {
-        cli::Invocation::Check(args) => cli::check(args),
-        cli::Invocation::Account(action) => accounts::run(action),
-        cli::Invocation::Autostart(choice) => cli::autostart(choice),
-        cli::Invocation::Status { json } => remote::status(json),
-        cli::Invocation::Ask(what, request) => remote::ask(what, request, drop),
-        cli::Invocation::Desktop { open_window } => desktop::run(open_window),
-    }
+pub fn run() -> std::process::ExitCode {
+    window::run()
 }

@@ -8,8 +8,24 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// The tray process's binary (`deskbell`, crates/tray), built beside the
+/// window's by `cargo test --workspace`.
 pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_deskbell")
+    static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let p = PathBuf::from(window_bin()).with_file_name("deskbell");
+        assert!(
+            p.exists(),
+            "{} is missing: cargo build -p deskbell (cargo test --workspace does)",
+            p.display()
+        );
+        p.display().to_string()
+    })
+}
+
+/// The window's binary (`deskbell-window`, this package).
+pub fn window_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_deskbell-window")
 }
 
 pub fn fixture(name: &str) -> PathBuf {
@@ -56,7 +72,8 @@ pub struct Tray {
     pub menu_path: String,
 }
 
-const ITEM_ROOT: &str = "/org/ayatana/NotificationItem";
+/// Where a `ksni` tray exports its StatusNotifierItem's menu (dbusmenu).
+const MENU_PATH: &str = "/MenuBar";
 const DBUS: [&str; 4] = [
     "--dest",
     "org.freedesktop.DBus",
@@ -124,21 +141,20 @@ impl Tray {
                 None => intro.arg("--session"),
             };
             let intro = intro
-                .args(["--dest", name, "--object-path", ITEM_ROOT])
+                .args(["--dest", name, "--object-path", "/"])
                 .output()
                 .ok()?;
             let text = String::from_utf8_lossy(&intro.stdout);
-            // The root prints as `node /org/...`; its children by bare name.
-            let child = text
+            // The root's children print by bare name: `node MenuBar {`.
+            let has_menu = text
                 .lines()
                 .filter_map(|l| l.trim().strip_prefix("node "))
-                .map(|n| n.trim_end_matches('{').trim())
-                .find(|n| !n.starts_with('/') && !n.is_empty());
-            if let Some(node) = child {
+                .any(|n| n.trim_end_matches('{').trim() == &MENU_PATH[1..]);
+            if has_menu {
                 return Some(Tray {
                     bus: address.map(str::to_owned),
                     bus_name: name.to_owned(),
-                    menu_path: format!("{ITEM_ROOT}/{node}/Menu"),
+                    menu_path: MENU_PATH.to_owned(),
                 });
             }
         }

@@ -1,9 +1,11 @@
-// The real app's window over WebDriver (tauri-driver + WebKitWebDriver) on
-// the headless desktop, against a real relay: add a relay account in the
-// window (the demo stops) and test its connection, see an agent's status
-// change arrive on the board, switch a subscription off in the window and
-// see the tray menu's checkbox follow (and back), save a rule edit, and
-// replace the account's token from the window.
+// The real window process (deskbell-window) over WebDriver (tauri-driver +
+// WebKitWebDriver) on the headless desktop, talking to the real tray
+// process (deskbell) over its local socket, against a real relay: add a
+// relay account in the window (the demo stops) and test its connection,
+// see an agent's status change arrive on the board, switch a subscription
+// off in the window and see the tray menu's checkbox follow (and back),
+// save a rule edit, replace the account's token from the window; then the
+// tray killed: the window says so, and starts it again.
 // Run inside scripts/headless-session: node --test tests/webdriver/
 // Screenshots of each screen go to target/webdriver/.
 
@@ -18,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const APP = join(ROOT, 'target', 'debug', 'deskbell');
+const WINDOW = join(ROOT, 'target', 'debug', 'deskbell-window');
 const RELAY = join(ROOT, 'target', 'debug', 'deskbell-relay');
 const SHOTS = join(ROOT, 'target', 'webdriver');
 const SECRET = 'webdriver-test-secret';
@@ -30,6 +33,7 @@ let relayAddr;
 let token;
 let driver;
 let session;
+let tray;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -91,8 +95,9 @@ function postEvent(payload) {
 
 /** The tray's dbusmenu, found by the app's pid (see tests/support). */
 function trayMenu() {
-  const pid = execFileSync('pgrep', ['-n', '-f', `^${APP}`], { encoding: 'utf8' }).trim();
-  const call = (...args) => execFileSync('gdbus', ['call', '--session', ...args], { encoding: 'utf8' });
+  const pid = execFileSync('pgrep', ['-n', '-f', `^${APP}( |$)`], { encoding: 'utf8' }).trim();
+  // Bus names come and go while this looks: their errors are not news.
+  const call = (...args) => execFileSync('gdbus', ['call', '--session', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   const dbus = ['--dest', 'org.freedesktop.DBus', '--object-path', '/org/freedesktop/DBus'];
   for (const name of call(...dbus, '--method', 'org.freedesktop.DBus.ListNames').match(/:[0-9.]+/g) ?? []) {
     let owner;
@@ -104,8 +109,8 @@ function trayMenu() {
     if (!owner.includes(` ${pid},`)) continue;
     let intro;
     try {
-      // Some of the app's connections (zbus) take seconds to refuse this.
-      intro = execFileSync('gdbus', ['introspect', '--session', '--dest', name, '--object-path', '/org/ayatana/NotificationItem'], {
+      // The tray's other connections (notifications, keyring) have no menu.
+      intro = execFileSync('gdbus', ['introspect', '--session', '--dest', name, '--object-path', '/MenuBar'], {
         encoding: 'utf8',
         timeout: 1500,
         stdio: ['ignore', 'pipe', 'ignore'],
@@ -113,9 +118,8 @@ function trayMenu() {
     } catch {
       continue;
     }
-    const node = intro.split('\n').map((l) => l.trim()).find((l) => l.startsWith('node ') && !l.startsWith('node /'));
-    if (!node) continue;
-    const path = `/org/ayatana/NotificationItem/${node.slice(5).replace('{', '').trim()}/Menu`;
+    if (!intro.includes('com.canonical.dbusmenu')) continue;
+    const path = '/MenuBar';
     return (method, ...args) => call('--dest', name, '--object-path', path, '--method', `com.canonical.dbusmenu.${method}`, ...args);
   }
   throw new Error('no tray item');
@@ -153,15 +157,16 @@ before(async () => {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   relayAddr = (await new Promise((r) => createInterface({ input: relay.stdout }).once('line', r))).split('http://').pop().trim();
-  // The app gets its own config and state dirs, so it starts with no account.
-  driver = spawn('tauri-driver', [], {
-    env: { ...process.env, XDG_CONFIG_HOME: join(scratch, 'config'), XDG_STATE_HOME: join(scratch, 'state') },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  // The tray gets its own config and state dirs, so it starts with no
+  // account; the window (started by the driver) only talks to it.
+  const env = { ...process.env, XDG_CONFIG_HOME: join(scratch, 'config'), XDG_STATE_HOME: join(scratch, 'state') };
+  tray = spawn(APP, [], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitFor('the tray on the bus', () => trayLayout().includes('Open Deskbell'));
+  driver = spawn('tauri-driver', [], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   await waitFor('tauri-driver', () => fetch(`${DRIVER}/status`).then((r) => r.ok));
   session = (
     await wd('POST', '/session', {
-      capabilities: { alwaysMatch: { 'tauri:options': { application: APP, args: ['--window'] } } },
+      capabilities: { alwaysMatch: { 'tauri:options': { application: WINDOW, args: [] } } },
     })
   ).sessionId;
 });
@@ -170,11 +175,15 @@ after(async () => {
   if (session) await wd('DELETE', s('')).catch(() => {});
   driver?.kill();
   relay?.kill();
-  // tauri-driver leaves the app it started running when it is killed.
-  try {
-    execFileSync('pkill', ['-f', `^${APP}( |$)`]);
-  } catch {
-    // none left
+  tray?.kill();
+  // tauri-driver leaves the window it started running when it is killed,
+  // and the window's "Start Deskbell" started a tray of its own.
+  for (const bin of [WINDOW, APP]) {
+    try {
+      execFileSync('pkill', ['-f', `^${bin}( |$)`]);
+    } catch {
+      // none left
+    }
   }
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
@@ -254,4 +263,15 @@ test('add a relay account in the window, watch the board, and the tray follows t
   await relogin(token);
   await waitFor('connected again', async () => (await text('li[data-account="acme"] .connection')) === 'Connected');
   assert.ok(!readFileSync(join(scratch, 'config', 'deskbell', 'config.toml'), 'utf8').includes(token));
+
+  // The tray killed: the window says so and offers to start it; started
+  // from the window, the tray comes back with the account and connects.
+  tray.kill('SIGKILL');
+  await waitFor('the window told', async () => (await script('return document.querySelector("#tray-down").hidden')) === false);
+  assert.match(await text('#tray-down'), /Deskbell is not running/);
+  await shot('tray-down');
+  await click('#start-tray');
+  await waitFor('the tray back', async () => (await script('return document.querySelector("#tray-down").hidden')) === true);
+  await waitFor('connected once more', async () => (await text('li[data-account="acme"] .connection')) === 'Connected', 30000);
+  assert.ok(trayLayout().includes('Open Deskbell'), 'the new tray is on the bus');
 });

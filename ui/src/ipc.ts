@@ -1,5 +1,6 @@
-// The app's IPC, typed: one function per command in
-// src-tauri/src/commands.rs, and the two events the runtime emits.
+// The window's IPC, typed: one function per command in
+// src-tauri/src/commands.rs (each one request to the tray process), and the
+// two events the window passes on from it.
 
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
@@ -33,6 +34,8 @@ export const ipc = {
   saveRules: (rules: RulesEdit) => invoke<RulesEdit>('save_rules', { rules }),
   openFeedItem: (id: number) => invoke<void>('open_feed_item', { id }),
   dismissAway: () => invoke<void>('dismiss_away'),
+  /** Starts the tray process when none runs; resolves once it answers. */
+  startTray: () => invoke<void>('start_tray'),
   onBoardRow: (f: (change: { agent_id: string; row: AgentRow | null }) => void): Promise<UnlistenFn> =>
     listen<{ agent_id: string; row: AgentRow | null }>('board-row', (e) => f(e.payload)),
   onViewChanged: (f: () => void): Promise<UnlistenFn> => listen('view-changed', () => f()),
@@ -45,4 +48,9 @@ export function commandError(e: unknown): CommandError {
     return { code: String(e.code), message: String(e.message), ...field };
   }
   return { code: 'unexpected', message: String(e) };
+}
+
+/** The window's refusal when the tray process does not answer. */
+export function trayIsDown(e: CommandError): boolean {
+  return e.code === 'tray_not_running' || e.code === 'tray_gone';
 }

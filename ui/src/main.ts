@@ -1,7 +1,9 @@
-// The window: four tabs over one snapshot from the app, kept live by its
-// events. All state changes go through the app's commands.
+// The window: four tabs over one snapshot from the tray process, kept live
+// by its events. All state changes go through the window's commands, each
+// one request to the tray; when no tray answers, the page says so and
+// offers to start it.
 
-import { commandError, ipc } from './ipc';
+import { commandError, ipc, trayIsDown } from './ipc';
 import type { CommandError, Snapshot } from './types';
 import { editAccount, renderAccounts } from './views/accounts';
 import { BoardView } from './views/board';
@@ -18,6 +20,27 @@ const board = new BoardView($('board'));
 
 function showError(message: string): void {
   $('status').textContent = message;
+}
+
+/** A failed snapshot: the tray is not running (offer to start it), or a refusal. */
+function showSnapshotError(e: unknown): void {
+  const error = commandError(e);
+  const down = trayIsDown(error);
+  $('tray-down').hidden = !down;
+  showError(down ? 'Not connected to Deskbell' : error.message);
+}
+
+async function startTray(): Promise<void> {
+  const button = $('start-tray') as HTMLButtonElement;
+  button.disabled = true;
+  try {
+    await ipc.startTray();
+    render(await ipc.snapshot());
+  } catch (e) {
+    showSnapshotError(e);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 function statusLine(s: Snapshot): string {
@@ -38,6 +61,7 @@ async function refusal(call: Promise<unknown>): Promise<CommandError | null> {
 }
 
 function render(s: Snapshot): void {
+  $('tray-down').hidden = true;
   $('status').textContent = statusLine(s);
   board.load(s.board, s.me, s.stale_after_hours ?? 0);
   renderFeed($('feed'), s.feed, s.away, {
@@ -76,7 +100,7 @@ function refresh(): void {
     try {
       render(await ipc.snapshot());
     } catch (e) {
-      showError(commandError(e).message);
+      showSnapshotError(e);
     }
   }, 50);
 }
@@ -111,13 +135,14 @@ function setupTabs(): void {
 
 async function start(): Promise<void> {
   setupTabs();
+  $('start-tray').addEventListener('click', () => void startTray());
   await ipc.onBoardRow(({ agent_id, row }) => board.update(agent_id, row));
   await ipc.onViewChanged(refresh);
   setInterval(() => board.tick(), 30_000);
   try {
     render(await ipc.snapshot());
   } catch (e) {
-    showError(commandError(e).message);
+    showSnapshotError(e);
   }
 }
 

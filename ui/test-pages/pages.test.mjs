@@ -379,3 +379,31 @@ test("a refused token: the tray's sign-in line opens the account's edit form, on
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('no tray running: the page says so, starts it on request, and shows the board once it answers', async () => {
+  const page = await browser.newPage({ viewport: { width: 960, height: 640 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  await page.addInitScript({ path: join(here, 'mock-ipc.js') });
+  await page.addInitScript((s) => {
+    window.__mock.snapshot = s;
+    window.__mock.failNext.get_snapshot = { code: 'tray_not_running', message: 'Deskbell is not running' };
+  }, snapshot());
+  await page.goto(base);
+  await page.waitForSelector('#tray-down:not([hidden])');
+  assert.match(await page.locator('#tray-down').innerText(), /Deskbell is not running/);
+  assert.equal(await page.locator('tbody tr').count(), 0);
+  await page.screenshot({ path: join(results, 'tray-down.png') });
+  await page.click('#start-tray');
+  await page.waitForSelector('tbody tr');
+  assert.equal(await page.locator('#tray-down').isHidden(), true);
+  assert.deepEqual(await calls(page, 'start_tray'), [{ cmd: 'start_tray', args: {} }]);
+  // The tray goes away while the window is open: told by the next refresh.
+  await page.evaluate(() => {
+    window.__mock.failNext.get_snapshot = { code: 'tray_gone', message: 'the tray went away' };
+    window.__mock.emit('view-changed', null);
+  });
+  await page.waitForSelector('#tray-down:not([hidden])');
+  assert.deepEqual(errors, []);
+  await page.close();
+});

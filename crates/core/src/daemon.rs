@@ -47,6 +47,9 @@ pub enum Command {
     DismissAway,
     /// The window was opened: what it shows is seen.
     Seen,
+    /// Open the window at this account's edit form (its secret was
+    /// refused): the request rides on the next snapshot, told at once.
+    EditAccount(String),
     /// Rules edited in the window: applied, saved, and the outcome of the
     /// save sent back.
     SaveRules(
@@ -561,6 +564,10 @@ impl Daemon {
                 self.feed_dirty = true;
             }
             Command::Seen => self.update_view(|v| v.unseen = 0),
+            Command::EditAccount(name) => {
+                self.update_view(|v| v.edit_request = Some(name));
+                self.tell_window();
+            }
             Command::SaveRules(edit, reply) => {
                 edit.apply_to(&mut self.config.rules, &mut self.config.identity);
                 let classifier = self.pipeline.classifier_mut();

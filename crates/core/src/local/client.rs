@@ -1,20 +1,30 @@
-//! The local API's client, for the terminal commands: one connection, one
-//! request at a time, each answered before the next is sent.
+//! The local API's clients: [`Client`] for the terminal commands (one
+//! request at a time, each answered before the next is sent), and
+//! [`Session`] for the window (requests from any task, answered by id,
+//! while the tray's pushes arrive on a channel).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use thiserror::Error;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::UnixStream;
+use tokio::sync::{mpsc, oneshot};
 
 use super::frame::{self, FrameError};
 use super::{
-    ClientKind, ClientMessage, ErrorBody, Outcome, Reply, Request, ServerMessage, PROTOCOL,
+    ClientKind, ClientMessage, ErrorBody, Outcome, Push, Reply, Request, ServerMessage, PROTOCOL,
 };
 
 /// How long a client waits for the tray's welcome or an answer.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long the window waits for an answer: trying a connection may take
+/// the probe's own 10 seconds.
+pub const SESSION_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Error)]
 pub enum LocalError {
@@ -157,5 +167,129 @@ impl Client {
             .map_err(|_| LocalError::Timeout)??
             .ok_or(LocalError::Gone)?;
         Ok(frame::decode(&body)?)
+    }
+}
+
+type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Outcome>>>>;
+
+/// The window's connection to the tray: subscribed to its pushes, and
+/// shared by every command the page sends. When the tray goes, every
+/// waiting request fails with [`LocalError::Gone`] and the pushes end.
+pub struct Session {
+    write: tokio::sync::Mutex<OwnedWriteHalf>,
+    pending: Pending,
+    next_id: AtomicU64,
+    closed: Arc<AtomicBool>,
+    pub tray_version: String,
+}
+
+impl Session {
+    /// Connects, subscribes, and hands back the pushes.
+    pub async fn connect_at(
+        path: &Path,
+        kind: ClientKind,
+    ) -> Result<(Session, mpsc::UnboundedReceiver<Push>), LocalError> {
+        let mut client = Client::connect_at(path, kind).await?;
+        client.request(Request::Subscribe).await?;
+        let Client {
+            read,
+            write,
+            next_id,
+            tray_version,
+        } = client;
+        let pending: Pending = Arc::default();
+        let closed = Arc::new(AtomicBool::new(false));
+        let (pushes, pushed) = mpsc::unbounded_channel();
+        tokio::spawn(read_answers(read, pending.clone(), pushes, closed.clone()));
+        let session = Session {
+            write: tokio::sync::Mutex::new(write),
+            pending,
+            next_id: AtomicU64::new(next_id),
+            closed,
+            tray_version,
+        };
+        Ok((session, pushed))
+    }
+
+    /// False once the tray went away (or closed this connection).
+    pub fn is_open(&self) -> bool {
+        !self.closed.load(Ordering::Acquire)
+    }
+
+    pub async fn request(&self, request: Request) -> Result<Reply, LocalError> {
+        if !self.is_open() {
+            return Err(LocalError::Gone);
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.insert(id, tx);
+        }
+        // The reader may have ended between the check and the insert.
+        if !self.is_open() {
+            return Err(LocalError::Gone);
+        }
+        let frame = frame::encode(&ClientMessage::Request { id, request })?;
+        let written = {
+            let mut write = self.write.lock().await;
+            frame::write(&mut *write, &frame).await
+        };
+        let answer = match written {
+            Ok(()) => tokio::time::timeout(SESSION_TIMEOUT, rx)
+                .await
+                .map_err(|_| LocalError::Timeout)
+                .and_then(|a| a.map_err(|_| LocalError::Gone)),
+            Err(_) => Err(LocalError::Gone),
+        };
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.remove(&id);
+        }
+        match answer? {
+            Outcome::Ok(reply) => Ok(reply),
+            Outcome::Error(e) => Err(LocalError::Rejected(e)),
+        }
+    }
+}
+
+/// The session's one reader: answers to whoever waits for them, pushes to
+/// the channel, until the tray goes or sends what cannot be read.
+async fn read_answers(
+    mut read: OwnedReadHalf,
+    pending: Pending,
+    pushes: mpsc::UnboundedSender<Push>,
+    closed: Arc<AtomicBool>,
+) {
+    loop {
+        let message = match frame::read(&mut read).await {
+            Ok(Some(body)) => frame::decode::<ServerMessage>(&body),
+            Ok(None) | Err(_) => break,
+        };
+        match message {
+            Ok(ServerMessage::Response { id, outcome }) => {
+                let waiting = pending.lock().ok().and_then(|mut p| p.remove(&id));
+                if let Some(waiting) = waiting {
+                    let _ = waiting.send(outcome);
+                }
+            }
+            Ok(ServerMessage::Push { push }) => {
+                if pushes.send(push).is_err() {
+                    break;
+                }
+            }
+            Ok(ServerMessage::Refused { error }) => {
+                tracing::warn!(code = %error.code, "the tray closed the connection: {error}");
+                break;
+            }
+            Ok(ServerMessage::Welcome { .. }) => {}
+            Err(e) => {
+                tracing::warn!("unreadable message from the tray: {e}");
+                break;
+            }
+        }
+    }
+    closed.store(true, Ordering::Release);
+    // Whoever still waits hears "gone" (their sender is dropped).
+    if let Ok(mut pending) = pending.lock() {
+        pending.clear();
     }
 }

@@ -8,9 +8,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::board::AgentRow;
+use crate::config::AccountConfig;
 use crate::notification::Kind;
-use crate::rules::Subscriptions;
+use crate::rules::{RulesEdit, Subscriptions};
 use crate::schedule::Dnd;
+use crate::secret::Secret;
 use crate::view::Snapshot;
 
 /// Who is connecting.
@@ -51,6 +53,65 @@ pub enum Request {
     /// Accounts or their secrets changed outside the tray (`deskbell
     /// account ...`): start every client again.
     ReloadAccounts,
+    /// The window's rules form (as the page holds it): checked, applied
+    /// and saved. `Reply::Rules`: the rules as saved.
+    SaveRules {
+        rules: serde_json::Value,
+    },
+    /// A new account; its secret goes to the keyring. `Reply::Account`.
+    AddAccount {
+        account: AccountConfig,
+        secret: SecretInput,
+    },
+    /// New settings for the account of that name; a secret, when given,
+    /// replaces the keyring's. `Reply::Account`.
+    UpdateAccount {
+        account: AccountConfig,
+        secret: Option<SecretInput>,
+    },
+    RemoveAccount {
+        name: String,
+    },
+    /// Tries the settings once, with the secret given or else the one the
+    /// keyring holds for that account name.
+    TestConnection {
+        account: AccountConfig,
+        secret: Option<SecretInput>,
+    },
+    /// Opens a feed item's link in the default browser (https on the
+    /// source's own domains only).
+    OpenFeedItem {
+        id: u64,
+    },
+    /// The agent read the summary of what arrived while away.
+    DismissAway,
+}
+
+/// A secret typed in the window's account form, on its way to the tray's
+/// keyring. It crosses the socket in that direction only (no reply holds
+/// one), and `Debug` redacts it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretInput(String);
+
+impl SecretInput {
+    pub fn new(value: impl Into<String>) -> SecretInput {
+        SecretInput(value.into())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_secret(self) -> Secret {
+        Secret::new(self.0)
+    }
+}
+
+impl fmt::Debug for SecretInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretInput(<redacted>)")
+    }
 }
 
 impl Request {
@@ -64,6 +125,13 @@ impl Request {
             Request::SetDnd { .. } => "set_dnd",
             Request::OpenWindow { .. } => "open_window",
             Request::ReloadAccounts => "reload_accounts",
+            Request::SaveRules { .. } => "save_rules",
+            Request::AddAccount { .. } => "add_account",
+            Request::UpdateAccount { .. } => "update_account",
+            Request::RemoveAccount { .. } => "remove_account",
+            Request::TestConnection { .. } => "test_connection",
+            Request::OpenFeedItem { .. } => "open_feed_item",
+            Request::DismissAway => "dismiss_away",
         }
     }
 }
@@ -103,6 +171,10 @@ pub enum Outcome {
 pub enum Reply {
     Status(Status),
     Snapshot(Box<Snapshot>),
+    /// The rules as saved (trimmed, without repeats).
+    Rules(Box<RulesEdit>),
+    /// An account's settings as saved (never its secret).
+    Account(Box<AccountConfig>),
     Done,
 }
 
@@ -117,6 +189,11 @@ pub enum Push {
         agent_id: String,
         row: Option<Box<AgentRow>>,
     },
+    /// The agent asked for the window (the tray's "Open Deskbell",
+    /// `deskbell open`) while it runs: show it, in front.
+    ShowWindow,
+    /// The agent quit Deskbell: the window closes with the tray.
+    Quitting,
 }
 
 /// `deskbell status`, as it crosses the socket and `--json` prints it.
@@ -147,6 +224,10 @@ pub struct StatusLine {
 pub struct ErrorBody {
     pub code: String,
     pub message: String,
+    /// The input at fault, as the window's page names it
+    /// (`quiet_hours.mon`), for a refused form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 impl ErrorBody {
@@ -154,6 +235,14 @@ impl ErrorBody {
         ErrorBody {
             code: code.to_owned(),
             message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn with_field(self, field: impl Into<String>) -> ErrorBody {
+        ErrorBody {
+            field: Some(field.into()),
+            ..self
         }
     }
 }
@@ -223,6 +312,28 @@ mod tests {
         assert_eq!(
             serde_json::from_str::<ServerMessage>(&text).unwrap(),
             refused
+        );
+        // A secret typed in the window crosses as a plain string, and a
+        // log line of the request never shows it.
+        let add: ClientMessage = serde_json::from_str(
+            r#"{"type":"request","id":3,"request":{"name":"add_account","args":{"account":{"kind":"relay","name":"acme","url":"https://relay.acme.example"},"secret":"dbt_live_123"}}}"#,
+        )
+        .unwrap();
+        let ClientMessage::Request {
+            request: Request::AddAccount { secret, .. },
+            ..
+        } = &add
+        else {
+            panic!("{add:?}")
+        };
+        assert_eq!(secret.clone().into_secret().expose(), "dbt_live_123");
+        assert!(!format!("{add:?}").contains("dbt_live_123"));
+        // A refused form names its field; other refusals carry none.
+        let refused =
+            ErrorBody::new("rules_group", "not a group id").with_field("new_ticket.groups");
+        assert_eq!(
+            serde_json::to_string(&refused).unwrap(),
+            r#"{"code":"rules_group","message":"not a group id","field":"new_ticket.groups"}"#
         );
         // An unknown request is not a message this version reads.
         assert!(serde_json::from_str::<ClientMessage>(

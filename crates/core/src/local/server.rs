@@ -6,7 +6,9 @@
 //! throughout. What the requests do is the process's own
 //! ([`LocalApi`]); this module only carries them.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,10 +24,14 @@ use crate::local::Request;
 /// How long a new connection may take to say hello.
 pub const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// An answer on its way: some need the keyring or the network.
+pub type Answer<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
+
 /// What answers the requests: the tray process.
 pub trait LocalApi: Send + Sync + 'static {
-    /// Every request but `subscribe`, which the server handles.
-    fn answer(&self, request: Request) -> Outcome;
+    /// Every request but `subscribe`, which the server handles. A
+    /// connection's requests are answered one after another.
+    fn answer(&self, request: Request) -> Answer<'_>;
 
     /// What a subscribed client is told without asking; `None`: nothing.
     fn pushes(&self) -> Option<broadcast::Receiver<Push>> {
@@ -191,7 +197,7 @@ async fn read_requests<R: AsyncRead + Unpin>(read: &mut R, send: &Sender, api: &
                             "this tray has nothing to push",
                         )),
                     },
-                    request => api.answer(request),
+                    request => api.answer(request).await,
                 };
                 if !send.message(&ServerMessage::Response { id, outcome }) {
                     return;
@@ -269,11 +275,11 @@ mod tests {
     struct Recorder(Mutex<Vec<Request>>);
 
     impl LocalApi for Recorder {
-        fn answer(&self, request: Request) -> Outcome {
+        fn answer(&self, request: Request) -> Answer<'_> {
             if let Ok(mut asked) = self.0.lock() {
                 asked.push(request);
             }
-            Outcome::Ok(Reply::Done)
+            Box::pin(async { Outcome::Ok(Reply::Done) })
         }
     }
 
@@ -346,8 +352,8 @@ mod tests {
     struct Pusher(broadcast::Sender<Push>);
 
     impl LocalApi for Pusher {
-        fn answer(&self, _: Request) -> Outcome {
-            Outcome::Ok(Reply::Done)
+        fn answer(&self, _: Request) -> Answer<'_> {
+            Box::pin(async { Outcome::Ok(Reply::Done) })
         }
         fn pushes(&self) -> Option<broadcast::Receiver<Push>> {
             Some(self.0.subscribe())

@@ -13,10 +13,15 @@ const NOT_RUNNING: u8 = 3;
 
 /// Sends `request` and hands the reply to `done`.
 pub fn ask(what: &str, request: Request, done: impl FnOnce(Reply)) -> ExitCode {
-    let answered = tauri::async_runtime::block_on(async {
+    crate::block_on(ask_async(what, request, done))
+}
+
+pub async fn ask_async(what: &str, request: Request, done: impl FnOnce(Reply)) -> ExitCode {
+    let answered = async {
         let mut client = Client::connect(ClientKind::Cli).await?;
         client.request(request).await
-    });
+    }
+    .await;
     match answered {
         Ok(reply) => {
             done(reply);

@@ -314,7 +314,7 @@ const NO_SECRET: &str = "no secret on standard input (pipe the token or password
 /// The connection tried once before saving: a refused secret stops the
 /// command; anything else is said and the account is saved all the same.
 fn warn_unless_tried(account: &AccountConfig, secret: &Secret) -> Result<(), String> {
-    let tried = tauri::async_runtime::block_on(try_before_saving(account, secret));
+    let tried = crate::block_on(try_before_saving(account, secret));
     match tried.map_err(|e| e.to_string())? {
         None => println!("Connection works"),
         Some(problem) => eprintln!(

@@ -1,5 +1,6 @@
-//! The command line: `deskbell` starts the tray app; `deskbell check` is the
-//! headless dry run, which never touches the display.
+//! The command line: `deskbell` starts the tray (or, when one runs, opens
+//! its window); `deskbell check` is the headless dry run, which never
+//! touches the display.
 
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
@@ -15,7 +16,7 @@ use deskbell_core::schedule::Dnd;
 #[derive(Debug, Parser)]
 #[command(name = "deskbell", version, about = "Tray notifier for support agents")]
 struct Cli {
-    /// Open the window at start (the app otherwise starts in the tray).
+    /// Open the window at start (the tray otherwise starts alone).
     #[arg(long)]
     window: bool,
     #[command(subcommand)]
@@ -181,7 +182,8 @@ pub enum Invocation {
     },
     /// A request for the running tray (`open`, `dnd`, `subscribe`).
     Ask(&'static str, Request),
-    Desktop {
+    /// The tray process itself.
+    Tray {
         open_window: bool,
     },
 }
@@ -207,7 +209,7 @@ pub fn parse() -> Invocation {
         Some(Command::Unsubscribe { kind }) => {
             Invocation::Ask("unsubscribe", Request::SetSubscription { kind, on: false })
         }
-        None => Invocation::Desktop {
+        None => Invocation::Tray {
             open_window: cli.window,
         },
     }

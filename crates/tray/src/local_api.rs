@@ -1,0 +1,226 @@
+//! The tray's side of the local API (docs/local-api.md): the window's and
+//! the terminal commands' requests, answered from the daemon's view and
+//! through its commands, as the tray menu does. The protocol and its one
+//! reader live in `deskbell_core::local`; the keyring and config writes run
+//! off the async workers (they block on D-Bus and files).
+
+use deskbell_core::daemon::{self, Command};
+use deskbell_core::local::server::{Answer, LocalApi};
+use deskbell_core::local::{ErrorBody, Outcome, Push, Reply, Request, SecretInput};
+use deskbell_core::rules::RulesEdit;
+use deskbell_core::secret::Secret;
+use deskbell_core::stream::probe::probe;
+use deskbell_core::view::{Snapshot, View};
+use tokio::sync::broadcast;
+
+use crate::accounts;
+use crate::notify::safe_link;
+use crate::secrets;
+use crate::window::Windows;
+
+pub struct TrayApi {
+    pub daemon: daemon::Handle,
+    pub windows: Windows,
+    /// The daemon's pushes and the tray's own (show the window).
+    pub pushes: broadcast::Sender<Push>,
+}
+
+fn refused(code: &str, message: impl Into<String>) -> Outcome {
+    Outcome::Error(ErrorBody::new(code, message))
+}
+
+fn unavailable() -> Outcome {
+    refused("state_poisoned", "Deskbell's state is unavailable")
+}
+
+/// Runs a keyring or config call off the async workers.
+async fn blocking<T: Send + 'static>(
+    what: &'static str,
+    f: impl FnOnce() -> Result<T, accounts::AccountError> + Send + 'static,
+) -> Result<T, ErrorBody> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(ErrorBody::new(e.code(), e.to_string())),
+        Err(_) => Err(ErrorBody::new("internal", format!("{what} stopped"))),
+    }
+}
+
+impl TrayApi {
+    /// `f` of the view, as a reply.
+    fn read(&self, f: impl FnOnce(&mut View) -> Reply) -> Outcome {
+        match self.daemon.view() {
+            Some(mut v) => Outcome::Ok(f(&mut v)),
+            None => unavailable(),
+        }
+    }
+
+    fn command(&self, command: Command) -> Outcome {
+        match self.daemon.send(command) {
+            Ok(()) => Outcome::Ok(Reply::Done),
+            Err(e) => refused("runtime_busy", e.to_string()),
+        }
+    }
+
+    /// Shows the window, at an account's edit form when one is named.
+    pub fn open_window(&self, account: Option<String>) -> Outcome {
+        if let Some(name) = account {
+            if let Outcome::Error(e) = self.command(Command::EditAccount(name)) {
+                return Outcome::Error(e);
+            }
+        }
+        if let Err(e) = self.windows.open(&self.pushes) {
+            tracing::warn!(code = e.code(), "{e}");
+            return refused(e.code(), e.to_string());
+        }
+        self.command(Command::Seen)
+    }
+
+    async fn save_rules(&self, rules: serde_json::Value) -> Outcome {
+        let valid = match RulesEdit::from_json(rules).and_then(|edit| edit.validate()) {
+            Ok(valid) => valid,
+            Err(e) => {
+                return Outcome::Error(
+                    ErrorBody::new(e.code(), e.to_string()).with_field(e.field()),
+                )
+            }
+        };
+        let (reply, saved) = tokio::sync::oneshot::channel();
+        if let Outcome::Error(e) = self.command(Command::SaveRules(Box::new(valid), reply)) {
+            return Outcome::Error(e);
+        }
+        match saved.await {
+            Ok(Ok(())) => self.read(|v| Reply::Rules(Box::new(v.rules.clone()))),
+            Ok(Err(e)) => refused(e.code(), e.to_string()),
+            Err(_) => refused("internal", "saving the rules stopped"),
+        }
+    }
+
+    /// The account's change saved, then every client starts again.
+    fn saved<T>(&self, done: Result<T, ErrorBody>, reply: impl FnOnce(T) -> Reply) -> Outcome {
+        match done {
+            Ok(v) => match self.command(Command::ReloadAccounts) {
+                Outcome::Ok(_) => Outcome::Ok(reply(v)),
+                refusal => refusal,
+            },
+            Err(e) => Outcome::Error(e),
+        }
+    }
+
+    async fn test_connection(
+        &self,
+        account: deskbell_core::config::AccountConfig,
+        secret: Option<SecretInput>,
+    ) -> Outcome {
+        let secret = match secret.filter(|s| !s.is_empty()) {
+            Some(s) => s.into_secret(),
+            None => {
+                let name = account.name().to_owned();
+                let loaded = blocking("reading the keyring", move || {
+                    secrets::load(&name).map_err(accounts::AccountError::from)
+                })
+                .await;
+                match loaded {
+                    Ok(s) => s,
+                    Err(e) => return Outcome::Error(e),
+                }
+            }
+        };
+        match probe(&account, &secret).await {
+            Ok(_) => Outcome::Ok(Reply::Done),
+            Err(e) => refused(e.code(), e.to_string()),
+        }
+    }
+
+    fn open_feed_item(&self, id: u64) -> Outcome {
+        let url = match self.daemon.view() {
+            Some(v) => match v.feed.get(id) {
+                Some(item) => item.url.clone(),
+                None => return refused("feed_item_missing", format!("no feed item {id}")),
+            },
+            None => return unavailable(),
+        };
+        let Some(link) = url.as_deref().and_then(safe_link) else {
+            return refused("no_link", "this item has no link to open");
+        };
+        match open::that_detached(link.as_str()) {
+            Ok(()) => Outcome::Ok(Reply::Done),
+            Err(e) => refused("open_failed", e.to_string()),
+        }
+    }
+}
+
+impl LocalApi for TrayApi {
+    fn answer(&self, request: Request) -> Answer<'_> {
+        Box::pin(async move {
+            match request {
+                Request::Status => self.read(|v| Reply::Status(v.status())),
+                Request::Snapshot => self.read(|v| {
+                    let snapshot = Snapshot::of(v);
+                    // A one-shot request: the next refresh must not open
+                    // the form again.
+                    v.edit_request = None;
+                    Reply::Snapshot(Box::new(snapshot))
+                }),
+                // The server handles it, with `pushes`.
+                Request::Subscribe => Outcome::Ok(Reply::Done),
+                Request::SetSubscription { kind, on } => {
+                    self.command(Command::SetSubscription(kind, on))
+                }
+                Request::SetDnd { choice } => self.command(Command::SetDnd(choice)),
+                Request::ReloadAccounts => self.command(Command::ReloadAccounts),
+                Request::DismissAway => self.command(Command::DismissAway),
+                Request::OpenWindow { account } => self.open_window(account),
+                Request::SaveRules { rules } => self.save_rules(rules).await,
+                Request::AddAccount { account, secret } => {
+                    let secret: Secret = secret.into_secret();
+                    let added = blocking("adding the account", move || {
+                        accounts::add(account, &secret)
+                    })
+                    .await;
+                    self.saved(added, |a| Reply::Account(Box::new(a)))
+                }
+                Request::UpdateAccount { account, secret } => {
+                    let secret = secret
+                        .filter(|s| !s.is_empty())
+                        .map(SecretInput::into_secret);
+                    let updated = blocking("saving the account", move || {
+                        accounts::update(account, secret.as_ref())
+                    })
+                    .await;
+                    self.saved(updated, |a| Reply::Account(Box::new(a)))
+                }
+                Request::RemoveAccount { name } => {
+                    let removed =
+                        blocking("removing the account", move || accounts::remove(&name)).await;
+                    self.saved(removed, |()| Reply::Done)
+                }
+                Request::TestConnection { account, secret } => {
+                    self.test_connection(account, secret).await
+                }
+                Request::OpenFeedItem { id } => self.open_feed_item(id),
+            }
+        })
+    }
+
+    fn pushes(&self) -> Option<broadcast::Receiver<Push>> {
+        Some(self.pushes.subscribe())
+    }
+}
+
+/// Copies the daemon's pushes into the tray's own channel, which also
+/// carries "show the window". A missed one becomes "ask again".
+pub fn forward_pushes(daemon: &daemon::Handle, to: broadcast::Sender<Push>) {
+    let mut from = daemon.pushes();
+    tokio::spawn(async move {
+        use broadcast::error::RecvError;
+        loop {
+            let push = match from.recv().await {
+                Ok(push) => push,
+                Err(RecvError::Lagged(_)) => Push::ViewChanged,
+                Err(RecvError::Closed) => return,
+            };
+            // Nobody subscribed is fine.
+            let _ = to.send(push);
+        }
+    });
+}
