@@ -1,8 +1,10 @@
 # Shorthands for the scripts; each installs what it needs first.
-.PHONY: run test bench
+.PHONY: run test bench package
 run:
 	scripts/run
 test:
 	scripts/test
 bench:
 	scripts/bench
+package:
+	scripts/package

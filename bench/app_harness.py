@@ -2,18 +2,27 @@
 """Whole-process measures of the desktop app, on a headless desktop
 (run it through scripts/headless-session; scripts/bench does).
 
-- app_cold_start_ms: from exec to the tray on D-Bus and the relay stream
-  live (the relay's /metrics counts the client), with one relay account.
-- app_tray_rss_mb / app_window_rss_mb: the whole process tree (the app
-  and its WebKit children), idle in the tray after the window was opened
-  and closed, and with the window open. RSS, and PSS beside it (shared
-  library pages split between processes).
+- app_cold_start_ms: from exec of the tray process (`deskbell`) to its
+  tray on D-Bus and the relay stream live (the relay's /metrics counts the
+  client), with one relay account.
+- app_tray_before_window_rss_mb: the tray's whole process tree, one relay
+  account live, before the window was ever opened.
+- app_window_open_ms: from `deskbell open` to the window's page holding
+  its first snapshot with the board's data (the window logs that line as
+  it hands the snapshot to the page, which draws it in the same tick).
+- app_window_rss_mb: the tree with the window open (the tray, the window's
+  process and WebKit's).
+- app_tray_rss_mb: the tree after the window was opened, used (board shown)
+  and closed.
+Each memory figure with PSS (shared pages split between processes) and
+private memory (Private_Clean + Private_Dirty) beside it.
 
 Baselines, run beside it: `deskbell --version` (exec and exit, the floor
-of any start) for the cold start, and the same tree before the window was
-ever opened for memory.
+of any start) for the cold start, and the tree before the window was ever
+opened for memory.
 
-Usage: app_harness.py APP RELAY OUT.json  (release binaries)
+Usage: app_harness.py TRAY RELAY OUT.json  (release binaries; the window,
+deskbell-window, beside TRAY)
 """
 import json
 import os
@@ -22,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -51,8 +61,8 @@ def tree(pid):
 
 
 def memory(pid):
-    """(rss_mb, pss_mb, {name: rss_mb}) of the tree under pid."""
-    rss = pss = 0
+    """(rss_mb, pss_mb, private_mb, {name: rss_mb}) of the tree under pid."""
+    rss = pss = private = 0
     names = {}
     for p in tree(pid):
         try:
@@ -64,10 +74,12 @@ def memory(pid):
             continue
         r = int(re.search(r"^Rss:\s+(\d+)", text, re.M).group(1))
         s = int(re.search(r"^Pss:\s+(\d+)", text, re.M).group(1))
+        p = sum(int(m) for m in re.findall(r"^Private_(?:Clean|Dirty):\s+(\d+)", text, re.M))
         rss += r
         pss += s
+        private += p
         names[name] = round(names.get(name, 0) + r / 1024, 1)
-    return round(rss / 1024, 1), round(pss / 1024, 1), names
+    return round(rss / 1024, 1), round(pss / 1024, 1), round(private / 1024, 1), names
 
 
 def wait(pred, timeout, step=0.005):
@@ -111,12 +123,12 @@ class TrayWatch:
             if proc is not None and proc.poll() is not None:
                 intro = proc.stdout.read()
                 proc = None
-                # The item's own node appears under the root once built.
-                found = found or len(re.findall(r"^\s*node ", intro, re.M)) > 1
+                # The tray's menu (ksni exports it at /MenuBar) once it is up.
+                found = found or "com.canonical.dbusmenu" in intro
             if proc is None and not found:
                 proc = subprocess.Popen(
                     ["gdbus", "introspect", "--session", "--dest", name,
-                     "--object-path", "/org/ayatana/NotificationItem"],
+                     "--object-path", "/MenuBar"],
                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
             self.running[name] = proc
         if found:
@@ -137,6 +149,18 @@ def clients_connected(addr):
             return "deskbell_relay_clients_connected 1" in r.read().decode()
     except OSError:
         return False
+
+
+def post_agent_update(addr):
+    """One agent's status, as Freshcaller sends it, sent now."""
+    with open(os.path.join(ROOT, "tests/fixtures/freshcaller/agent-update-busy.json")) as f:
+        update = json.load(f)
+    update["timestamp"] = time.time()
+    req = urllib.request.Request(
+        f"http://{addr}/v1/events", data=json.dumps(update).encode(), method="POST",
+        headers={"authorization": f"Bearer {SECRET}", "content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=5) as r:
+        assert r.status == 202, r.status
 
 
 def window_ids():
@@ -191,20 +215,40 @@ def main():
         proc.wait(timeout=15)
         wait(lambda: not clients_connected(addr), 10, step=0.05)
 
-    # Memory: one run through tray, window, closed window.
-    proc = subprocess.Popen([app], env=dict(env, RUST_LOG="warn"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # An agent on the board, so the window has data to draw.
+    post_agent_update(addr)
+
+    # Memory and the window: one run through tray, window (opened a few
+    # times, timed), closed window.
+    proc = subprocess.Popen([app], env=dict(env, RUST_LOG="warn,deskbell_window=info"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    first_snapshots = []
+    snapshot_seen = threading.Event()
+
+    def read_log():
+        for line in proc.stderr:
+            if "first snapshot for the page" in line:
+                first_snapshots.append((time.monotonic(), line))
+                snapshot_seen.set()
+
+    threading.Thread(target=read_log, daemon=True).start()
     wait(lambda: clients_connected(addr), 30)
     time.sleep(5)
     before = memory(proc.pid)
-    # A second launch asks the first to open its window.
-    subprocess.run([app], env=env, capture_output=True, timeout=30)
-    wait(lambda: window_ids(), 30, step=0.1)
-    time.sleep(5)
-    window = memory(proc.pid)
-    for wid in window_ids():
-        subprocess.run([os.path.join(ROOT, "scripts/x11-close-window"), wid], check=True)
-    wait(lambda: not window_ids(), 30, step=0.1)
+    opened, window = [], None
+    for i in range(3):
+        snapshot_seen.clear()
+        t0 = time.monotonic()
+        subprocess.run([app, "open"], env=env, capture_output=True, timeout=30, check=True)
+        if snapshot_seen.wait(30):
+            opened.append((first_snapshots[-1][0] - t0) * 1000)
+        wait(lambda: window_ids(), 30, step=0.05)
+        time.sleep(5)
+        if window is None:
+            window = memory(proc.pid)
+        for wid in window_ids():
+            subprocess.run([os.path.join(ROOT, "scripts/x11-close-window"), wid], check=True)
+        wait(lambda: not window_ids() and "deskbell-window" not in memory(proc.pid)[3], 30, step=0.1)
     time.sleep(10)
     after = memory(proc.pid)
     proc.terminate()
@@ -220,14 +264,19 @@ def main():
         "app_cold_start_ms": ms(cold),
         "app_cold_start_tray_ms": ms(tray_ready),
         "app_cold_start_baseline_exec_ms": ms(floor),
+        "app_window_open_ms": ms(opened),
+        "app_tray_before_window_rss_mb": before[0],
+        "app_tray_before_window_pss_mb": before[1],
+        "app_tray_before_window_private_mb": before[2],
+        "app_tray_before_window_processes": before[3],
+        "app_window_rss_mb": window[0] if window else None,
+        "app_window_pss_mb": window[1] if window else None,
+        "app_window_private_mb": window[2] if window else None,
+        "app_window_processes": window[3] if window else None,
         "app_tray_rss_mb": after[0],
         "app_tray_pss_mb": after[1],
-        "app_tray_processes": after[2],
-        "app_window_rss_mb": window[0],
-        "app_window_pss_mb": window[1],
-        "app_window_processes": window[2],
-        "app_tray_never_opened_rss_mb": before[0],
-        "app_tray_never_opened_pss_mb": before[1],
+        "app_tray_private_mb": after[2],
+        "app_tray_processes": after[3],
     }
     os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
     with open(out_path, "w") as f:

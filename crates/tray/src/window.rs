@@ -50,8 +50,10 @@ impl Windows {
         let Ok(mut running) = self.running.lock() else {
             return Ok(());
         };
-        if running.is_some() {
-            // A window that has not subscribed yet shows itself anyway.
+        // A window runs: this tray's child (which, not subscribed yet,
+        // shows itself anyway), or one started otherwise, subscribed to
+        // the pushes (only windows subscribe).
+        if running.is_some() || pushes.receiver_count() > 0 {
             let _ = pushes.send(Push::ShowWindow);
             return Ok(());
         }

@@ -164,15 +164,25 @@ where
         }
     });
     let send = Sender { out };
+    let mut forwarding = None;
     if send.message(&welcome) {
-        read_requests(&mut read, &send, &api).await;
+        read_requests(&mut read, &send, &api, &mut forwarding).await;
+    }
+    // The client is gone: its pushes stop now, not at the next push.
+    if let Some(forwarding) = forwarding {
+        forwarding.abort();
     }
     drop(send);
     let _ = writer.await;
 }
 
 /// Requests until the client goes or sends what cannot be read.
-async fn read_requests<R: AsyncRead + Unpin>(read: &mut R, send: &Sender, api: &Arc<dyn LocalApi>) {
+async fn read_requests<R: AsyncRead + Unpin>(
+    read: &mut R,
+    send: &Sender,
+    api: &Arc<dyn LocalApi>,
+    forwarding: &mut Option<tokio::task::JoinHandle<()>>,
+) {
     loop {
         let body = match frame::read(read).await {
             Ok(Some(body)) => body,
@@ -188,8 +198,10 @@ async fn read_requests<R: AsyncRead + Unpin>(read: &mut R, send: &Sender, api: &
                 tracing::debug!(request = request.name(), "local request");
                 let outcome = match request {
                     Request::Subscribe => match api.pushes() {
+                        // Subscribing twice changes nothing.
+                        Some(_) if forwarding.is_some() => Outcome::Ok(Reply::Done),
                         Some(pushes) => {
-                            send.forward(pushes);
+                            *forwarding = Some(send.forward(pushes));
                             Outcome::Ok(Reply::Done)
                         }
                         None => Outcome::Error(ErrorBody::new(
@@ -244,7 +256,7 @@ impl Sender {
 
     /// The tray's pushes to this client until it goes; one it missed (too
     /// many at once) becomes "ask again", which the snapshot answers whole.
-    fn forward(&self, mut pushes: broadcast::Receiver<Push>) {
+    fn forward(&self, mut pushes: broadcast::Receiver<Push>) -> tokio::task::JoinHandle<()> {
         let send = self.clone();
         tokio::spawn(async move {
             loop {
@@ -257,7 +269,7 @@ impl Sender {
                     return;
                 }
             }
-        });
+        })
     }
 }
 
@@ -394,6 +406,45 @@ mod tests {
                 push: Push::ViewChanged
             }
         );
+    }
+
+    /// A subscribed client that goes stops holding the pushes at once
+    /// (the tray counts subscribers to know whether a window is open).
+    #[tokio::test]
+    async fn a_client_that_goes_stops_its_pushes() {
+        let (tx, _) = broadcast::channel(8);
+        let api = Arc::new(Pusher(tx.clone()));
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        let (read, write) = tokio::io::split(server);
+        let served = tokio::spawn(connection(read, write, api));
+        let mut input = hello(PROTOCOL);
+        for id in [1, 2] {
+            input.extend(
+                frame::encode(&ClientMessage::Request {
+                    id,
+                    request: Request::Subscribe,
+                })
+                .unwrap(),
+            );
+        }
+        client.write_all(&input).await.unwrap();
+        for _ in 0..3 {
+            next(&mut client).await;
+        }
+        assert_eq!(
+            tx.receiver_count(),
+            1,
+            "subscribing twice is one subscription"
+        );
+        drop(client);
+        served.await.unwrap();
+        for _ in 0..100 {
+            if tx.receiver_count() == 0 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(tx.receiver_count(), 0);
     }
 
     #[tokio::test]
