@@ -7,7 +7,7 @@ import { commandError, ipc, trayIsDown } from './ipc';
 import type { CommandError, Snapshot } from './types';
 import { editAccount, renderAccounts } from './views/accounts';
 import { BoardView } from './views/board';
-import { renderFeed } from './views/feed';
+import { newlyArrived, renderFeed } from './views/feed';
 import { renderRules } from './views/rules';
 
 const $ = (id: string) => {
@@ -60,8 +60,21 @@ async function refusal(call: Promise<unknown>): Promise<CommandError | null> {
   }
 }
 
+/** The newest feed item announced so far; null until the first snapshot. */
+let newestSeen: number | null = null;
+
+/** New notifications, said once by the polite log region outside the tabs. */
+function announce(s: Snapshot): void {
+  const log = $('announcements');
+  for (const text of newlyArrived(s.feed, newestSeen)) log.append(Object.assign(document.createElement('p'), { textContent: text }));
+  // Bounded: a screen reader has read them by now.
+  while (log.childElementCount > 20) log.firstElementChild?.remove();
+  newestSeen = Math.max(newestSeen ?? 0, ...s.feed.map((item) => item.id));
+}
+
 function render(s: Snapshot): void {
   $('tray-down').hidden = true;
+  announce(s);
   $('status').textContent = statusLine(s);
   board.load(s.board, s.me, s.stale_after_hours ?? 0);
   renderFeed($('feed'), s.feed, s.away, {

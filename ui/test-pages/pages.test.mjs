@@ -168,8 +168,11 @@ test('the feed shows the away summary and opens an item through the app', async 
   assert.match(await page.locator('.away').innerText(), /While you were on a call[\s\S]*1 missed calls/);
   assert.equal(await page.locator('.feed li .title').first().innerText(), 'New ticket #42: <script>alert(1)</script>');
   await page.screenshot({ path: join(results, 'feed.png') });
-  await page.click('li[data-feed="2"] button.open');
+  // Each Open is named for its item; a held item says why in words.
+  await page.getByRole('button', { name: 'Open New ticket #42: <script>alert(1)</script>' }).click();
   assert.deepEqual(await calls(page, 'open_feed_item'), [{ cmd: 'open_feed_item', args: { id: 2 } }]);
+  assert.equal(await page.locator('li[data-feed="1"] .held-note').innerText(), 'held while you were on a call');
+  assert.equal(await page.getByRole('list', { name: 'Recent notifications' }).count(), 1);
   assert.equal(await page.locator('li[data-feed="1"] button.open').count(), 0, 'no link, no Open');
   await page.click('.away button');
   assert.deepEqual(await calls(page, 'dismiss_away'), [{ cmd: 'dismiss_away', args: {} }]);
@@ -404,6 +407,35 @@ test('no tray running: the page says so, starts it on request, and shows the boa
     window.__mock.emit('view-changed', null);
   });
   await page.waitForSelector('#tray-down:not([hidden])');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a new notification is announced once in the log region, whatever tab is open', async () => {
+  const { page, errors } = await open();
+  const said = () => page.locator('#announcements p').allInnerTexts();
+  // What was there before the window opened is not news.
+  assert.deepEqual(await said(), []);
+  await page.click('#tab-rules');
+  await page.evaluate(() => {
+    window.__mock.snapshot.feed.unshift({
+      id: 3,
+      kind: 'missed_call',
+      title: 'Missed call from Monica',
+      body: '+14155550199',
+      url: null,
+      shown_at: new Date().toISOString(),
+      held: null,
+    });
+    window.__mock.emit('view-changed', null);
+  });
+  await page.waitForFunction(() => document.querySelectorAll('#announcements p').length === 1);
+  assert.deepEqual(await said(), ['Missed call from Monica. +14155550199']);
+  // Another refresh with nothing new says nothing more.
+  await page.evaluate(() => window.__mock.emit('view-changed', null));
+  await page.waitForTimeout(300);
+  assert.deepEqual(await said(), ['Missed call from Monica. +14155550199']);
+  assert.equal(await page.getByRole('log', { name: 'New notifications' }).count(), 1);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -65,7 +65,7 @@ export class BoardView {
       this.counts,
       h(
         'table',
-        { class: 'board' },
+        { class: 'board', 'aria-label': 'Team board' },
         h(
           'thead',
           {},

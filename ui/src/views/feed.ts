@@ -12,6 +12,13 @@ export const KIND_PLURAL: Record<Kind, string> = {
   agent_status: 'agent status changes',
 };
 
+/** Why an item waited, in words (a glyph alone says nothing to a screen reader). */
+const HELD_REASON = {
+  do_not_disturb: 'held during do-not-disturb',
+  quiet_hours: 'held during quiet hours',
+  on_call: 'held while you were on a call',
+};
+
 const AWAY_REASON = {
   do_not_disturb: 'While you were in do-not-disturb',
   quiet_hours: 'During quiet hours',
@@ -37,7 +44,7 @@ export function renderFeed(root: HTMLElement, items: FeedItem[], away: AwaySumma
     root.append(h('p', { class: 'empty' }, 'No notifications yet.'));
     return;
   }
-  const list = h('ol', { class: 'feed' });
+  const list = h('ol', { class: 'feed', 'aria-label': 'Recent notifications' });
   for (const item of items) {
     const when = new Date(item.shown_at);
     const li = h(
@@ -47,12 +54,27 @@ export function renderFeed(root: HTMLElement, items: FeedItem[], away: AwaySumma
       h('div', { class: 'body' }, item.body),
       h('time', { datetime: item.shown_at }, when.toLocaleString()),
     );
+    if (item.held) li.append(h('div', { class: 'held-note' }, HELD_REASON[item.held]));
     if (item.url) {
-      const open = h('button', { type: 'button', class: 'open' }, 'Open');
+      // Named for its item: a list of buttons all called "Open" says nothing.
+      const open = h('button', { type: 'button', class: 'open', 'aria-label': `Open ${item.title}` }, 'Open');
       open.addEventListener('click', () => actions.open(item.id));
       li.append(open);
     }
     list.append(li);
   }
   root.append(list);
+}
+
+/**
+ * What the log region says of a new snapshot's feed: the items newer than
+ * the newest already seen, oldest first; nothing on the first snapshot
+ * (what was there before the window opened is not news).
+ */
+export function newlyArrived(items: FeedItem[], newestSeen: number | null): string[] {
+  if (newestSeen === null) return [];
+  return items
+    .filter((item) => item.id > newestSeen)
+    .sort((a, b) => a.id - b.id)
+    .map((item) => `${item.title}. ${item.body}`);
 }
