@@ -9,14 +9,14 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// The tray process's binary (`deskbell`, crates/tray), built beside the
-/// window's by `cargo test --workspace`.
+/// window's by `cargo test --workspace` (for its own tests, check_cli.rs).
 pub fn bin() -> &'static str {
     static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     BIN.get_or_init(|| {
         let p = PathBuf::from(window_bin()).with_file_name("deskbell");
         assert!(
             p.exists(),
-            "{} is missing: cargo build -p deskbell (cargo test --workspace does)",
+            "{} is missing: cargo build -p deskbell (cargo test --workspace builds it for crates/tray/tests)",
             p.display()
         );
         p.display().to_string()

@@ -1,11 +1,19 @@
 //! `deskbell check` as a user runs it: exit codes, stdin, the config.
 
-mod support;
-
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use support::{bin, fixture};
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_deskbell")
+}
+
+/// The shared payload fixtures (the repository's tests/fixtures/).
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(name)
+}
 
 fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
     let scratch = std::env::temp_dir().join(format!("deskbell-cli-{}", std::process::id()));
