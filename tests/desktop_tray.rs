@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use support::{
     bin, close_window, descendants, dunst_seen, menu_item_checked, require_headless_desktop,
-    wait_exit, wait_until, window_exists, Tray,
+    wait_exit, wait_until, window_exists, Reaped, Tray,
 };
 
 #[test]
@@ -21,12 +21,15 @@ fn tray_menu_opens_the_window_and_quits() {
     // Its own config dir: no account, so the built-in demo plays.
     let config_home = std::env::temp_dir().join(format!("deskbell-tray-{}", std::process::id()));
     std::fs::create_dir_all(&config_home).unwrap();
-    let mut app = Command::new(bin())
-        .env("XDG_CONFIG_HOME", &config_home)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
+    // Killed with the test if an assertion fails first.
+    let mut app = Reaped(
+        Command::new(bin())
+            .env("XDG_CONFIG_HOME", &config_home)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
     let tray = Tray::wait_for(app.id(), Duration::from_secs(30));
     let layout = tray.layout();
     for item in [
@@ -158,8 +161,8 @@ fn tray_menu_opens_the_window_and_quits() {
     );
 
     // Start at login: off until asked; the tray item and the CLI agree.
-    let home = std::path::PathBuf::from(std::env::var_os("HOME").unwrap());
-    let entry = home.join(".config/autostart/deskbell.desktop");
+    // The entry is the user's XDG autostart one ($XDG_CONFIG_HOME/autostart).
+    let entry = config_home.join("autostart/deskbell.desktop");
     assert!(!entry.exists());
     assert_eq!(
         menu_item_checked(&tray.layout(), "Start at login"),
@@ -171,6 +174,7 @@ fn tray_menu_opens_the_window_and_quits() {
     assert!(text.contains(&format!("Exec={}", bin())), "{text}");
     let status = Command::new(bin())
         .args(["autostart", "status"])
+        .env("XDG_CONFIG_HOME", &config_home)
         .output()
         .unwrap();
     assert_eq!(
@@ -179,6 +183,7 @@ fn tray_menu_opens_the_window_and_quits() {
     );
     let off = Command::new(bin())
         .args(["autostart", "off"])
+        .env("XDG_CONFIG_HOME", &config_home)
         .output()
         .unwrap();
     assert!(off.status.success());
