@@ -243,8 +243,17 @@ fn the_terminal_commands_reach_the_running_tray_and_bad_clients_do_not_hurt_it()
         deskbell(&config_home, &["status"]).status.success()
     });
     assert!(back, "the stale socket was reclaimed");
-    // The window outlived the killed tray and found the new one.
+    // The window outlived the killed tray and finds the new one (it looks
+    // once a second).
     assert!(window_exists("Deskbell"));
+    let found = wait_until(Duration::from_secs(15), || {
+        status_json(&config_home)["windows"] == 1
+    });
+    assert!(
+        found,
+        "the window reconnected: {}",
+        status_json(&config_home)
+    );
     // Quitting removes the socket, and closes the window with the tray.
     tray.click("Quit");
     if wait_exit(&mut app, Duration::from_secs(15)).is_none() {

@@ -133,6 +133,8 @@ impl View {
             demo: self.demo,
             dnd_until: self.dnd_until,
             subscriptions: self.subscriptions.clone(),
+            // The tray's own to say: the view knows of no window.
+            windows: 0,
             accounts: self
                 .accounts
                 .iter()

@@ -153,7 +153,15 @@ impl LocalApi for TrayApi {
     fn answer(&self, request: Request) -> Answer<'_> {
         Box::pin(async move {
             match request {
-                Request::Status => self.read(|v| Reply::Status(v.status())),
+                Request::Status => {
+                    // Only windows subscribe to the pushes.
+                    let windows = self.pushes.receiver_count();
+                    self.read(|v| {
+                        let mut status = v.status();
+                        status.windows = windows;
+                        Reply::Status(status)
+                    })
+                }
                 Request::Snapshot => self.read(|v| {
                     let snapshot = Snapshot::of(v);
                     // A one-shot request: the next refresh must not open

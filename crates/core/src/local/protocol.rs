@@ -204,6 +204,10 @@ pub struct Status {
     pub dnd_until: Option<DateTime<Utc>>,
     pub subscriptions: Subscriptions,
     pub accounts: Vec<StatusLine>,
+    /// Windows connected to the tray now (0 or 1, as the tray raises the
+    /// one that runs rather than start another).
+    #[serde(default)]
+    pub windows: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
