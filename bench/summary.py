@@ -40,6 +40,7 @@ sse_bytes = throughput(sse, "deskbell")["Bytes"]
 stream = load("stream.json")
 app = load("app.json")
 board = load("board.json")
+check = load("check.json")
 # The contact-center model (bench/contact_center.js): missed calls lost and
 # popup delays against the platform's 50 requests a minute.
 contact_center = load("contact_center.json")
@@ -49,6 +50,13 @@ figures = {
     "decode_classify_vs_value_ratio": estimate_ns(mix, "serde_json_value") / estimate_ns(mix, "deskbell"),
     "decode_classify_ticket_3k_events_per_s": per_s(ticket, "deskbell"),
     "decode_classify_ticket_3k_vs_value_ratio": estimate_ns(ticket, "serde_json_value") / estimate_ns(ticket, "deskbell"),
+    # Against only checking that the bytes are JSON (IgnoredAny): the floor.
+    "decode_classify_vs_validate_ratio": estimate_ns(mix, "deskbell") / estimate_ns(mix, "skip_only"),
+    "decode_classify_ticket_3k_vs_validate_ratio": estimate_ns(ticket, "deskbell") / estimate_ns(ticket, "skip_only"),
+    # `deskbell check -` over 1M NDJSON lines against `wc -l` (bench/check_harness.py).
+    "check_1m_lines_per_s": check["check_1m_lines_per_s"],
+    "check_1m_peak_rss_mb": check["check_1m_peak_rss_mb"],
+    "check_vs_cat_ratio": check["check_vs_cat_ratio"],
     "sse_framing_mb_per_s": sse_bytes / (estimate_ns(sse, "deskbell") / 1e9) / 1e6,
     "sse_framing_vs_eventsource_stream_ratio": estimate_ns(sse, "eventsource_stream") / estimate_ns(sse, "deskbell"),
     "ingest_to_client_p50_ms": stream["ingest_to_client_p50_ms"],
@@ -87,7 +95,12 @@ for row in contact_center["rows"]:
 
 # (figure, comparison, target)
 targets = [
-    ("decode_classify_events_per_s", ">=", 500_000),
+    ("decode_classify_events_per_s", ">=", 1_000_000),
+    ("decode_classify_vs_value_ratio", ">=", 3.0),
+    ("decode_classify_ticket_3k_vs_value_ratio", ">=", 3.0),
+    ("decode_classify_vs_validate_ratio", "<=", 1.5),
+    ("decode_classify_ticket_3k_vs_validate_ratio", "<=", 1.5),
+    ("check_1m_peak_rss_mb", "<=", 64.0),
     ("sse_framing_vs_eventsource_stream_ratio", ">=", 2.0),
     ("ingest_to_client_p99_ms", "<=", 5.0),
     ("ingest_durable_events_per_s", ">=", 5_000),
@@ -112,7 +125,8 @@ summary = {
     "figures": {k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()},
     "targets": verdicts,
     "baselines": {
-        "decode_classify": "serde_json::Value parse of the same bytes (criterion, same group)",
+        "decode_classify": "serde_json::Value parse of the same bytes, and IgnoredAny (only checking it is JSON), criterion, same group",
+        "check_1m": "`wc -l` of the same file, best of three each",
         "sse_framing": "eventsource-stream on the same bytes and chunking (criterion, same group)",
         "ingest_to_client": "a bare loopback HTTP round trip to the relay's /healthz",
         "ingest_durable": "/healthz round trips at the same concurrency",
@@ -122,7 +136,7 @@ summary = {
         "app_tray_rss": "the same tray before its window was ever opened",
         "forwarding": "the forwarding app as it was before the budget (every call and agent event pushed), same model and seed",
     },
-    "details": {"stream": stream, "app": app, "contact_center": contact_center},
+    "details": {"stream": stream, "app": app, "contact_center": contact_center, "check": check},
 }
 out = os.path.join(target, "bench", "summary.json")
 with open(out, "w") as f:

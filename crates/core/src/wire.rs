@@ -108,12 +108,13 @@ impl Visitor<'_> for TextVisitor {
         Ok(v.into_boxed_str())
     }
 
+    // Most ids arrive as numbers: itoa skips the formatting machinery.
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(v.to_string().into_boxed_str())
+        Ok(itoa::Buffer::new().format(v).into())
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(v.to_string().into_boxed_str())
+        Ok(itoa::Buffer::new().format(v).into())
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {

@@ -2,8 +2,10 @@
 //! notes), contacts. Field tables come from the Freshdesk seed document.
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use super::change::{self, Change};
+use super::{DecodeError, EventName};
 use crate::wire::{Code, Id, LenientTime, Text};
 
 /// `data.ticket` of `onTicketCreate` / `onTicketUpdate`.
@@ -95,6 +97,56 @@ pub struct TicketConversation {
     pub from_email: Option<Text>,
     #[serde(default, deserialize_with = "change::old_new")]
     pub changes: Vec<Change>,
+}
+
+/// A contact event's `data.contact`, kept as sent. No rule reads contacts,
+/// so neither the relay nor the desktop parses one; [`ContactEvent::contact`]
+/// does, on demand.
+#[derive(Clone, Debug)]
+pub struct ContactEvent {
+    raw: Box<RawValue>,
+}
+
+impl ContactEvent {
+    /// `data.contact` when it is an object: anything else is refused here as
+    /// the models would refuse it, without reading further.
+    pub(super) fn keep(name: &EventName, raw: Option<&RawValue>) -> Result<Self, DecodeError> {
+        let raw = raw
+            .filter(|r| r.get() != "null")
+            .ok_or_else(|| DecodeError::MissingPart {
+                event: name.as_str().to_owned(),
+                part: "data.contact",
+            })?;
+        if !raw.get().starts_with('{') {
+            return Err(DecodeError::BadField {
+                path: "data.contact".into(),
+                message: "expected an object".into(),
+            });
+        }
+        Ok(Self {
+            raw: raw.to_owned(),
+        })
+    }
+
+    /// The contact, read now; a field that is wrong is named by its path.
+    pub fn contact(&self) -> Result<Contact, DecodeError> {
+        super::raw::field::<Option<Contact>>("data.contact", Some(&self.raw))?.ok_or_else(|| {
+            DecodeError::BadField {
+                path: "data.contact".into(),
+                message: "is null".into(),
+            }
+        })
+    }
+
+    pub fn raw(&self) -> &RawValue {
+        &self.raw
+    }
+}
+
+impl Serialize for ContactEvent {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.raw.serialize(s)
+    }
 }
 
 /// `data.contact` of `onContactCreate` / `onContactUpdate`.

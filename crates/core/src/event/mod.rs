@@ -5,6 +5,7 @@
 
 pub mod agent;
 pub mod change;
+mod envelope;
 mod error;
 pub mod freshcaller;
 pub mod freshchat;
@@ -41,8 +42,8 @@ pub enum Event {
     TicketUpdated(freshdesk::TicketEvent),
     TicketConversationCreated(freshdesk::TicketConversation),
     TicketConversationUpdated(freshdesk::TicketConversation),
-    ContactCreated(freshdesk::Contact),
-    ContactUpdated(freshdesk::Contact),
+    ContactCreated(freshdesk::ContactEvent),
+    ContactUpdated(freshdesk::ContactEvent),
     CallCreated(freshcaller::CallEvent),
     CallUpdated(freshcaller::CallEvent),
     ChatConversationCreated(freshchat::ChatConversationEvent),
@@ -81,14 +82,31 @@ impl Event {
 /// Decodes one payload (a Freshworks product event or a Xelion WebSocket
 /// notification). Unknown event names are `Event::Unknown`, not errors.
 pub fn decode(bytes: &[u8]) -> Result<DecodedEvent, DecodeError> {
-    match objects::from_slice::<raw::Payload>(bytes) {
-        Ok(payload) => raw::build(payload, bytes),
-        Err(err) if err.is_syntax() || err.is_eof() => Err(DecodeError::from_json(&err)),
+    match envelope::decode(bytes) {
+        Ok(event) => Ok(event),
+        Err(Some(err)) => Err(err),
         // The one-pass parse met a shape it did not expect somewhere. The
         // careful path reads only the parts this event needs, and names the
         // field when one of those is wrong.
-        Err(_) => raw::decode_carefully(bytes),
+        Err(None) => raw::decode_carefully(bytes),
     }
+}
+
+/// The fast path alone: `None` where it would hand the payload to the
+/// careful path. For tests that hold the fast path to be taken.
+#[doc(hidden)]
+pub fn decode_fast_path(bytes: &[u8]) -> Option<Result<DecodedEvent, DecodeError>> {
+    match envelope::decode(bytes) {
+        Ok(event) => Some(Ok(event)),
+        Err(Some(err)) => Some(Err(err)),
+        Err(None) => None,
+    }
+}
+
+/// The careful path alone: slower, and the reference the fast path is held
+/// to (same event, same error, for any input).
+pub fn decode_carefully(bytes: &[u8]) -> Result<DecodedEvent, DecodeError> {
+    raw::decode_carefully(bytes)
 }
 
 /// Reads just the event name, cheaply: for filtering before a full parse.

@@ -250,6 +250,7 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Seed<S> {
 
 /// `T` read from `bytes`, its structs from objects only; trailing
 /// characters refused as `serde_json::from_slice` does.
+#[cfg(test)]
 pub(crate) fn from_slice<'a, T: serde::Deserialize<'a>>(
     bytes: &'a [u8],
 ) -> Result<T, serde_json::Error> {

@@ -1,68 +1,134 @@
-//! The wire shapes read in one pass, and their assembly into typed events.
-//!
-//! `Payload` holds every envelope and `data` part that any family uses, so one
-//! `serde_json` pass reads a payload whatever order its keys come in (the
-//! Freshdesk samples put `event` after `data`). Parts an event does not use
-//! are skipped without allocating.
+//! The `data` parts of every family, their assembly into typed events, and
+//! the careful path. The fast path that feeds them is `envelope.rs`.
 
+use serde::de::{self, IgnoredAny, MapAccess};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
+use std::fmt;
 
 use super::agent::{Agent, AgentUpdate};
 use super::change::{self, Change, PairOrder, RawChanges};
+use super::envelope::Family;
 use super::freshcaller::{Call, CallEvent, CallPlatform};
 use super::freshchat::{Actor, ChatConversation, ChatConversationEvent};
-use super::freshdesk::{Contact, Person, Ticket, TicketConversation, TicketEvent};
+use super::freshdesk::{ContactEvent, Person, Ticket, TicketConversation, TicketEvent};
 use super::xelion::{XelionCall, XelionCallEvent};
 use super::{DecodeError, DecodedEvent, Event, EventName};
 use crate::wire::{Code, Domain, Id, LenientTime, Text};
 
-#[derive(Deserialize)]
-pub(super) struct Payload {
-    #[serde(default)]
-    account_id: Option<Id>,
-    #[serde(default)]
-    domain: Option<Text>,
-    #[serde(default)]
-    event: Option<Text>,
-    /// The Freshdesk contact samples say `events`.
-    #[serde(default)]
-    events: Option<Text>,
-    #[serde(default)]
-    timestamp: LenientTime,
-    #[serde(default)]
-    data: Option<Data>,
-    #[serde(default, rename = "notificationType")]
-    notification_type: Option<Text>,
-    #[serde(default)]
-    oid: Option<Id>,
-    #[serde(default)]
-    notification: Option<Box<XelionCall>>,
+/// The `data` parts the families read. Only the event's own family's parts
+/// are filled; `contact` stays the input's bytes.
+#[derive(Default)]
+pub(super) struct Data<'a> {
+    ticket: Option<Box<Ticket>>,
+    requester: Option<Box<Person>>,
+    conversation: Option<Box<Conversation>>,
+    contact: Option<&'a RawValue>,
+    call: Option<Box<Call>>,
+    phone_call: Option<Box<Call>>,
+    agent: Option<Box<Agent>>,
+    actor: Option<Box<Actor>>,
+    associations: Option<Box<Associations>>,
+    changes: Option<RawChanges>,
 }
 
-#[derive(Default, Deserialize)]
-pub(super) struct Data {
-    #[serde(default)]
-    ticket: Option<Box<Ticket>>,
-    #[serde(default)]
-    requester: Option<Box<Person>>,
-    #[serde(default)]
-    conversation: Option<Box<Conversation>>,
-    #[serde(default)]
-    contact: Option<Box<Contact>>,
-    #[serde(default)]
-    call: Option<Box<Call>>,
-    #[serde(default)]
-    phone_call: Option<Box<Call>>,
-    #[serde(default)]
-    agent: Option<Box<Agent>>,
-    #[serde(default)]
-    actor: Option<Box<Actor>>,
-    #[serde(default)]
-    associations: Option<Box<Associations>>,
-    #[serde(default)]
-    changes: Option<RawChanges>,
+/// `data`'s keys; anything else is skipped unread.
+#[derive(Clone, Copy)]
+enum DataKey {
+    Ticket,
+    Requester,
+    Conversation,
+    Contact,
+    Call,
+    PhoneCall,
+    Agent,
+    Actor,
+    Associations,
+    Changes,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for DataKey {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = DataKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DataKey, E> {
+                Ok(match v {
+                    "ticket" => DataKey::Ticket,
+                    "requester" => DataKey::Requester,
+                    "conversation" => DataKey::Conversation,
+                    "contact" => DataKey::Contact,
+                    "call" => DataKey::Call,
+                    "phone_call" => DataKey::PhoneCall,
+                    "agent" => DataKey::Agent,
+                    "actor" => DataKey::Actor,
+                    "associations" => DataKey::Associations,
+                    "changes" => DataKey::Changes,
+                    _ => DataKey::Other,
+                })
+            }
+        }
+        d.deserialize_identifier(V)
+    }
+}
+
+/// Reads `data`'s entries, building only what `family` uses. A part given
+/// twice is an error, as a derived struct would say (the careful path then
+/// decides).
+pub(super) fn read_data<'de, A: MapAccess<'de>>(
+    family: Family,
+    map: &mut A,
+) -> Result<Data<'de>, A::Error> {
+    let mut data = Data::default();
+    let mut seen = 0u16;
+    while let Some(key) = map.next_key::<DataKey>()? {
+        let wanted = family == Family::Any && !matches!(key, DataKey::Other)
+            || matches!(
+                (family, key),
+                (Family::Ticket, DataKey::Ticket | DataKey::Requester)
+                    | (
+                        Family::Conversation,
+                        DataKey::Conversation
+                            | DataKey::Actor
+                            | DataKey::Associations
+                            | DataKey::Changes
+                    )
+                    | (Family::Contact, DataKey::Contact)
+                    | (
+                        Family::Call,
+                        DataKey::Call | DataKey::PhoneCall | DataKey::Changes
+                    )
+                    | (Family::Agent, DataKey::Agent | DataKey::Changes)
+            );
+        if !wanted {
+            map.next_value::<IgnoredAny>()?;
+            continue;
+        }
+        let bit = 1u16 << (key as u16);
+        if seen & bit != 0 {
+            return Err(de::Error::custom("a data part is given twice"));
+        }
+        seen |= bit;
+        match key {
+            DataKey::Ticket => data.ticket = map.next_value()?,
+            DataKey::Requester => data.requester = map.next_value()?,
+            DataKey::Conversation => data.conversation = map.next_value()?,
+            DataKey::Contact => data.contact = map.next_value()?,
+            DataKey::Call => data.call = map.next_value()?,
+            DataKey::PhoneCall => data.phone_call = map.next_value()?,
+            DataKey::Agent => data.agent = map.next_value()?,
+            DataKey::Actor => data.actor = map.next_value()?,
+            DataKey::Associations => data.associations = map.next_value()?,
+            DataKey::Changes => data.changes = map.next_value()?,
+            DataKey::Other => {}
+        }
+    }
+    Ok(data)
 }
 
 /// `data.conversation` as either product sends it: a Freshdesk reply/note
@@ -119,33 +185,13 @@ fn name_of(
         .map(|t| EventName::parse(t.as_str()))
 }
 
-fn unknown(name: &str, bytes: &[u8]) -> Result<Event, DecodeError> {
-    // The bytes parsed once already; this copy keeps them for whoever wants
-    // the whole payload (the check tool, the feed's detail view).
-    let text = String::from_utf8_lossy(bytes).into_owned();
-    let raw = RawValue::from_string(text).map_err(|e| DecodeError::from_json(&e))?;
+fn unknown(name: &str, text: &str) -> Result<Event, DecodeError> {
+    // This copy keeps the payload for whoever wants it whole (the check
+    // tool, the feed's detail view).
+    let raw = RawValue::from_string(text.to_owned()).map_err(|e| DecodeError::from_json(&e))?;
     Ok(Event::Unknown {
         name: name.to_owned(),
         raw,
-    })
-}
-
-pub(super) fn build(p: Payload, bytes: &[u8]) -> Result<DecodedEvent, DecodeError> {
-    let name =
-        name_of(&p.event, &p.events, &p.notification_type).ok_or(DecodeError::NoEventName)?;
-    let event = assemble(
-        &name,
-        p.data.unwrap_or_default(),
-        p.oid,
-        p.notification,
-        bytes,
-    )?;
-    Ok(DecodedEvent {
-        name,
-        account_id: p.account_id,
-        domain: p.domain.as_ref().and_then(|d| Domain::parse(d.as_str())),
-        timestamp: p.timestamp.0,
-        event,
     })
 }
 
@@ -156,12 +202,12 @@ fn missing(name: &EventName, part: &'static str) -> DecodeError {
     }
 }
 
-fn assemble(
+pub(super) fn assemble(
     name: &EventName,
-    data: Data,
+    data: Data<'_>,
     oid: Option<Id>,
     notification: Option<Box<XelionCall>>,
-    bytes: &[u8],
+    text: &str,
 ) -> Result<Event, DecodeError> {
     Ok(match name {
         EventName::OnTicketCreate | EventName::OnTicketUpdate => {
@@ -227,7 +273,7 @@ fn assemble(
             }
         }
         EventName::OnContactCreate | EventName::OnContactUpdate => {
-            let contact = *data.contact.ok_or_else(|| missing(name, "data.contact"))?;
+            let contact = ContactEvent::keep(name, data.contact)?;
             if *name == EventName::OnContactCreate {
                 Event::ContactCreated(contact)
             } else {
@@ -282,7 +328,7 @@ fn assemble(
                 call,
             })
         }
-        EventName::Unknown(n) => unknown(n, bytes)?,
+        EventName::Unknown(n) => unknown(n, text)?,
     })
 }
 
@@ -315,6 +361,9 @@ pub(super) fn decode_carefully(bytes: &[u8]) -> Result<DecodedEvent, DecodeError
     if !whole.get().trim_start().starts_with('{') {
         return Err(DecodeError::NotAnObject);
     }
+    // serde_json checked the value's UTF-8; around it is ASCII whitespace.
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.as_ref();
     let env: Envelope = serde_json::from_slice(bytes).map_err(|e| bad("", &e))?;
 
     let event = field::<Option<Text>>("event", env.event)?;
@@ -334,7 +383,7 @@ pub(super) fn decode_carefully(bytes: &[u8]) -> Result<DecodedEvent, DecodeError
             timestamp: field::<LenientTime>("timestamp", env.timestamp)
                 .ok()
                 .and_then(|t| t.0),
-            event: unknown(n, bytes)?,
+            event: unknown(n, text)?,
             name,
         });
     }
@@ -354,7 +403,7 @@ pub(super) fn decode_carefully(bytes: &[u8]) -> Result<DecodedEvent, DecodeError
             data.changes = field("data.changes", part("changes"))?;
         }
         EventName::OnContactCreate | EventName::OnContactUpdate => {
-            data.contact = field("data.contact", part("contact"))?;
+            data.contact = part("contact");
         }
         EventName::OnCallCreate
         | EventName::OnCallUpdate
@@ -375,7 +424,7 @@ pub(super) fn decode_carefully(bytes: &[u8]) -> Result<DecodedEvent, DecodeError
         _ => None,
     };
     let oid = field::<Option<Id>>("oid", env.oid).ok().flatten();
-    let event = assemble(&name, data, oid, notification, bytes)?;
+    let event = assemble(&name, data, oid, notification, text)?;
     Ok(DecodedEvent {
         account_id: field("account_id", env.account_id)?,
         domain: field::<Option<Text>>("domain", env.domain)?
@@ -387,7 +436,7 @@ pub(super) fn decode_carefully(bytes: &[u8]) -> Result<DecodedEvent, DecodeError
 }
 
 /// Parses one raw part, naming its full path when it is wrong.
-fn field<T: for<'de> Deserialize<'de> + Default>(
+pub(super) fn field<T: for<'de> Deserialize<'de> + Default>(
     path: &str,
     raw: Option<&RawValue>,
 ) -> Result<T, DecodeError> {

@@ -114,15 +114,14 @@ pub fn classify(ev: &DecodedEvent, t: &TicketEvent, ctx: &Context<'_>) -> Verdic
         return filtered("not assigned to me".into());
     }
 
-    let subject = ticket.subject.clone().filter(|s| !s.trim().is_empty());
-    let requester = t.requester.as_ref().and_then(|r| {
-        let name = r.name.as_ref().map(|n| n.to_string());
-        let email = r.email.as_ref().map(|e| e.to_string());
-        match (name, email) {
-            (Some(n), Some(e)) => Some(format!("{n} <{e}>")),
-            (n, e) => n.or(e),
-        }
-    });
+    let subject = ticket.subject.as_deref().filter(|s| !s.trim().is_empty());
+    let requester = t
+        .requester
+        .as_ref()
+        .and_then(|r| match (r.name.as_ref(), r.email.as_ref()) {
+            (Some(n), Some(e)) => Some(format!("from {n} <{e}>")),
+            (n, e) => n.or(e).map(|x| format!("from {x}")),
+        });
     let priority = ticket.priority();
     let key = format!("ticket:{}:{}", scope(ev), ticket.id);
     Verdict::Notify(vec![Notification {
@@ -131,11 +130,11 @@ pub fn classify(ev: &DecodedEvent, t: &TicketEvent, ctx: &Context<'_>) -> Verdic
         title: format!(
             "New ticket #{}: {}",
             ticket.id,
-            subject.as_deref().unwrap_or("(no subject)")
+            subject.unwrap_or("(no subject)")
         ),
         body: join([
             priority.map(|p| format!("{} priority", p.label())),
-            requester.map(|r| format!("from {r}")),
+            requester,
             ticket
                 .source
                 .and_then(|s| ticket_source_name(s.0))
@@ -172,10 +171,10 @@ fn filtered(why: String) -> Verdict {
 }
 
 /// What makes a key unique across helpdesks: the domain, else the account.
-pub(crate) fn scope(ev: &DecodedEvent) -> String {
+pub(crate) fn scope(ev: &DecodedEvent) -> &str {
     ev.domain
         .as_ref()
-        .map(|d| d.to_string())
-        .or(ev.account_id.as_ref().map(|a| a.to_string()))
+        .map(|d| d.as_str())
+        .or(ev.account_id.as_ref().map(|a| a.as_str()))
         .unwrap_or_default()
 }
