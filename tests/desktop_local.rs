@@ -191,6 +191,21 @@ fn the_terminal_commands_reach_the_running_tray_and_bad_clients_do_not_hurt_it()
         .any(|f| f["type"] == "push" && f["push"] == "view_changed");
     assert!(pushed, "a view-changed push");
     assert!(deskbell(&config_home, &["dnd", "off"]).status.success());
+    // A refused account names the form's field at fault, for the window
+    // to mark and focus; nothing is saved.
+    window
+        .write_all(&frame(
+            r#"{"type":"request","id":3,"request":{"name":"add_account","args":{"account":{"kind":"relay","name":"acme","url":"ftp://relay.example/"},"secret":"dbr_x"}}}"#,
+        ))
+        .unwrap();
+    let refused = (0..20)
+        .map(|_| read_frame(&mut window))
+        .find(|f| f["type"] == "response" && f["id"] == 3)
+        .expect("an answer to add_account");
+    assert_eq!(refused["error"]["code"], "account_url", "{refused}");
+    assert_eq!(refused["error"]["field"], "url", "{refused}");
+    assert!(!refused.to_string().contains("dbr_x"));
+    assert_eq!(status_json(&config_home)["demo"], true);
     drop(window);
 
     // Bad clients: each refused with its reason, only its connection closed.

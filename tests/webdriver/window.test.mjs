@@ -232,7 +232,8 @@ test('add a relay account in the window, watch the board, and the tray follows t
   // A rule edit: refused as typed, then saved to the config.
   await type('#quiet-sun', '25:00-01:00');
   await waitFor('the error at Sunday', async () => (await text('[data-error-for="quiet_hours.sun"]')).includes('expected HH:MM-HH:MM'));
-  assert.equal(await script('return document.querySelector("#rules-save").disabled'), true);
+  // Off, said by aria-disabled: the button keeps its place in the tab order.
+  assert.equal(await script('return document.querySelector("#rules-save").getAttribute("aria-disabled")'), 'true');
   await clear('#quiet-sun');
   await type('#quiet-sun', '22:00-23:30');
   await click('#rules-save');
@@ -241,12 +242,16 @@ test('add a relay account in the window, watch the board, and the tray follows t
     /sun = \[\s*"22:00-23:30",?\s*\]/.test(readFileSync(join(scratch, 'config', 'deskbell', 'config.toml'), 'utf8')),
   );
 
-  // And the other way: unticked in the tray, the window's switch follows.
+  // And the other way: unticked in the tray, the window's switch follows;
+  // the switch had focus, and has it again after the redraw.
   assert.equal(await wd('POST', s('/execute/sync'), { script: 'return document.querySelector("#sub-ticket_reassigned").checked', args: [] }), true);
+  await script('window.__switchBefore = document.querySelector("#sub-ticket_reassigned"); window.__switchBefore.focus(); return true');
   trayClick('Reassigned tickets');
   await waitFor('the window switch', async () =>
     (await wd('POST', s('/execute/sync'), { script: 'return document.querySelector("#sub-ticket_reassigned").checked', args: [] })) === false,
   );
+  assert.equal(await script('return window.__switchBefore !== document.querySelector("#sub-ticket_reassigned")'), true, 'redrawn');
+  assert.equal(await script('return document.activeElement && document.activeElement.id'), 'sub-ticket_reassigned');
 
   // Editing the account: a new token replaces the keyring's. A wrong one is
   // refused by the relay; the right one connects again.

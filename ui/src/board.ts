@@ -91,6 +91,19 @@ export function myTeams(rows: Iterable<AgentRow>, me: string[]): Set<string> {
   return teams;
 }
 
+/**
+ * What the log region says of one agent's change: a status change of a
+ * colleague in one of my teams, in words; null for anything else (my own
+ * change, another team, the same status).
+ */
+export function teamStatusNews(before: AgentRow | undefined, after: AgentRow | null, me: string[], mine: Set<string>): string | null {
+  if (!before || !after || statusKey(before.status) === statusKey(after.status)) return null;
+  const self = new Set(me.map((m) => m.toLowerCase()));
+  if (self.has(after.id.toLowerCase()) || (after.email !== null && self.has(after.email.toLowerCase()))) return null;
+  if (!after.teams.some((t) => mine.has(t.id))) return null;
+  return `${after.name ?? after.email ?? `Agent ${after.id}`} is now ${statusLabel(after.status)}`;
+}
+
 /** Whether `row` passes everything but the status filter. */
 function passesScope(row: AgentRow, f: BoardFilter, mine: Set<string>): boolean {
   if (f.team !== '' && !row.teams.some((t) => t.id === f.team)) return false;

@@ -23,3 +23,23 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 export function clear(el: Element): void {
   el.replaceChildren();
 }
+
+/**
+ * What has focus, said so that it survives a redraw: its `data-focus` key,
+ * else its id. Redrawn controls carry the same key, so focus can go back.
+ */
+export function focusKey(): string | null {
+  const el = document.activeElement;
+  if (!(el instanceof HTMLElement) || el === document.body) return null;
+  if (el.dataset.focus) return `key:${el.dataset.focus}`;
+  return el.id ? `id:${el.id}` : null;
+}
+
+/** Focus back on the control `focusKey` named, if the redraw kept one. */
+export function restoreFocus(key: string | null): void {
+  if (key === null) return;
+  const target = key.startsWith('key:')
+    ? [...document.querySelectorAll<HTMLElement>('[data-focus]')].find((el) => el.dataset.focus === key.slice(4))
+    : document.getElementById(key.slice(3));
+  if (target && target !== document.activeElement) target.focus({ preventScroll: true });
+}

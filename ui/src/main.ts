@@ -3,6 +3,7 @@
 // one request to the tray; when no tray answers, the page says so and
 // offers to start it.
 
+import { focusKey, restoreFocus } from './dom';
 import { commandError, ipc, trayIsDown } from './ipc';
 import type { CommandError, Snapshot } from './types';
 import { editAccount, renderAccounts } from './views/accounts';
@@ -63,16 +64,28 @@ async function refusal(call: Promise<unknown>): Promise<CommandError | null> {
 /** The newest feed item announced so far; null until the first snapshot. */
 let newestSeen: number | null = null;
 
-/** New notifications, said once by the polite log region outside the tabs. */
-function announce(s: Snapshot): void {
+/** Said once by the polite log region outside the tabs, whatever tab is open. */
+function say(text: string): void {
   const log = $('announcements');
-  for (const text of newlyArrived(s.feed, newestSeen)) log.append(Object.assign(document.createElement('p'), { textContent: text }));
+  log.append(Object.assign(document.createElement('p'), { textContent: text }));
   // Bounded: a screen reader has read them by now.
   while (log.childElementCount > 20) log.firstElementChild?.remove();
+}
+
+/** New notifications, each said once. */
+function announce(s: Snapshot): void {
+  for (const text of newlyArrived(s.feed, newestSeen)) say(text);
   newestSeen = Math.max(newestSeen ?? 0, ...s.feed.map((item) => item.id));
 }
 
+/** Draws a snapshot; the control that had focus has it again after. */
 function render(s: Snapshot): void {
+  const focused = focusKey();
+  draw(s);
+  restoreFocus(focused);
+}
+
+function draw(s: Snapshot): void {
   $('tray-down').hidden = true;
   announce(s);
   $('status').textContent = statusLine(s);
@@ -149,7 +162,10 @@ function setupTabs(): void {
 async function start(): Promise<void> {
   setupTabs();
   $('start-tray').addEventListener('click', () => void startTray());
-  await ipc.onBoardRow(({ agent_id, row }) => board.update(agent_id, row));
+  await ipc.onBoardRow(({ agent_id, row }) => {
+    const news = board.update(agent_id, row);
+    if (news) say(news);
+  });
   await ipc.onViewChanged(refresh);
   setInterval(() => board.tick(), 30_000);
   try {

@@ -213,7 +213,15 @@ test('editing and saving a rule: a validation error first, then the save', async
   const monError = page.locator('[data-error-for="quiet_hours.mon"]');
   assert.equal(await monError.innerText(), 'quiet hours on Monday: expected HH:MM-HH:MM, got "25:00-08:00"');
   assert.equal(await page.getAttribute('#quiet-mon', 'aria-invalid'), 'true');
-  assert.equal(await page.isDisabled('#rules-save'), true);
+  // Described by its error; Save says it is off but keeps its place in the tab order.
+  assert.match(await page.getAttribute('#quiet-mon', 'aria-describedby'), /quiet_hours-mon-error/);
+  assert.equal(await page.getAttribute('#rules-save', 'aria-disabled'), 'true');
+  assert.equal(await page.evaluate(() => document.querySelector('#rules-save').disabled), false);
+  // Pressing it anyway (by keyboard: it keeps its place) takes focus to the field that is wrong.
+  await page.focus('#rules-save');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'quiet-mon');
+  assert.equal((await calls(page, 'save_rules')).length, 0);
   await page.screenshot({ path: join(results, 'rules-error.png'), fullPage: true });
 
   // What only the app can know (a group id it refuses, say) comes back at its field.
@@ -224,13 +232,15 @@ test('editing and saving a rule: a validation error first, then the save', async
   assert.equal(await page.locator('[data-error-for="me.emails"]').innerText(), '"tom@" is not an email address');
   await page.fill('#me-emails', 'tom@acme.example');
   assert.equal(await monError.innerText(), '');
-  assert.equal(await page.isDisabled('#rules-save'), false);
+  assert.equal(await page.getAttribute('#rules-save', 'aria-disabled'), 'false');
   await page.evaluate(() => {
     window.__mock.failNext.save_rules = { code: 'rules_group', field: 'new_ticket.groups', message: 'group ids are numbers' };
   });
   await page.click('#rules-save');
   await page.waitForFunction(() => document.querySelector('[data-error-for="new_ticket.groups"]')?.textContent !== '');
   assert.equal(await page.getAttribute('#rule-groups', 'aria-invalid'), 'true');
+  // The refusal takes focus to the field it names.
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'rule-groups');
 
   // A refresh meanwhile keeps the unsaved edit.
   await page.evaluate(() => window.__mock.emit('view-changed', null));
@@ -238,7 +248,7 @@ test('editing and saving a rule: a validation error first, then the save', async
   await page.waitForTimeout(100);
   assert.equal(await page.inputValue('#quiet-sat'), '00:00-00:00');
   // Save stays off until the refused field is edited.
-  assert.equal(await page.isDisabled('#rules-save'), true);
+  assert.equal(await page.getAttribute('#rules-save', 'aria-disabled'), 'true');
   await page.fill('#rule-groups', ' 43000012345, ');
   await page.click('#rules-save');
   await page.waitForFunction(() => document.querySelector('#rules-outcome')?.textContent === 'Saved.');
@@ -435,7 +445,132 @@ test('a new notification is announced once in the log region, whatever tab is op
   await page.evaluate(() => window.__mock.emit('view-changed', null));
   await page.waitForTimeout(300);
   assert.deepEqual(await said(), ['Missed call from Monica. +14155550199']);
-  assert.equal(await page.getByRole('log', { name: 'New notifications' }).count(), 1);
+  assert.equal(await page.getByRole('log', { name: 'New notifications and status changes' }).count(), 1);
+  // A colleague of my team changes status: said; another team's: not.
+  await page.evaluate((r) => window.__mock.emit('board-row', { agent_id: '2', row: r }), row('2', 'Ann Busy', 'online', [['10', 'Tier 1'], ['20', 'Billing']]));
+  await page.evaluate((r) => window.__mock.emit('board-row', { agent_id: '4', row: r }), row('4', 'Lea <b>Away</b>', 'online', [['30', 'Tier 2']]));
+  await page.waitForFunction(() => document.querySelectorAll('#announcements p').length === 2);
+  await page.waitForTimeout(200);
+  assert.deepEqual(await said(), ['Missed call from Monica. +14155550199', 'Ann Busy is now Online']);
   assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('focus stays on the control it was on when a refresh redraws the page', async () => {
+  const { page, errors } = await open();
+  const focused = () => page.evaluate(() => {
+    const el = document.activeElement;
+    return el?.id || el?.getAttribute('data-focus') || el?.tagName;
+  });
+  const refresh = async () => {
+    const before = await page.evaluate(() => window.__mock.calls.filter((c) => c.cmd === 'get_snapshot').length);
+    await page.evaluate(() => window.__mock.emit('view-changed', null));
+    await page.waitForFunction((n) => window.__mock.calls.filter((c) => c.cmd === 'get_snapshot').length > n, before);
+    await page.waitForTimeout(50);
+  };
+  // Each control a refresh redraws, reached by keyboard focus.
+  const controls = [
+    ['#tab-rules', '#sub-agent_status', 'sub-agent_status'],
+    ['#tab-rules', '[data-dnd="one_hour"]', 'dnd-one_hour'],
+    ['#tab-feed', '[data-focus="away-dismiss"]', 'away-dismiss'],
+    ['#tab-feed', '[data-focus="open-2"]', 'open-2'],
+    ['#tab-accounts', '[data-focus="test:acme"]', 'test:acme'],
+    ['#tab-accounts', '[data-focus="remove:acme"]', 'remove:acme'],
+  ];
+  for (const [tab, selector, key] of controls) {
+    await page.click(tab);
+    await page.focus(selector);
+    const element = await page.evaluate((sel) => {
+      window.__before = document.querySelector(sel);
+      return true;
+    }, selector);
+    assert.ok(element);
+    await refresh();
+    // Redrawn (a new element), and focus is on it again.
+    assert.equal(await page.evaluate((sel) => window.__before !== document.querySelector(sel), selector), true, selector);
+    assert.equal(await focused(), key, selector);
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('form help is tied to its fields, and groups are named by their visible label', async () => {
+  const { page, errors } = await open();
+  await page.click('#tab-rules');
+  const describedBy = (sel) => page.getAttribute(sel, 'aria-describedby');
+  assert.equal(await describedBy('#rule-groups'), 'new_ticket-groups-hint new_ticket-groups-error');
+  assert.match(await page.locator('#new_ticket-groups-hint').innerText(), /Comma-separated/);
+  assert.equal(await page.getByRole('group', { name: 'Sources (none ticked means any)' }).count(), 1);
+  assert.equal(await page.getByRole('group', { name: 'Created as (none ticked means any)' }).count(), 1);
+  assert.equal(await describedBy('fieldset.quiet-hours'), 'quiet-hours-hint');
+  assert.equal(await page.locator('[data-error-for="me.emails"]').getAttribute('aria-live'), 'polite');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a refused account is marked at its field, described by the reason, and focused', async () => {
+  const { page, errors } = await open();
+  await page.click('#tab-accounts');
+  await page.evaluate(() => {
+    window.__mock.failNext.add_account = { code: 'account_url', field: 'url', message: 'the URL must start with https://' };
+  });
+  await page.fill('#account-name', 'second');
+  await page.fill('#account-url', 'ftp://relay.example/');
+  await page.fill('#account-secret', 'dbr_x');
+  await page.click('form.account-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#account-url')?.getAttribute('aria-invalid') === 'true');
+  assert.match(await page.getAttribute('#account-url', 'aria-describedby'), /account-error/);
+  assert.equal(await page.locator('#account-error').innerText(), 'the URL must start with https://');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'account-url');
+  // Fixed and added: the mark goes.
+  await page.fill('#account-url', 'https://relay.example/');
+  await page.fill('#account-secret', 'dbr_x');
+  await page.click('form.account-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#account-form-heading')?.textContent === 'Add an account');
+  assert.equal(await page.getAttribute('#account-url', 'aria-invalid'), null);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('no sideways scroll at 320 px, no spill at 200% zoom, and the selected tab marked in forced colours', async () => {
+  const long = 'Maximiliana-Wilhelmina Oberstaatsanwaltschaftssekretariatsleiterin';
+  for (const [width, label] of [
+    [320, '320 px'],
+    // 200% zoom of the 960 px window: half as many CSS pixels.
+    [480, '200% zoom'],
+  ]) {
+    const page = await browser.newPage({ viewport: { width, height: 640 } });
+    await page.addInitScript({ path: join(here, 'mock-ipc.js') });
+    await page.addInitScript(
+      ([s, name]) => {
+        s.board[0].name = name;
+        window.__mock.snapshot = s;
+      },
+      [snapshot(), long],
+    );
+    await page.goto(base);
+    await page.waitForSelector('tbody tr');
+    for (const tab of ['#tab-board', '#tab-feed', '#tab-rules', '#tab-accounts']) {
+      await page.click(tab);
+      const [scroll, client] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+      assert.ok(scroll <= client, `${label} ${tab}: ${scroll} > ${client}`);
+      await page.screenshot({ path: join(results, `reflow-${width}-${tab.slice(5)}.png`), fullPage: true });
+    }
+    await page.click('#tab-board');
+    const spilled = await page.evaluate(() => [...document.querySelectorAll('.board td')].filter((td) => td.scrollWidth > td.clientWidth).map((td) => td.textContent));
+    assert.deepEqual(spilled, [], label);
+    await page.close();
+  }
+  const page = await browser.newPage({ viewport: { width: 960, height: 640 }, forcedColors: 'active' });
+  await page.addInitScript({ path: join(here, 'mock-ipc.js') });
+  await page.addInitScript((s) => {
+    window.__mock.snapshot = s;
+  }, snapshot());
+  await page.goto(base);
+  await page.waitForSelector('tbody tr');
+  const mark = (sel) => page.evaluate((s) => getComputedStyle(document.querySelector(s)).textDecorationLine, sel);
+  assert.equal(await mark('#tab-board'), 'underline');
+  assert.equal(await mark('#tab-feed'), 'none');
+  await page.screenshot({ path: join(results, 'forced-colours.png') });
   await page.close();
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { countByStatus, matches, myTeams, NO_FILTER, statusKey, statusLabel, timeInStatus } from '../src/board';
-import { ROWS } from './rows';
+import { countByStatus, matches, myTeams, NO_FILTER, statusKey, statusLabel, teamStatusNews, timeInStatus } from '../src/board';
+import { row, ROWS } from './rows';
 
 const none = new Set<string>();
 
@@ -41,5 +41,23 @@ describe('board logic', () => {
     expect(timeInStatus('2026-11-17T12:05:00Z', now)).toBe('3 d');
     expect(timeInStatus(null, now)).toBe('—');
     expect(timeInStatus('not a date', now)).toBe('—');
+  });
+
+  it('says a status change of a colleague in my teams, and nothing else', () => {
+    const me = ['tomagent@acme.example'];
+    const mine = myTeams(ROWS, me);
+    const ann = ROWS[1]!;
+    const annOnline = { ...ann, status: { kind: 'online' } as const };
+    expect(teamStatusNews(ann, annOnline, me, mine)).toBe('Ann Busy is now Online');
+    // Same status again, another team, my own change, a new or removed row: nothing.
+    expect(teamStatusNews(ann, ann, me, mine)).toBeNull();
+    const lea = ROWS[3]!;
+    expect(teamStatusNews(lea, { ...lea, status: { kind: 'online' } }, me, mine)).toBeNull();
+    const tom = ROWS[0]!;
+    expect(teamStatusNews(tom, { ...tom, status: { kind: 'busy' } }, me, mine)).toBeNull();
+    expect(teamStatusNews(undefined, annOnline, me, mine)).toBeNull();
+    expect(teamStatusNews(ann, null, me, mine)).toBeNull();
+    const nameless = row('9', 'x', { kind: 'busy' }, [['10', 'Tier 1']], { name: null });
+    expect(teamStatusNews(nameless, { ...nameless, status: { kind: 'online' } }, me, mine)).toBe('x@acme.example is now Online');
   });
 });

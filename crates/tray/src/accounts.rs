@@ -59,6 +59,21 @@ impl AccountError {
             AccountError::SecretRefused(_) => "account_secret_refused",
         }
     }
+
+    /// The account form's field at fault, for the window to mark and focus.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            AccountError::BadName | AccountError::Exists(_) => Some("name"),
+            AccountError::BadUrl(_) => Some("url"),
+            AccountError::BadDomain(_) => Some("domains"),
+            AccountError::XelionIncomplete => Some("tenant"),
+            AccountError::EmptySecret | AccountError::SecretRefused(_) => Some("secret"),
+            AccountError::NoConfigDir
+            | AccountError::Config(_)
+            | AccountError::NoSuchAccount(_)
+            | AccountError::Keyring(_) => None,
+        }
+    }
 }
 
 fn valid_name(name: &str) -> bool {

@@ -40,7 +40,13 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, ErrorBody> {
     match tokio::task::spawn_blocking(f).await {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(ErrorBody::new(e.code(), e.to_string())),
+        Ok(Err(e)) => {
+            let body = ErrorBody::new(e.code(), e.to_string());
+            Err(match e.field() {
+                Some(field) => body.with_field(field),
+                None => body,
+            })
+        }
         Err(_) => Err(ErrorBody::new("internal", format!("{what} stopped"))),
     }
 }

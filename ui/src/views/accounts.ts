@@ -56,10 +56,11 @@ export function renderAccounts(root: HTMLElement, accounts: AccountView[], demo:
   list.replaceChildren(
     ...accounts.map((a) => {
       const settings = a.settings;
-      const edit = h('button', { type: 'button', 'aria-label': `Edit ${a.name}`, disabled: settings === null }, 'Edit');
+      // `data-focus`: the list is redrawn on every refresh; focus comes back.
+      const edit = h('button', { type: 'button', 'aria-label': `Edit ${a.name}`, disabled: settings === null, 'data-focus': `edit:${a.name}` }, 'Edit');
       if (settings) edit.addEventListener('click', () => editForm.edit(settings));
       const outcome = h('span', { class: 'probe', role: 'status' }, tested.get(a.name) ?? '');
-      const test = h('button', { type: 'button', 'aria-label': `Test ${a.name}`, disabled: settings === null }, 'Test');
+      const test = h('button', { type: 'button', 'aria-label': `Test ${a.name}`, disabled: settings === null, 'data-focus': `test:${a.name}` }, 'Test');
       if (settings) {
         test.addEventListener('click', async () => {
           outcome.textContent = 'Testing…';
@@ -68,7 +69,7 @@ export function renderAccounts(root: HTMLElement, accounts: AccountView[], demo:
           outcome.textContent = tested.get(a.name) ?? '';
         });
       }
-      const remove = h('button', { type: 'button', 'aria-label': `Remove ${a.name}` }, 'Remove');
+      const remove = h('button', { type: 'button', 'aria-label': `Remove ${a.name}`, 'data-focus': `remove:${a.name}` }, 'Remove');
       remove.addEventListener('click', () => actions.remove(a.name));
       const last = a.last_event_at ? `last event ${new Date(a.last_event_at).toLocaleTimeString()}` : 'no events yet';
       return h(
@@ -118,7 +119,7 @@ function accountForm(actions: AccountActions): AccountForm {
   const user = h('input', {});
   const domains = h('input', { placeholder: 'support.acme.example (optional)' });
   const heading = h('h2', {}, 'Add an account');
-  const error = h('p', { class: 'error', role: 'alert' });
+  const error = h('p', { class: 'error', role: 'alert', id: 'account-error' });
   const probe = h('p', { class: 'probe', role: 'status', 'aria-live': 'polite' });
   const submit = h('button', { type: 'submit' }, 'Add');
   const test = h('button', { type: 'button', class: 'test' }, 'Test connection');
@@ -128,6 +129,20 @@ function accountForm(actions: AccountActions): AccountForm {
   const secretLabel = h('label', { for: 'account-secret' }, 'Agent token');
   /** The account being edited; null while adding. */
   let editing: AccountSettings | null = null;
+  /** The inputs a refusal can name (`field` of the tray's answer). */
+  const byField: Record<string, HTMLInputElement> = { name, url, secret, domains, tenant, user };
+  /** Marks the field a refusal names, described by the reason, and focuses it. */
+  const markRefused = (refused: CommandError | null) => {
+    for (const input of Object.values(byField)) {
+      input.removeAttribute('aria-invalid');
+      input.removeAttribute('aria-describedby');
+    }
+    const input = refused?.field ? byField[refused.field] : undefined;
+    if (!input) return;
+    input.setAttribute('aria-invalid', 'true');
+    input.setAttribute('aria-describedby', 'account-error');
+    input.focus();
+  };
 
   const showKind = () => {
     const x = kind.value === 'xelion';
@@ -161,6 +176,7 @@ function accountForm(actions: AccountActions): AccountForm {
     name.readOnly = false;
     cancel.hidden = true;
     probe.textContent = '';
+    markRefused(null);
     showKind();
   };
 
@@ -218,6 +234,7 @@ function accountForm(actions: AccountActions): AccountForm {
     secret.value = '';
     const refused = editing ? await actions.update(account, typed === '' ? null : typed) : await actions.add(account, typed);
     error.textContent = refused ? refused.message : '';
+    markRefused(refused);
     if (!refused) toAdding();
   });
   showKind();

@@ -6,6 +6,7 @@ import {
   countByStatus,
   matches,
   myTeams,
+  teamStatusNews,
   NO_FILTER,
   sortRows,
   asShown,
@@ -105,8 +106,11 @@ export class BoardView {
     this.renderAll();
   }
 
-  /** One agent changed: its row is updated in place when it stays visible. */
-  update(agentId: string, received: AgentRow | null): void {
+  /**
+   * One agent changed: its row is updated in place when it stays visible.
+   * Returns what to announce: a colleague of my teams changing status.
+   */
+  update(agentId: string, received: AgentRow | null): string | null {
     const before = this.rows.get(agentId);
     if (received === null) this.raw.delete(agentId);
     else this.raw.set(agentId, received);
@@ -128,6 +132,7 @@ export class BoardView {
     } else {
       this.renderAll();
     }
+    return teamStatusNews(before, row, this.me, mine);
   }
 
   /** Refreshes "time in status", and the rows that went stale meanwhile. */

@@ -34,7 +34,7 @@ export function renderFeed(root: HTMLElement, items: FeedItem[], away: AwaySumma
   clear(root);
   if (away) {
     const parts = Object.entries(away.counts).map(([kind, n]) => `${n} ${KIND_PLURAL[kind as Kind]}`);
-    const dismiss = h('button', { type: 'button' }, 'Dismiss');
+    const dismiss = h('button', { type: 'button', 'data-focus': 'away-dismiss' }, 'Dismiss');
     dismiss.addEventListener('click', () => actions.dismissAway());
     root.append(
       h('aside', { class: 'away', 'aria-label': 'While you were away' }, h('strong', {}, AWAY_REASON[away.reason]), h('p', {}, parts.join(', ')), dismiss),
@@ -57,7 +57,7 @@ export function renderFeed(root: HTMLElement, items: FeedItem[], away: AwaySumma
     if (item.held) li.append(h('div', { class: 'held-note' }, HELD_REASON[item.held]));
     if (item.url) {
       // Named for its item: a list of buttons all called "Open" says nothing.
-      const open = h('button', { type: 'button', class: 'open', 'aria-label': `Open ${item.title}` }, 'Open');
+      const open = h('button', { type: 'button', class: 'open', 'aria-label': `Open ${item.title}`, 'data-focus': `open-${item.id}` }, 'Open');
       open.addEventListener('click', () => actions.open(item.id));
       li.append(open);
     }

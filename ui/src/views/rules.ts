@@ -64,7 +64,7 @@ function dnd(dndUntil: string | null, actions: RulesActions): HTMLElement {
     ['until_tomorrow_morning', 'Until tomorrow 08:00'],
     ['off', 'Off'],
   ] as [DndChoice, string][]) {
-    const b = h('button', { type: 'button', 'data-dnd': choice }, label);
+    const b = h('button', { type: 'button', 'data-dnd': choice, 'data-focus': `dnd-${choice}` }, label);
     b.addEventListener('click', () => actions.setDnd(choice));
     set.append(b);
   }
@@ -73,19 +73,35 @@ function dnd(dndUntil: string | null, actions: RulesActions): HTMLElement {
 
 type RulesForm = HTMLFormElement & { fill(rules: RulesEdit): void };
 
-/** One input (or group) per field, with its error line under it. */
+/**
+ * One input (or group of checkboxes) per field, described by its hint and
+ * its error line. The error line is polite-live and only rewritten when its
+ * text changes, so each error is said once.
+ */
 function fieldRow(field: string, label: string, input: HTMLElement, hint?: string): HTMLElement {
-  const errorId = `${field.replace('.', '-')}-error`;
-  input.setAttribute('aria-describedby', errorId);
+  const base = field.replace('.', '-');
+  const errorId = `${base}-error`;
+  const hintId = `${base}-hint`;
+  input.setAttribute('aria-describedby', hint ? `${hintId} ${errorId}` : errorId);
   input.dataset.field = field;
+  // A group is named by its visible label, "(none ticked means any)" included.
+  const labelled = input instanceof HTMLInputElement || input instanceof HTMLSelectElement;
+  const caption = labelled ? h('label', { for: input.id }, label) : h('span', { class: 'label', id: `${base}-label` }, label);
+  if (!labelled) input.setAttribute('aria-labelledby', `${base}-label`);
   return h(
     'div',
     { class: 'field' },
-    h('label', { for: input.id }, label),
+    caption,
     input,
-    hint ? h('small', { class: 'hint' }, hint) : null,
-    h('p', { class: 'error', id: errorId, 'data-error-for': field }),
+    hint ? h('small', { class: 'hint', id: hintId }, hint) : null,
+    h('p', { class: 'error', id: errorId, 'data-error-for': field, 'aria-live': 'polite' }),
   );
+}
+
+/** The control to focus for a field: the input, or a group's first box. */
+function focusable(el: HTMLElement | null): HTMLElement | null {
+  if (!el || el instanceof HTMLInputElement || el instanceof HTMLSelectElement) return el;
+  return el.querySelector<HTMLElement>('input, select');
 }
 
 function rulesForm(actions: RulesActions): RulesForm {
@@ -94,13 +110,13 @@ function rulesForm(actions: RulesActions): RulesForm {
   const groups = h('input', { id: 'rule-groups', autocomplete: 'off', placeholder: '43000012345, 43000012346' });
   const types = h('input', { id: 'rule-types', autocomplete: 'off', placeholder: 'Incident, Problem' });
   const tags = h('input', { id: 'rule-tags', autocomplete: 'off', placeholder: 'vip, outage' });
-  const sources = h('div', { id: 'rule-sources', class: 'choices', role: 'group', 'aria-label': 'Sources' });
+  const sources = h('div', { id: 'rule-sources', class: 'choices', role: 'group' });
   const sourceBoxes = SOURCES.map(([code, label]) => {
     const box = h('input', { type: 'checkbox', id: `rule-source-${code}`, value: String(code) });
     sources.append(h('label', { class: 'switch', for: box.id }, box, ` ${label}`));
     return box;
   });
-  const statuses = h('div', { id: 'rule-statuses', class: 'choices', role: 'group', 'aria-label': 'Created as' });
+  const statuses = h('div', { id: 'rule-statuses', class: 'choices', role: 'group' });
   const statusBoxes = STATUSES.map(([code, label]) => {
     const box = h('input', { type: 'checkbox', id: `rule-status-${code}`, value: String(code) });
     statuses.append(h('label', { class: 'switch', for: box.id }, box, ` ${label}`));
@@ -134,16 +150,16 @@ function rulesForm(actions: RulesActions): RulesForm {
     ),
     h(
       'fieldset',
-      { class: 'quiet-hours' },
+      { class: 'quiet-hours', 'aria-describedby': 'quiet-hours-hint' },
       h('legend', {}, 'Quiet hours'),
-      h('small', { class: 'hint' }, 'Ranges as HH:MM-HH:MM, comma-separated, like 18:00-08:00. A range past midnight runs into the next day; 00:00-00:00 is the whole day. What arrives is summed up afterwards.'),
+      h('small', { class: 'hint', id: 'quiet-hours-hint' }, 'Ranges as HH:MM-HH:MM, comma-separated, like 18:00-08:00. A range past midnight runs into the next day; 00:00-00:00 is the whole day. What arrives is summed up afterwards.'),
       ...DAYS.map((day, i) => fieldRow(`quiet_hours.${day}`, DAY_NAME[day], quiet[i]!)),
     ),
     h(
       'fieldset',
-      { class: 'me' },
+      { class: 'me', 'aria-describedby': 'me-hint' },
       h('legend', {}, 'About me'),
-      h('small', { class: 'hint' }, 'Who "me" is, for "only tickets assigned to me", "only my teams" on the board, and tickets or conversations reassigned to or from you. Comma-separated.'),
+      h('small', { class: 'hint', id: 'me-hint' }, 'Who "me" is, for "only tickets assigned to me", "only my teams" on the board, and tickets or conversations reassigned to or from you. Comma-separated.'),
       fieldRow('me.agent_ids', 'My agent ids', myIds),
       fieldRow('me.emails', 'My emails', myEmails),
       fieldRow('me.group_ids', 'My group ids', myGroups),
@@ -172,15 +188,24 @@ function rulesForm(actions: RulesActions): RulesForm {
     me: { agent_ids: splitList(myIds.value), emails: splitList(myEmails.value), group_ids: splitList(myGroups.value) },
   });
 
+  /** Saving: Save stays focusable (aria-disabled), and a second press waits. */
+  let saving = false;
+  const setSaveBlocked = (blocked: boolean) => save.setAttribute('aria-disabled', String(blocked));
   const show = (problems: RuleProblem[]) => {
     for (const p of form.querySelectorAll<HTMLElement>('[data-error-for]')) {
       const problem = problems.find((x) => x.field === p.dataset.errorFor);
-      p.textContent = problem?.message ?? '';
+      const text = problem?.message ?? '';
+      if (p.textContent !== text) p.textContent = text;
       const input = form.querySelector<HTMLElement>(`[data-field="${p.dataset.errorFor}"]`);
       if (problem) input?.setAttribute('aria-invalid', 'true');
       else input?.removeAttribute('aria-invalid');
     }
-    save.disabled = problems.length > 0;
+    setSaveBlocked(saving || problems.length > 0);
+  };
+  /** Focus to the first field a refusal names. */
+  const focusFirst = (problems: RuleProblem[]) => {
+    const first = problems[0];
+    if (first) focusable(form.querySelector<HTMLElement>(`[data-field="${first.field}"]`))?.focus();
   };
 
   form.fill = (rules: RulesEdit) => {
@@ -210,17 +235,27 @@ function rulesForm(actions: RulesActions): RulesForm {
   });
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    if (saving) return;
     const edit = read();
     const problems = checkRules(edit);
     show(problems);
-    if (problems.length > 0) return;
-    save.disabled = true;
+    if (problems.length > 0) {
+      focusFirst(problems);
+      return;
+    }
+    saving = true;
+    setSaveBlocked(true);
+    outcome.textContent = 'Saving…';
     const answer = await actions.saveRules(edit);
+    saving = false;
     if ('code' in answer) {
-      save.disabled = false;
       if (answer.field && form.querySelector(`[data-error-for="${answer.field}"]`)) {
-        show([{ field: answer.field, code: answer.code, message: answer.message }]);
+        outcome.textContent = '';
+        const refused = [{ field: answer.field, code: answer.code, message: answer.message }];
+        show(refused);
+        focusFirst(refused);
       } else {
+        setSaveBlocked(false);
         outcome.textContent = answer.message;
       }
       return;
