@@ -574,3 +574,26 @@ test('no sideways scroll at 320 px, no spill at 200% zoom, and the selected tab 
   await page.screenshot({ path: join(results, 'forced-colours.png') });
   await page.close();
 });
+
+test('axe finds no WCAG 2.1 A/AA violation on any tab, light or dark', async () => {
+  const axe = join(here, '..', 'node_modules', 'axe-core', 'axe.min.js');
+  for (const scheme of ['light', 'dark']) {
+    const { page, errors } = await open(scheme);
+    await page.addScriptTag({ path: axe });
+    for (const tab of ['#tab-board', '#tab-feed', '#tab-rules', '#tab-accounts']) {
+      await page.click(tab);
+      const violations = await page.evaluate(async () => {
+        const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+        return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      });
+      assert.deepEqual(violations, [], `${scheme} ${tab}`);
+    }
+    // With a refused field showing, too.
+    await page.click('#tab-rules');
+    await page.fill('#quiet-mon', '25:00');
+    const violations = await page.evaluate(async () => (await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })).violations.map((v) => v.id));
+    assert.deepEqual(violations, [], `${scheme} with an error`);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+});
