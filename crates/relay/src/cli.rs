@@ -168,15 +168,15 @@ fn serve(data: PathBuf, listen: Option<SocketAddr>, config: Option<PathBuf>) -> 
             .freshcaller
             .as_ref()
             .map(|_| Arc::new(crate::freshcaller::PollMetrics::default()));
+        let log = Arc::new(crate::backend::SqliteLog::new(data.clone(), writer, live));
         let relay = Relay::new(
-            writer,
-            data.clone(),
+            log,
             &secrets,
-            live,
             stop_rx.clone(),
             config.keepalive(),
             polls.clone(),
-        );
+        )
+        .await;
         if let (Some(fc), Some(polls)) = (config.freshcaller.clone(), polls) {
             let host = fc.url.clone();
             let poller = crate::freshcaller::Poller::new(fc, relay.clone(), polls)

@@ -2,6 +2,7 @@
 //! SQLite log, and SSE streams with resume for every agent's desktop.
 //! The wire contract is docs/stream-protocol.md.
 
+pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod freshcaller;

@@ -24,6 +24,8 @@ pub enum LogError {
     Sql(#[from] rusqlite::Error),
     #[error("the log writer has stopped")]
     WriterGone,
+    #[error("committing to the log failed: {0}")]
+    Commit(String),
     #[error("{0} exists; choose a new file for the backup")]
     Exists(PathBuf),
     #[error("{0} is not a UTF-8 path")]
@@ -34,6 +36,10 @@ pub enum LogError {
     Io(PathBuf, std::io::Error),
     #[error(transparent)]
     Locked(#[from] crate::lock::LockError),
+    #[error(transparent)]
+    Tokens(#[from] crate::tokens::TokenError),
+    #[error("a log read stopped before it finished")]
+    ReadStopped,
 }
 
 /// One stored event, as the stream sends it.
@@ -312,7 +318,7 @@ impl Writer {
         .map_err(|_| LogError::WriterGone)?;
         match rx.await {
             Ok(Ok(appended)) => Ok(appended),
-            Ok(Err(msg)) => Err(LogError::Sql(rusqlite::Error::InvalidParameterName(msg))),
+            Ok(Err(msg)) => Err(LogError::Commit(msg)),
             Err(_) => Err(LogError::WriterGone),
         }
     }

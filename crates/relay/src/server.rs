@@ -4,7 +4,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,8 +22,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::sync::{broadcast, mpsc, watch};
 
-use crate::log::{self, Appended, Once, Stored, Writer};
-use crate::tokens;
+use crate::backend::{EventLog, NewEvent};
+use crate::log::{self, Appended, Once, Stored};
 
 /// Largest accepted ingress body.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -56,12 +55,10 @@ pub struct Relay {
 }
 
 struct Inner {
-    writer: Writer,
-    data_dir: PathBuf,
+    log: Arc<dyn EventLog>,
     /// The accepted ingress secrets, hashed: the current one, and the one
     /// being rotated out.
     secret_hashes: Vec<[u8; 32]>,
-    live: broadcast::Sender<Arc<Stored>>,
     shutdown: watch::Receiver<bool>,
     keepalive: Duration,
     metrics: Metrics,
@@ -109,31 +106,23 @@ impl MinuteWindow {
 }
 
 impl Relay {
-    pub fn new(
-        writer: Writer,
-        data_dir: PathBuf,
+    pub async fn new(
+        log: Arc<dyn EventLog>,
         ingress_secrets: &[Secret],
-        live: broadcast::Sender<Arc<Stored>>,
         shutdown: watch::Receiver<bool>,
         keepalive: Duration,
         polls: Option<Arc<crate::freshcaller::PollMetrics>>,
     ) -> Relay {
-        let last = log::open_reader(&data_dir)
-            .ok()
-            .and_then(|c| log::bounds(&c).ok())
-            .map(|(_, seq)| seq)
-            .unwrap_or(0);
+        let last = log.bounds().await.map(|b| b.last).unwrap_or(0);
         let metrics = Metrics::default();
         metrics.last_event_id.store(last, Ordering::Relaxed);
         Relay {
             inner: Arc::new(Inner {
-                writer,
-                data_dir,
+                log,
                 secret_hashes: ingress_secrets
                     .iter()
                     .map(|s| Sha256::digest(s.expose().as_bytes()).into())
                     .collect(),
-                live,
                 shutdown,
                 keepalive,
                 metrics,
@@ -327,8 +316,13 @@ impl Relay {
         let team = team_member(&event);
         let name = event.name.as_str().to_owned();
         let appended = r
-            .writer
-            .append(name.clone(), one_line_json(body), once, team)
+            .log
+            .append(NewEvent {
+                name: name.clone(),
+                data: one_line_json(body),
+                once,
+                team,
+            })
             .await
             .map_err(Refusal::LogUnavailable)?;
         if !appended.duplicate {
@@ -406,13 +400,13 @@ async fn stream(
         return unauthorized();
     };
     // A token that cannot be checked is not accepted.
-    let name = match token_name(&relay.inner.data_dir, &token).await {
+    let name = match relay.inner.log.token_name(&token).await {
         Ok(Some(name)) => name,
         Ok(None) => {
             tracing::warn!(status = 401, reason = "unknown_token", "stream refused");
             return unauthorized();
         }
-        Err(()) => {
+        Err(_) => {
             tracing::error!(
                 status = 401,
                 reason = "token_store_unreadable",
@@ -450,21 +444,14 @@ async fn stream(
         .filter(|f: &HashSet<String>| !f.is_empty());
 
     // Subscribe before reading the log, so nothing committed in between is missed.
-    let live = relay.inner.live.subscribe();
+    let live = relay.inner.log.follow();
     // A client without a resume point starts at the newest id. It learns that
     // from a header, which arrives with the response itself: a connection
     // that stalls before its first body byte still leaves it resumable.
     let start = match last_id {
         Some(id) => Start::After(id),
         None => {
-            let dir = relay.inner.data_dir.clone();
-            let seq = tokio::task::spawn_blocking(move || {
-                log::open_reader(&dir).and_then(|c| log::bounds(&c))
-            })
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .map(|(_, seq)| seq);
+            let seq = relay.inner.log.bounds().await.ok().map(|b| b.last);
             match seq {
                 Some(seq) => Start::Newest(seq),
                 None => {
@@ -563,7 +550,7 @@ async fn run_stream(
         sent: 0,
         filter,
         tx,
-        data_dir: r.data_dir.clone(),
+        log: r.log.clone(),
         progress,
     };
     let ended: Result<std::convert::Infallible, Closed> = async {
@@ -584,7 +571,7 @@ async fn run_stream(
                 _ = s.tx.closed() => return Err(Closed::ClientGone),
                 _ = keepalive.tick() => {
                     // Revoked: end the stream. A read error is not a revocation.
-                    if matches!(token_name(&r.data_dir, &token).await, Ok(None)) {
+                    if matches!(r.log.token_name(&token).await, Ok(None)) {
                         return Err(Closed::Revoked);
                     }
                     if quiet {
@@ -617,24 +604,12 @@ async fn run_stream(
     }
 }
 
-/// The live token's name, or `None` when it is unknown or revoked; `Err`
-/// when the store could not be read.
-async fn token_name(data_dir: &std::path::Path, token: &str) -> Result<Option<String>, ()> {
-    let (dir, token) = (data_dir.to_owned(), token.to_owned());
-    tokio::task::spawn_blocking(move || {
-        let conn = log::open_reader(&dir).map_err(|_| ())?;
-        tokens::verify(&conn, &token).map_err(|_| ())
-    })
-    .await
-    .map_err(|_| ())?
-}
-
 struct StreamState {
     /// The last id sent (or skipped by the filter).
     sent: u64,
     filter: Option<HashSet<String>>,
     tx: mpsc::Sender<Bytes>,
-    data_dir: PathBuf,
+    log: Arc<dyn EventLog>,
     progress: Arc<AtomicU64>,
 }
 
@@ -656,13 +631,12 @@ impl StreamState {
             }
             Start::After(last) => last,
         };
-        let dir = self.data_dir.clone();
-        let (min, seq) = tokio::task::spawn_blocking(move || {
-            log::open_reader(&dir).and_then(|c| log::bounds(&c))
-        })
-        .await
-        .map_err(|_| Closed::LogUnavailable)?
-        .map_err(|_| Closed::LogUnavailable)?;
+        let bounds = self
+            .log
+            .bounds()
+            .await
+            .map_err(|_| Closed::LogUnavailable)?;
+        let (min, seq) = (bounds.first, bounds.last);
         let reset = if last > seq {
             // Ahead of this log (it was replaced): start over from its end.
             Some((0, seq + 1))
@@ -705,12 +679,7 @@ impl StreamState {
         {
             return Ok(());
         }
-        let dir = self.data_dir.clone();
-        let team =
-            tokio::task::spawn_blocking(move || log::open_reader(&dir).and_then(|c| log::team(&c)))
-                .await
-                .map_err(|_| Closed::LogUnavailable)?
-                .map_err(|_| Closed::LogUnavailable)?;
+        let team = self.log.team().await.map_err(|_| Closed::LogUnavailable)?;
         let mut frame = String::new();
         for data in &team {
             write_event(&mut frame, None, "team", data);
@@ -729,13 +698,11 @@ impl StreamState {
     /// Sends stored events after `sent`, up to `until` (inclusive) or the end.
     async fn replay_to(&mut self, until: Option<u64>) -> Result<(), Closed> {
         loop {
-            let (dir, after) = (self.data_dir.clone(), self.sent);
-            let batch = tokio::task::spawn_blocking(move || {
-                log::open_reader(&dir).and_then(|c| log::read_after(&c, after, REPLAY_BATCH))
-            })
-            .await
-            .map_err(|_| Closed::LogUnavailable)?
-            .map_err(|_| Closed::LogUnavailable)?;
+            let batch = self
+                .log
+                .read_after(self.sent, REPLAY_BATCH)
+                .await
+                .map_err(|_| Closed::LogUnavailable)?;
             let batch: Vec<Stored> = batch
                 .into_iter()
                 .filter(|e| until.is_none_or(|u| e.id <= u))

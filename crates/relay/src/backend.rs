@@ -1,0 +1,120 @@
+//! The log behind the relay's HTTP layer, as one interface: append, read
+//! after an id, follow live, the bounds, the team's state, tokens. The HTTP
+//! layer (`server.rs`) holds an `Arc<dyn EventLog>` and nothing else of the
+//! storage. [`SqliteLog`] is the embedded default; a distributed log (NATS
+//! JetStream, issue 13) implements the same trait.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tokio::sync::broadcast;
+
+use crate::log::{self, Appended, LogError, Once, Stored, TeamMember, Writer};
+use crate::tokens;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// An event to append, as ingress decoded it.
+#[derive(Clone, Debug)]
+pub struct NewEvent {
+    pub name: String,
+    /// One-line JSON.
+    pub data: String,
+    /// Stored once while its key is remembered (a missed call's second copy).
+    pub once: Option<Once>,
+    /// An agent's state, kept past the log's retention.
+    pub team: Option<TeamMember>,
+}
+
+/// The ids the log holds: the oldest still kept (none when it is empty) and
+/// the newest ever given (0 before the first event; it never goes back).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bounds {
+    pub first: Option<u64>,
+    pub last: u64,
+}
+
+pub trait EventLog: Send + Sync + 'static {
+    /// Stores one event; resolves once it is durable, with its id. A keyed
+    /// event already stored answers with the stored one's id.
+    fn append(&self, event: NewEvent) -> BoxFuture<'_, Result<Appended, LogError>>;
+
+    fn bounds(&self) -> BoxFuture<'_, Result<Bounds, LogError>>;
+
+    /// Up to `limit` events with ids above `after`, in id order.
+    fn read_after(&self, after: u64, limit: usize) -> BoxFuture<'_, Result<Vec<Stored>, LogError>>;
+
+    /// Each agent's latest state (one-line JSON payloads).
+    fn team(&self) -> BoxFuture<'_, Result<Vec<String>, LogError>>;
+
+    /// The live token's name; `None` when it is unknown or revoked.
+    fn token_name(&self, token: &str) -> BoxFuture<'_, Result<Option<String>, LogError>>;
+
+    /// Events as they are committed, in id order. A receiver that lags or
+    /// sees a gap reads it back with `read_after`.
+    fn follow(&self) -> broadcast::Receiver<Arc<Stored>>;
+}
+
+/// The log in SQLite in the data directory: one writer thread, a reader
+/// connection per read (WAL lets them read while it writes).
+pub struct SqliteLog {
+    data_dir: PathBuf,
+    writer: Writer,
+    live: broadcast::Sender<Arc<Stored>>,
+}
+
+impl SqliteLog {
+    /// Over a started writer; `live` is the sender the writer publishes to.
+    pub fn new(data_dir: PathBuf, writer: Writer, live: broadcast::Sender<Arc<Stored>>) -> Self {
+        SqliteLog {
+            data_dir,
+            writer,
+            live,
+        }
+    }
+
+    /// Runs a read on a fresh reader connection, off the async workers.
+    fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> Result<T, LogError> + Send + 'static,
+    ) -> BoxFuture<'_, Result<T, LogError>> {
+        let dir = self.data_dir.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || f(&log::open_reader(&dir)?))
+                .await
+                .map_err(|_| LogError::ReadStopped)?
+        })
+    }
+}
+
+impl EventLog for SqliteLog {
+    fn append(&self, event: NewEvent) -> BoxFuture<'_, Result<Appended, LogError>> {
+        Box::pin(
+            self.writer
+                .append(event.name, event.data, event.once, event.team),
+        )
+    }
+
+    fn bounds(&self) -> BoxFuture<'_, Result<Bounds, LogError>> {
+        self.read(|c| log::bounds(c).map(|(first, last)| Bounds { first, last }))
+    }
+
+    fn read_after(&self, after: u64, limit: usize) -> BoxFuture<'_, Result<Vec<Stored>, LogError>> {
+        self.read(move |c| log::read_after(c, after, limit))
+    }
+
+    fn team(&self) -> BoxFuture<'_, Result<Vec<String>, LogError>> {
+        self.read(log::team)
+    }
+
+    fn token_name(&self, token: &str) -> BoxFuture<'_, Result<Option<String>, LogError>> {
+        let token = token.to_owned();
+        self.read(move |c| tokens::verify(c, &token).map_err(LogError::from))
+    }
+
+    fn follow(&self) -> broadcast::Receiver<Arc<Stored>> {
+        self.live.subscribe()
+    }
+}
