@@ -115,15 +115,16 @@ function snapshot() {
   };
 }
 
-async function open(colorScheme = 'light') {
-  const page = await browser.newPage({ viewport: { width: 960, height: 640 }, colorScheme });
+/** The page on the mocked app; `width` and `forcedColors` as a browser would set them. */
+async function open(colorScheme = 'light', { width = 960, forcedColors = 'none', snapshot: s = snapshot() } = {}) {
+  const page = await browser.newPage({ viewport: { width, height: 640 }, colorScheme, forcedColors });
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await page.addInitScript({ path: join(here, 'mock-ipc.js') });
   await page.addInitScript((s) => {
     window.__mock.snapshot = s;
-  }, snapshot());
+  }, s);
   await page.goto(base);
   await page.waitForSelector('tbody tr');
   return { page, errors };
@@ -533,23 +534,14 @@ test('a refused account is marked at its field, described by the reason, and foc
 });
 
 test('no sideways scroll at 320 px, no spill at 200% zoom, and the selected tab marked in forced colours', async () => {
-  const long = 'Maximiliana-Wilhelmina Oberstaatsanwaltschaftssekretariatsleiterin';
+  const long = snapshot();
+  long.board[0].name = 'Maximiliana-Wilhelmina Oberstaatsanwaltschaftssekretariatsleiterin';
   for (const [width, label] of [
     [320, '320 px'],
     // 200% zoom of the 960 px window: half as many CSS pixels.
     [480, '200% zoom'],
   ]) {
-    const page = await browser.newPage({ viewport: { width, height: 640 } });
-    await page.addInitScript({ path: join(here, 'mock-ipc.js') });
-    await page.addInitScript(
-      ([s, name]) => {
-        s.board[0].name = name;
-        window.__mock.snapshot = s;
-      },
-      [snapshot(), long],
-    );
-    await page.goto(base);
-    await page.waitForSelector('tbody tr');
+    const { page } = await open('light', { width, snapshot: long });
     for (const tab of ['#tab-board', '#tab-feed', '#tab-rules', '#tab-accounts']) {
       await page.click(tab);
       const [scroll, client] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
@@ -561,13 +553,7 @@ test('no sideways scroll at 320 px, no spill at 200% zoom, and the selected tab 
     assert.deepEqual(spilled, [], label);
     await page.close();
   }
-  const page = await browser.newPage({ viewport: { width: 960, height: 640 }, forcedColors: 'active' });
-  await page.addInitScript({ path: join(here, 'mock-ipc.js') });
-  await page.addInitScript((s) => {
-    window.__mock.snapshot = s;
-  }, snapshot());
-  await page.goto(base);
-  await page.waitForSelector('tbody tr');
+  const { page } = await open('light', { forcedColors: 'active' });
   const mark = (sel) => page.evaluate((s) => getComputedStyle(document.querySelector(s)).textDecorationLine, sel);
   assert.equal(await mark('#tab-board'), 'underline');
   assert.equal(await mark('#tab-feed'), 'none');

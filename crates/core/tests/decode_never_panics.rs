@@ -3,58 +3,8 @@
 use deskbell_core::decode;
 use proptest::prelude::*;
 
-/// JSON values shaped like payloads: known keys at the places we look.
-fn payloadish() -> impl Strategy<Value = serde_json::Value> {
-    let leaf = prop_oneof![
-        Just(serde_json::Value::Null),
-        any::<bool>().prop_map(serde_json::Value::from),
-        any::<i64>().prop_map(serde_json::Value::from),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(serde_json::Value::from),
-        "[a-zA-Z0-9 :+.-]{0,24}".prop_map(serde_json::Value::from),
-    ];
-    let keys = prop::sample::select(vec![
-        "event",
-        "events",
-        "notificationType",
-        "data",
-        "ticket",
-        "call",
-        "phone_call",
-        "agent",
-        "conversation",
-        "contact",
-        "changes",
-        "model_changes",
-        "participants",
-        "id",
-        "priority",
-        "status",
-        "direction",
-        "call_status",
-        "participant_type",
-        "created_at",
-        "timestamp",
-        "domain",
-        "account_id",
-        "notification",
-        "callId",
-        "teams",
-        "tags",
-        "requester",
-        "ticket_id",
-        "root_call_id",
-    ]);
-    leaf.prop_recursive(4, 64, 8, move |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
-            prop::collection::btree_map(keys.clone(), inner, 0..6).prop_map(|m| {
-                serde_json::Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
-            }),
-        ]
-    })
-}
+mod common;
+use common::payloadish::payloadish;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]

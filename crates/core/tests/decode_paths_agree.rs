@@ -2,15 +2,13 @@
 //! part, naming the field that is wrong) decode any input to the same event
 //! or the same error; and every well-formed fixture takes the fast path.
 
-use std::path::{Path, PathBuf};
-
 use deskbell_core::event::{decode_carefully, decode_fast_path};
 use deskbell_core::{decode, DecodeError, DecodedEvent};
 use proptest::prelude::*;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
-}
+mod common;
+use common::fixtures_dir as fixtures;
+use common::payloadish::payloadish;
 
 fn every_fixture() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
@@ -126,66 +124,6 @@ fn contact_events_keep_the_contact_unread() {
             .code(),
         "missing_part"
     );
-}
-
-/// JSON values shaped like payloads, keys at the places the decoder looks.
-fn payloadish() -> impl Strategy<Value = serde_json::Value> {
-    let leaf = prop_oneof![
-        Just(serde_json::Value::Null),
-        any::<bool>().prop_map(serde_json::Value::from),
-        any::<i64>().prop_map(serde_json::Value::from),
-        (-1e6f64..1e6).prop_map(serde_json::Value::from),
-        "[a-zA-Z0-9 :+.-]{0,24}".prop_map(serde_json::Value::from),
-        Just(serde_json::Value::from("2022-08-29 18:45:26 UTC")),
-    ];
-    let keys = prop::sample::select(vec![
-        "event",
-        "events",
-        "notificationType",
-        "data",
-        "ticket",
-        "requester",
-        "call",
-        "phone_call",
-        "agent",
-        "actor",
-        "associations",
-        "user",
-        "conversation",
-        "contact",
-        "changes",
-        "model_changes",
-        "participants",
-        "id",
-        "name",
-        "email",
-        "subject",
-        "priority",
-        "status",
-        "spam",
-        "direction",
-        "call_status",
-        "participant_type",
-        "created_at",
-        "timestamp",
-        "domain",
-        "account_id",
-        "notification",
-        "oid",
-        "callId",
-        "teams",
-        "tags",
-        "ticket_id",
-        "root_call_id",
-    ]);
-    leaf.prop_recursive(4, 64, 8, move |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
-            prop::collection::btree_map(keys.clone(), inner, 0..6).prop_map(|m| {
-                serde_json::Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
-            }),
-        ]
-    })
 }
 
 proptest! {

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod payloadish;
+
 use deskbell_core::rules::{Context, Identity, Me, Rules, Verdict};
 use deskbell_core::{decode, DecodedEvent, Notification};
 
