@@ -213,6 +213,7 @@ function accountForm(actions: AccountActions): AccountForm {
     cancel.hidden = false;
     error.textContent = '';
     probe.textContent = '';
+    markRefused(null);
     showKind();
     url.focus();
   };
