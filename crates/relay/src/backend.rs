@@ -28,6 +28,12 @@ pub struct NewEvent {
     pub team: Option<TeamMember>,
 }
 
+/// Whether the log answers a read within `within`: what `/healthz` and
+/// `/metrics` say of it.
+pub async fn reachable(log: &dyn EventLog, within: std::time::Duration) -> bool {
+    matches!(tokio::time::timeout(within, log.bounds()).await, Ok(Ok(_)))
+}
+
 /// The ids the log holds: the oldest still kept (none when it is empty) and
 /// the newest ever given (0 before the first event; it never goes back).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +43,9 @@ pub struct Bounds {
 }
 
 pub trait EventLog: Send + Sync + 'static {
+    /// What keeps the log, for `/metrics`: "sqlite", "jetstream".
+    fn kind(&self) -> &'static str;
+
     /// Stores one event; resolves once it is durable, with its id. A keyed
     /// event already stored answers with the stored one's id.
     fn append(&self, event: NewEvent) -> BoxFuture<'_, Result<Appended, LogError>>;
@@ -90,6 +99,10 @@ impl SqliteLog {
 }
 
 impl EventLog for SqliteLog {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
     fn append(&self, event: NewEvent) -> BoxFuture<'_, Result<Appended, LogError>> {
         Box::pin(
             self.writer

@@ -739,10 +739,16 @@ impl StreamState {
 async fn healthz(State(relay): State<Relay>) -> Response {
     if *relay.inner.shutdown.borrow() {
         (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response()
+    } else if !crate::backend::reachable(relay.inner.log.as_ref(), LOG_CHECK).await {
+        // A load balancer sends agents to a relay that can serve them.
+        (StatusCode::SERVICE_UNAVAILABLE, "log unavailable\n").into_response()
     } else {
         (StatusCode::OK, "ok\n").into_response()
     }
 }
+
+/// How long `/healthz` and `/metrics` wait for the log to answer a read.
+const LOG_CHECK: Duration = Duration::from_secs(2);
 
 async fn metrics(State(relay): State<Relay>) -> Response {
     let m = &relay.inner.metrics;
@@ -754,6 +760,8 @@ async fn metrics(State(relay): State<Relay>) -> Response {
     let lag = slowest.map(|s| last.saturating_sub(s)).unwrap_or(0);
     let now = log::now_secs().max(0) as u64;
     let forwarded = m.forwarding.lock().map(|f| f.0.count(now)).unwrap_or(0);
+    let log_up = u8::from(crate::backend::reachable(relay.inner.log.as_ref(), LOG_CHECK).await);
+    let backend = relay.inner.log.kind();
     let mut text = format!(
         "# HELP deskbell_relay_events_in_total Events accepted and committed to the log.\n\
          # TYPE deskbell_relay_events_in_total counter\n\
@@ -777,7 +785,10 @@ async fn metrics(State(relay): State<Relay>) -> Response {
          deskbell_relay_forwarding_requests_last_minute {forwarded}\n\
          # HELP deskbell_relay_forwarding_budget_per_minute The platform's limit for the forwarding app, per minute and account.\n\
          # TYPE deskbell_relay_forwarding_budget_per_minute gauge\n\
-         deskbell_relay_forwarding_budget_per_minute {FORWARDING_BUDGET_PER_MINUTE}\n",
+         deskbell_relay_forwarding_budget_per_minute {FORWARDING_BUDGET_PER_MINUTE}\n\
+         # HELP deskbell_relay_log_up Whether the log answers a read (1) or not (0), and what keeps it.\n\
+         # TYPE deskbell_relay_log_up gauge\n\
+         deskbell_relay_log_up{{backend=\"{backend}\"}} {log_up}\n",
         m.events_in.load(Ordering::Relaxed),
         m.rejected_unauthorized.load(Ordering::Relaxed),
         m.rejected_bad_payload.load(Ordering::Relaxed),

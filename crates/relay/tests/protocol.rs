@@ -296,9 +296,33 @@ async fn health_and_metrics() {
         "deskbell_relay_clients_connected 1",
         "deskbell_relay_last_event_id 1",
         "deskbell_relay_fanout_lag_events 0",
+        "deskbell_relay_log_up{backend=\"sqlite\"} 1",
     ] {
         assert!(m.lines().any(|l| l == line), "{line:?} in\n{m}");
     }
+
+    // The log's file gone (a disk swapped, a restore gone wrong): readers
+    // cannot open it, so the relay says it cannot serve, to a load balancer
+    // and to monitoring alike.
+    for file in ["relay.sqlite3", "relay.sqlite3-wal", "relay.sqlite3-shm"] {
+        let _ = std::fs::remove_file(dir.0.join(file));
+    }
+    let health = c.get(relay.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 503);
+    assert_eq!(health.text().await.unwrap(), "log unavailable\n");
+    let m = c
+        .get(relay.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        m.lines()
+            .any(|l| l == "deskbell_relay_log_up{backend=\"sqlite\"} 0"),
+        "{m}"
+    );
 }
 
 #[tokio::test]
