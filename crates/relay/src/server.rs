@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -56,6 +56,8 @@ pub struct Relay {
 
 struct Inner {
     log: Arc<dyn EventLog>,
+    /// Whether the log answered the last health check (`watch_log`).
+    log_up: Arc<AtomicBool>,
     /// The accepted ingress secrets, hashed: the current one, and the one
     /// being rotated out.
     secret_hashes: Vec<[u8; 32]>,
@@ -113,12 +115,17 @@ impl Relay {
         keepalive: Duration,
         polls: Option<Arc<crate::freshcaller::PollMetrics>>,
     ) -> Relay {
-        let last = log.bounds().await.map(|b| b.last).unwrap_or(0);
+        let bounds = log.bounds().await;
+        let log_up = Arc::new(AtomicBool::new(bounds.is_ok()));
         let metrics = Metrics::default();
-        metrics.last_event_id.store(last, Ordering::Relaxed);
+        metrics
+            .last_event_id
+            .store(bounds.map(|b| b.last).unwrap_or(0), Ordering::Relaxed);
+        tokio::spawn(watch_log(log.clone(), log_up.clone(), shutdown.clone()));
         Relay {
             inner: Arc::new(Inner {
                 log,
+                log_up,
                 secret_hashes: ingress_secrets
                     .iter()
                     .map(|s| Sha256::digest(s.expose().as_bytes()).into())
@@ -739,7 +746,7 @@ impl StreamState {
 async fn healthz(State(relay): State<Relay>) -> Response {
     if *relay.inner.shutdown.borrow() {
         (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response()
-    } else if !crate::backend::reachable(relay.inner.log.as_ref(), LOG_CHECK).await {
+    } else if !relay.inner.log_up.load(Ordering::Relaxed) {
         // A load balancer sends agents to a relay that can serve them.
         (StatusCode::SERVICE_UNAVAILABLE, "log unavailable\n").into_response()
     } else {
@@ -747,8 +754,36 @@ async fn healthz(State(relay): State<Relay>) -> Response {
     }
 }
 
-/// How long `/healthz` and `/metrics` wait for the log to answer a read.
+/// How long the log has to answer the health check's read, and how often
+/// it is asked. Checked in the background: `/healthz` stays an in-memory
+/// answer however often a load balancer asks.
 const LOG_CHECK: Duration = Duration::from_secs(2);
+const LOG_CHECK_EVERY: Duration = Duration::from_secs(1);
+
+/// Keeps `log_up` current until the relay shuts down.
+async fn watch_log(
+    log: Arc<dyn EventLog>,
+    up: Arc<AtomicBool>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let reachable = crate::backend::reachable(log.as_ref(), LOG_CHECK).await;
+        if up.swap(reachable, Ordering::Relaxed) != reachable {
+            if reachable {
+                tracing::info!(backend = log.kind(), "the log answers again");
+            } else {
+                tracing::error!(
+                    backend = log.kind(),
+                    "the log does not answer: /healthz says 503"
+                );
+            }
+        }
+        tokio::select! {
+            _ = stopped(&mut shutdown) => return,
+            _ = tokio::time::sleep(LOG_CHECK_EVERY) => {}
+        }
+    }
+}
 
 async fn metrics(State(relay): State<Relay>) -> Response {
     let m = &relay.inner.metrics;
@@ -760,7 +795,7 @@ async fn metrics(State(relay): State<Relay>) -> Response {
     let lag = slowest.map(|s| last.saturating_sub(s)).unwrap_or(0);
     let now = log::now_secs().max(0) as u64;
     let forwarded = m.forwarding.lock().map(|f| f.0.count(now)).unwrap_or(0);
-    let log_up = u8::from(crate::backend::reachable(relay.inner.log.as_ref(), LOG_CHECK).await);
+    let log_up = u8::from(relay.inner.log_up.load(Ordering::Relaxed));
     let backend = relay.inner.log.kind();
     let mut text = format!(
         "# HELP deskbell_relay_events_in_total Events accepted and committed to the log.\n\

@@ -307,7 +307,15 @@ async fn health_and_metrics() {
     for file in ["relay.sqlite3", "relay.sqlite3-wal", "relay.sqlite3-shm"] {
         let _ = std::fs::remove_file(dir.0.join(file));
     }
-    let health = c.get(relay.url("/healthz")).send().await.unwrap();
+    // Checked in the background once a second.
+    let mut health = c.get(relay.url("/healthz")).send().await.unwrap();
+    for _ in 0..50 {
+        if health.status() == 503 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        health = c.get(relay.url("/healthz")).send().await.unwrap();
+    }
     assert_eq!(health.status(), 503);
     assert_eq!(health.text().await.unwrap(), "log unavailable\n");
     let m = c
