@@ -9,7 +9,7 @@ mod support;
 use std::process::Command;
 use std::time::Duration;
 
-use support::{add_token, http, post, relay_cli, ticket, Relay, Sse, TempDir, SECRET};
+use support::{add_token, http, metrics, post, relay_cli, ticket, Relay, Sse, TempDir, SECRET};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -103,14 +103,7 @@ async fn a_body_over_the_limit_gets_json_and_is_counted() {
         .await
         .unwrap();
     assert_eq!(anonymous.status(), 401);
-    let metrics = http()
-        .get(relay.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&relay).await;
     assert!(
         metrics
             .lines()
@@ -383,14 +376,7 @@ async fn while_the_secret_rotates_both_are_accepted() {
 async fn the_shipped_alerts_use_metrics_the_relay_serves() {
     let dir = TempDir::new("alerts");
     let relay = Relay::start(&dir.0, "");
-    let metrics = http()
-        .get(relay.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&relay).await;
     let served: std::collections::HashSet<&str> = metrics
         .lines()
         .filter(|l| !l.starts_with('#'))

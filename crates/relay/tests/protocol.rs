@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use deskbell_core::stream::sse::{one_line_json, Frame, SseParser};
 use support::{
-    add_token, agent_update, fixture, http, post, relay_cli, ticket, Relay, Sse, TempDir, SECRET,
+    add_token, agent_update, fixture, http, metrics, post, relay_cli, ticket, Relay, Sse, TempDir,
+    SECRET,
 };
 
 const T: Duration = Duration::from_secs(10);
@@ -282,14 +283,7 @@ async fn health_and_metrics() {
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let m = c
-        .get(relay.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = metrics(&relay).await;
     for line in [
         "deskbell_relay_events_in_total 1",
         "deskbell_relay_events_rejected_total{reason=\"unauthorized\"} 1",
@@ -318,14 +312,7 @@ async fn health_and_metrics() {
     }
     assert_eq!(health.status(), 503);
     assert_eq!(health.text().await.unwrap(), "log unavailable\n");
-    let m = c
-        .get(relay.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = metrics(&relay).await;
     assert!(
         m.lines()
             .any(|l| l == "deskbell_relay_log_up{backend=\"sqlite\"} 0"),

@@ -207,6 +207,18 @@ pub fn http() -> reqwest::Client {
 }
 
 /// Posts a payload; `Ok(id)` on 202, `Err(status)` otherwise.
+/// The relay's `/metrics` text.
+pub async fn metrics(relay: &Relay) -> String {
+    http()
+        .get(relay.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 pub async fn post(relay_base: &str, body: &[u8]) -> Result<u64, u16> {
     let resp = http()
         .post(format!("{relay_base}v1/events"))
