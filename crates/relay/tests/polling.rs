@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use support::api_double::ApiDouble;
-use support::{add_token, fixture, http, Relay, Sse, TempDir, SECRET};
+use support::{add_token, fixture, http, metrics, Relay, Sse, TempDir, SECRET};
 
 const KEY: &str = "freshcaller-admin-key";
 
@@ -43,17 +43,6 @@ fn answered_call(id: u64) -> Value {
     call["id"] = json!(id);
     call["created_time"] = json!(chrono::Utc::now().to_rfc3339());
     call
-}
-
-async fn metrics(relay: &Relay) -> String {
-    http()
-        .get(relay.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
