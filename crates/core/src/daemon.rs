@@ -56,6 +56,10 @@ pub enum Command {
         Box<ValidRulesEdit>,
         oneshot::Sender<Result<(), ConfigError>>,
     ),
+    /// Answered once every command sent before it is applied (they are
+    /// taken in order): a terminal command that says "done" has its change
+    /// in the view, so the next `deskbell status` shows it.
+    Applied(oneshot::Sender<()>),
 }
 
 /// How the rest of the process reaches the daemon: the view behind a lock
@@ -581,6 +585,9 @@ impl Daemon {
                     v.me = me;
                 });
                 let _ = reply.send(saved);
+            }
+            Command::Applied(reply) => {
+                let _ = reply.send(());
             }
             Command::SetDnd(choice) => {
                 let until = choice.until(Local::now());

@@ -101,6 +101,22 @@ impl TrayApi {
         }
     }
 
+    /// A command answered once the daemon has applied it, so what the
+    /// caller reads next (its own `status`, the window's snapshot) has it.
+    async fn applied(&self, command: Command) -> Outcome {
+        if let Outcome::Error(e) = self.command(command) {
+            return Outcome::Error(e);
+        }
+        let (reply, done) = tokio::sync::oneshot::channel();
+        if let Outcome::Error(e) = self.command(Command::Applied(reply)) {
+            return Outcome::Error(e);
+        }
+        match done.await {
+            Ok(()) => Outcome::Ok(Reply::Done),
+            Err(_) => refused("internal", "Deskbell stopped before applying it"),
+        }
+    }
+
     /// The account's change saved, then every client starts again.
     fn saved<T>(&self, done: Result<T, ErrorBody>, reply: impl FnOnce(T) -> Reply) -> Outcome {
         match done {
@@ -178,11 +194,11 @@ impl LocalApi for TrayApi {
                 // The server handles it, with `pushes`.
                 Request::Subscribe => Outcome::Ok(Reply::Done),
                 Request::SetSubscription { kind, on } => {
-                    self.command(Command::SetSubscription(kind, on))
+                    self.applied(Command::SetSubscription(kind, on)).await
                 }
-                Request::SetDnd { choice } => self.command(Command::SetDnd(choice)),
+                Request::SetDnd { choice } => self.applied(Command::SetDnd(choice)).await,
                 Request::ReloadAccounts => self.command(Command::ReloadAccounts),
-                Request::DismissAway => self.command(Command::DismissAway),
+                Request::DismissAway => self.applied(Command::DismissAway).await,
                 Request::OpenWindow { account } => self.open_window(account),
                 Request::SaveRules { rules } => self.save_rules(rules).await,
                 Request::AddAccount { account, secret } => {
