@@ -91,7 +91,8 @@ impl<'de> Deserialize<'de> for Text {
     }
 }
 
-struct TextVisitor(&'static str);
+/// What `Text` and `Id` read; the fast decoder's event names too.
+pub(crate) struct TextVisitor(pub(crate) &'static str);
 
 impl Visitor<'_> for TextVisitor {
     type Value = Box<str>;

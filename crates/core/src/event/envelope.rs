@@ -25,7 +25,7 @@ use super::objects::Objects;
 use super::raw::{self, Data};
 use super::xelion::XelionCall;
 use super::{DecodeError, DecodedEvent, EventName};
-use crate::wire::{Domain, Id, LenientTime, Text};
+use crate::wire::{Domain, Id, LenientTime, Text, TextVisitor};
 
 /// The `data` parts an event reads, by its name. Contacts read none: no rule
 /// looks at one, so `data.contact` is kept raw (see `ContactEvent`).
@@ -71,7 +71,12 @@ pub(super) fn decode(bytes: &[u8]) -> Result<DecodedEvent, Option<DecodeError>> 
         }
         Err(_) => return Err(None),
     };
-    let name = env.name().ok_or(Some(DecodeError::NoEventName))?;
+    let name = best([
+        env.event.as_ref(),
+        env.events.as_ref(),
+        env.notification_type.as_ref(),
+    ])
+    .ok_or(Some(DecodeError::NoEventName))?;
     let family = Family::of(&name);
     let data = match env.data {
         DataPart::Absent => Data::default(),
@@ -127,30 +132,20 @@ struct Envelope<'a> {
     notification: Notification<'a>,
 }
 
-impl Envelope<'_> {
-    /// `event`, else `events` (the Freshdesk contact samples), else Xelion's
-    /// `notificationType`.
-    fn name(&self) -> Option<EventName> {
-        self.event
-            .as_ref()
-            .or(self.events.as_ref())
-            .or(self.notification_type.as_ref())
-            .map(|n| EventName::parse(&n.0))
-    }
+/// The event name by its precedence: `event`, else `events` (the Freshdesk
+/// contact samples), else Xelion's `notificationType`. Used while the
+/// envelope is read (for the names seen so far) and once it is.
+fn best(names: [Option<&Name<'_>>; 3]) -> Option<EventName> {
+    names
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|n| EventName::parse(&n.0))
 }
 
-/// The name as far as the envelope has read, by the same precedence.
-fn best(
-    event: &Option<Option<Name<'_>>>,
-    events: &Option<Option<Name<'_>>>,
-    notification_type: &Option<Option<Name<'_>>>,
-) -> Option<EventName> {
-    event
-        .as_ref()
-        .and_then(Option::as_ref)
-        .or(events.as_ref().and_then(Option::as_ref))
-        .or(notification_type.as_ref().and_then(Option::as_ref))
-        .map(|n| EventName::parse(&n.0))
+/// A key's value once seen, `None` for absent or `null`.
+fn seen<T>(slot: &Option<Option<T>>) -> Option<&T> {
+    slot.as_ref().and_then(Option::as_ref)
 }
 
 /// An event name as sent: borrowed from the input unless it had escapes;
@@ -159,31 +154,38 @@ struct Name<'a>(Cow<'a, str>);
 
 impl<'de> Deserialize<'de> for Name<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// Borrows a plain string; anything else is read as `Text` reads it,
+        /// so both paths name an event alike.
         struct V;
+        const TEXT: TextVisitor = TextVisitor("text (string or number)");
         impl<'de> Visitor<'de> for V {
             type Value = Name<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("text (string or number)")
+                TEXT.expecting(f)
             }
             fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
                 Ok(Name(Cow::Borrowed(v)))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Name(Cow::Owned(v.to_owned())))
+                TEXT.visit_str(v).map(Name::owned)
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Name(Cow::Owned(v.to_string())))
+                TEXT.visit_u64(v).map(Name::owned)
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(Name(Cow::Owned(v.to_string())))
+                TEXT.visit_i64(v).map(Name::owned)
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                // Whatever `Text` makes of it, so both paths name it alike.
-                let text = Text::deserialize(de::value::F64Deserializer::<E>::new(v))?;
-                Ok(Name(Cow::Owned(text.as_str().to_owned())))
+                TEXT.visit_f64(v).map(Name::owned)
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+impl Name<'_> {
+    fn owned(text: Box<str>) -> Self {
+        Name(Cow::Owned(text.into()))
     }
 }
 
@@ -271,24 +273,29 @@ impl<'de> Deserialize<'de> for Envelope<'de> {
                         )?,
                         Key::Timestamp => once(&mut timestamp, map.next_value()?, "timestamp")?,
                         Key::Data => {
-                            let family = best(&event, &events, &notification_type)
-                                .map_or(Family::Any, |n| Family::of(&n));
+                            let family =
+                                best([seen(&event), seen(&events), seen(&notification_type)])
+                                    .map_or(Family::Any, |n| Family::of(&n));
                             let part =
                                 DataPart::Read(map.next_value_seed(DataSeed(family))?, family);
                             once(&mut data, part, "data")?;
                         }
                         Key::Notification => {
-                            let part = match best(&event, &events, &notification_type) {
-                                Some(EventName::Xelion(_)) => Notification::Read(map.next_value()?),
-                                None => match map.next_value::<Option<&'de RawValue>>()? {
-                                    Some(raw) => Notification::Raw(raw),
-                                    None => Notification::Read(None),
-                                },
-                                Some(_) => {
-                                    map.next_value::<IgnoredAny>()?;
-                                    Notification::Skipped
-                                }
-                            };
+                            let part =
+                                match best([seen(&event), seen(&events), seen(&notification_type)])
+                                {
+                                    Some(EventName::Xelion(_)) => {
+                                        Notification::Read(map.next_value()?)
+                                    }
+                                    None => match map.next_value::<Option<&'de RawValue>>()? {
+                                        Some(raw) => Notification::Raw(raw),
+                                        None => Notification::Read(None),
+                                    },
+                                    Some(_) => {
+                                        map.next_value::<IgnoredAny>()?;
+                                        Notification::Skipped
+                                    }
+                                };
                             once(&mut notification, part, "notification")?;
                         }
                         Key::Oid => once(&mut oid, map.next_value()?, "oid")?,
