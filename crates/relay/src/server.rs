@@ -766,7 +766,12 @@ async fn watch_log(
     up: Arc<AtomicBool>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    // `Relay::new` made the first check.
     loop {
+        tokio::select! {
+            _ = stopped(&mut shutdown) => return,
+            _ = tokio::time::sleep(LOG_CHECK_EVERY) => {}
+        }
         let reachable = crate::backend::reachable(log.as_ref(), LOG_CHECK).await;
         if up.swap(reachable, Ordering::Relaxed) != reachable {
             if reachable {
@@ -777,10 +782,6 @@ async fn watch_log(
                     "the log does not answer: /healthz says 503"
                 );
             }
-        }
-        tokio::select! {
-            _ = stopped(&mut shutdown) => return,
-            _ = tokio::time::sleep(LOG_CHECK_EVERY) => {}
         }
     }
 }
