@@ -117,10 +117,15 @@ impl TrayApi {
         }
     }
 
-    /// The account's change saved, then every client starts again.
-    fn saved<T>(&self, done: Result<T, ErrorBody>, reply: impl FnOnce(T) -> Reply) -> Outcome {
+    /// The account's change saved, then every client starts again; answered
+    /// once the daemon has the new accounts.
+    async fn saved<T>(
+        &self,
+        done: Result<T, ErrorBody>,
+        reply: impl FnOnce(T) -> Reply,
+    ) -> Outcome {
         match done {
-            Ok(v) => match self.command(Command::ReloadAccounts) {
+            Ok(v) => match self.applied(Command::ReloadAccounts).await {
                 Outcome::Ok(_) => Outcome::Ok(reply(v)),
                 refusal => refusal,
             },
@@ -197,7 +202,7 @@ impl LocalApi for TrayApi {
                     self.applied(Command::SetSubscription(kind, on)).await
                 }
                 Request::SetDnd { choice } => self.applied(Command::SetDnd(choice)).await,
-                Request::ReloadAccounts => self.command(Command::ReloadAccounts),
+                Request::ReloadAccounts => self.applied(Command::ReloadAccounts).await,
                 Request::DismissAway => self.applied(Command::DismissAway).await,
                 Request::OpenWindow { account } => self.open_window(account),
                 Request::SaveRules { rules } => self.save_rules(rules).await,
@@ -207,7 +212,7 @@ impl LocalApi for TrayApi {
                         accounts::add(account, &secret)
                     })
                     .await;
-                    self.saved(added, |a| Reply::Account(Box::new(a)))
+                    self.saved(added, |a| Reply::Account(Box::new(a))).await
                 }
                 Request::UpdateAccount { account, secret } => {
                     let secret = secret
@@ -217,12 +222,12 @@ impl LocalApi for TrayApi {
                         accounts::update(account, secret.as_ref())
                     })
                     .await;
-                    self.saved(updated, |a| Reply::Account(Box::new(a)))
+                    self.saved(updated, |a| Reply::Account(Box::new(a))).await
                 }
                 Request::RemoveAccount { name } => {
                     let removed =
                         blocking("removing the account", move || accounts::remove(&name)).await;
-                    self.saved(removed, |()| Reply::Done)
+                    self.saved(removed, |()| Reply::Done).await
                 }
                 Request::TestConnection { account, secret } => {
                     self.test_connection(account, secret).await
