@@ -28,10 +28,37 @@ pub struct NewEvent {
     pub team: Option<TeamMember>,
 }
 
-/// Whether the log answers a read within `within`: what `/healthz` and
-/// `/metrics` say of it.
+impl NewEvent {
+    /// The same for a retried POST of the same body: each backend stores
+    /// one event per key within [`RETRY_WINDOW_SECS`].
+    pub fn retry_key(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update((self.name.len() as u64).to_be_bytes());
+        h.update(self.name.as_bytes());
+        h.update(self.data.as_bytes());
+        let mut out = String::with_capacity(33);
+        out.push('b');
+        for b in &h.finalize()[..16] {
+            use std::fmt::Write;
+            let _ = write!(out, "{b:02x}");
+        }
+        out
+    }
+}
+
+/// How long a body is remembered to answer its retries: past the platform's
+/// three retries of one POST.
+pub const RETRY_WINDOW_SECS: i64 = 15 * 60;
+
+/// Whether the log answers a read, and its token store a lookup, within
+/// `within`: what `/healthz` and `/metrics` say of it. (A relay still
+/// reading a shared token store cannot serve streams yet.)
 pub async fn reachable(log: &dyn EventLog, within: std::time::Duration) -> bool {
-    matches!(tokio::time::timeout(within, log.bounds()).await, Ok(Ok(_)))
+    let both = async {
+        log.bounds().await.is_ok() && log.token_name(crate::tokens::TOKEN_PREFIX).await.is_ok()
+    };
+    matches!(tokio::time::timeout(within, both).await, Ok(true))
 }
 
 /// The ids the log holds: the oldest still kept (none when it is empty) and
@@ -104,9 +131,10 @@ impl EventLog for SqliteLog {
     }
 
     fn append(&self, event: NewEvent) -> BoxFuture<'_, Result<Appended, LogError>> {
+        let retry_key = event.retry_key();
         Box::pin(
             self.writer
-                .append(event.name, event.data, event.once, event.team),
+                .append(event.name, event.data, event.once, event.team, retry_key),
         )
     }
 

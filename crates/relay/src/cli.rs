@@ -1,6 +1,8 @@
-//! `deskbell-relay serve | backup FILE | restore FILE | token add NAME |
-//! token list | token revoke NAME`, every subcommand with `--data DIR`
-//! (default: the installed service's data, see `config::find_data_dir`).
+//! `deskbell-relay serve | init | backup FILE | restore FILE | token add NAME
+//! | token list | token revoke NAME`. Every subcommand takes `--data DIR`
+//! (default: the installed service's data, see `config::find_data_dir`),
+//! `--config FILE` and `--log URL` (SQLite in the data directory, or a NATS
+//! JetStream cluster shared by several relays).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,10 +12,12 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use tokio::sync::{broadcast, watch};
 
-use crate::config::{self, RelayConfig};
+use crate::backend::{EventLog, SqliteLog};
+use crate::config::{self, LogTarget, RelayConfig};
+use crate::jetstream::{self, JetStreamLog, Names, TokenStore};
 use crate::log::{self, Writer};
 use crate::server::{Relay, LIVE_BUFFER};
-use crate::tokens;
+use crate::tokens::{self, TokenInfo};
 
 #[derive(Parser)]
 #[command(
@@ -22,10 +26,19 @@ use crate::tokens;
     about = "Event relay for Deskbell desktops"
 )]
 struct Cli {
-    /// Where the log and tokens live (default: /var/lib/deskbell-relay, the
-    /// installed service's, when it exists; else $XDG_DATA_HOME/deskbell-relay).
+    /// Where the SQLite log and tokens live (default: /var/lib/deskbell-relay,
+    /// the installed service's, when it exists; else $XDG_DATA_HOME/deskbell-relay).
     #[arg(long, global = true, value_name = "DIR")]
     data: Option<PathBuf>,
+    /// Where the log is: nats://HOST:PORT[,HOST:PORT...] for a JetStream
+    /// cluster several relays share; default: the config's `log`, else
+    /// SQLite in the data directory.
+    #[arg(long, global = true, value_name = "URL")]
+    log: Option<String>,
+    /// TOML config (listen, ingress_secret, log, [nats], retention, ...);
+    /// default: /etc/deskbell-relay/relay.toml when it exists.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -37,15 +50,19 @@ enum Command {
         /// Address to listen on (default 127.0.0.1:8787; port 0 picks one).
         #[arg(long, value_name = "ADDR")]
         listen: Option<SocketAddr>,
-        /// TOML config (listen, ingress_secret, retention, keepalive_seconds);
-        /// default: /etc/deskbell-relay/relay.toml when it exists.
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
     },
-    /// Copy the log and tokens to FILE, safely while the relay runs.
+    /// Create the JetStream stream and buckets of a nats:// log, or check
+    /// them and apply the config's retention and the replicas given. Run once
+    /// per cluster before any relay serves from it.
+    Init {
+        /// Copies of every event, on that many NATS nodes (1 to 5).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=5))]
+        replicas: u8,
+    },
+    /// Copy the SQLite log and tokens to FILE, safely while the relay runs.
     Backup { file: PathBuf },
-    /// Put a backup in place as the log. Refused while a relay serves from
-    /// the data directory (stop it first). The log it replaces is kept beside it.
+    /// Put a backup in place as the SQLite log. Refused while a relay serves
+    /// from the data directory (stop it first). The log it replaces is kept beside it.
     Restore { file: PathBuf },
     /// Manage agent tokens.
     Token {
@@ -66,33 +83,7 @@ enum TokenAction {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let may_create = matches!(cli.command, Command::Serve { .. });
-    let data = match cli.data {
-        Some(dir) => dir,
-        None => match config::find_data_dir(may_create) {
-            Ok(dir) => dir,
-            Err(e) => {
-                eprintln!("deskbell-relay: {e}");
-                return ExitCode::FAILURE;
-            }
-        },
-    };
-    let result = match cli.command {
-        Command::Serve { listen, config } => serve(data, listen, config),
-        Command::Token { action } => token(data, action),
-        Command::Backup { file } => log::backup(&data, &file)
-            .map(|()| println!("Backed up {} to {}", data.display(), file.display()))
-            .map_err(|e| e.to_string()),
-        Command::Restore { file } => log::restore(&data, &file)
-            .map(|kept| {
-                println!("Restored {} into {}", file.display(), data.display());
-                if let Some(kept) = kept {
-                    println!("The previous log is kept as {}", kept.display());
-                }
-            })
-            .map_err(|e| e.to_string()),
-    };
-    match result {
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("deskbell-relay: {message}");
@@ -101,26 +92,121 @@ pub fn main() -> ExitCode {
     }
 }
 
+fn run(cli: Cli) -> Result<(), String> {
+    let config_path = cli.config.or_else(config::default_config);
+    if let Command::Serve { listen } = cli.command {
+        let data = data_dir(cli.data, true)?;
+        return serve(data, listen, config_path, cli.log);
+    }
+    let config = RelayConfig::load_admin(config_path.as_deref()).map_err(|e| e.to_string())?;
+    let target = config
+        .log_target(cli.log.as_deref())
+        .map_err(|e| e.to_string())?;
+    match (cli.command, target) {
+        (Command::Serve { .. }, _) => Ok(()),
+        (Command::Init { replicas }, LogTarget::Nats { servers }) => block_on(async {
+            let client = jetstream::connect(&servers, &config.nats).await?;
+            let names = Names::new(&config.nats.stream);
+            let made = jetstream::init(client, &names, replicas.into(), &config.retention).await?;
+            for (name, made) in made {
+                let what = match made {
+                    jetstream::Made::Created => "created",
+                    jetstream::Made::Checked => "exists, settings applied",
+                };
+                println!("{name}: {what}");
+            }
+            println!("Relays may now serve with --log {}", servers.join(","));
+            Ok::<_, log::LogError>(())
+        }),
+        (Command::Init { .. }, LogTarget::Sqlite) => Err(
+            "init is for a nats:// log (give --log or `log` in the config); the SQLite log \
+             is made by `serve`"
+                .to_owned(),
+        ),
+        (Command::Token { action }, LogTarget::Nats { servers }) => block_on(async {
+            let client = jetstream::connect(&servers, &config.nats).await?;
+            let store = TokenStore::open(client, &Names::new(&config.nats.stream)).await?;
+            let done = match action {
+                TokenAction::Add { name } => store.add(&name).await.map(|t| added(&name, t)),
+                TokenAction::List => store.list().await.map(|l| print_tokens(&l)),
+                TokenAction::Revoke { name } => store.revoke(&name).await.map(|()| revoked(&name)),
+            };
+            done.map_err(log::LogError::from)
+        }),
+        (Command::Token { action }, LogTarget::Sqlite) => token(data_dir(cli.data, false)?, action),
+        (Command::Backup { file }, LogTarget::Sqlite) => {
+            let data = data_dir(cli.data, false)?;
+            log::backup(&data, &file)
+                .map(|()| println!("Backed up {} to {}", data.display(), file.display()))
+                .map_err(|e| e.to_string())
+        }
+        (Command::Restore { file }, LogTarget::Sqlite) => {
+            let data = data_dir(cli.data, false)?;
+            log::restore(&data, &file)
+                .map(|kept| {
+                    println!("Restored {} into {}", file.display(), data.display());
+                    if let Some(kept) = kept {
+                        println!("The previous log is kept as {}", kept.display());
+                    }
+                })
+                .map_err(|e| e.to_string())
+        }
+        (Command::Backup { .. } | Command::Restore { .. }, LogTarget::Nats { .. }) => Err(
+            "backup and restore are for the SQLite log; a JetStream log is backed up with \
+             `nats stream backup` (see docs/relay-ha.md)"
+                .to_owned(),
+        ),
+    }
+}
+
+fn data_dir(flag: Option<PathBuf>, may_create: bool) -> Result<PathBuf, String> {
+    match flag {
+        Some(dir) => Ok(dir),
+        None => config::find_data_dir(may_create).map_err(|e| e.to_string()),
+    }
+}
+
+/// Runs an admin command's async work on a small runtime of its own.
+fn block_on<E: std::fmt::Display>(
+    work: impl std::future::Future<Output = Result<(), E>>,
+) -> Result<(), String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?
+        .block_on(work)
+        .map_err(|e| e.to_string())
+}
+
+fn added(name: &str, token: deskbell_core::secret::Secret) {
+    println!("Token for {name} (shown once; give it to the agent's Deskbell):");
+    println!("{}", token.expose());
+}
+
+fn revoked(name: &str) {
+    println!("Revoked {name}");
+}
+
+fn print_tokens(list: &[TokenInfo]) {
+    for t in list {
+        let state = match t.revoked_at {
+            Some(at) => format!("revoked {}", date(at)),
+            None => "active".to_owned(),
+        };
+        println!("{}\t{state}\tcreated {}", t.name, date(t.created_at));
+    }
+}
+
 fn token(data: PathBuf, action: TokenAction) -> Result<(), String> {
     let conn = log::open(&data).map_err(|e| e.to_string())?;
     match action {
         TokenAction::Add { name } => {
-            let token = tokens::add(&conn, &name).map_err(|e| e.to_string())?;
-            println!("Token for {name} (shown once; give it to the agent's Deskbell):");
-            println!("{}", token.expose());
+            added(&name, tokens::add(&conn, &name).map_err(|e| e.to_string())?)
         }
-        TokenAction::List => {
-            for t in tokens::list(&conn).map_err(|e| e.to_string())? {
-                let state = match t.revoked_at {
-                    Some(at) => format!("revoked {}", date(at)),
-                    None => "active".to_owned(),
-                };
-                println!("{}\t{state}\tcreated {}", t.name, date(t.created_at));
-            }
-        }
+        TokenAction::List => print_tokens(&tokens::list(&conn).map_err(|e| e.to_string())?),
         TokenAction::Revoke { name } => {
             tokens::revoke(&conn, &name).map_err(|e| e.to_string())?;
-            println!("Revoked {name}");
+            revoked(&name);
         }
     }
     Ok(())
@@ -133,7 +219,12 @@ fn date(secs: i64) -> String {
         .unwrap_or_else(|| secs.to_string())
 }
 
-fn serve(data: PathBuf, listen: Option<SocketAddr>, config: Option<PathBuf>) -> Result<(), String> {
+fn serve(
+    data: PathBuf,
+    listen: Option<SocketAddr>,
+    config_path: Option<PathBuf>,
+    log_flag: Option<String>,
+) -> Result<(), String> {
     use std::io::IsTerminal;
     // Level from RUST_LOG; colour only on a terminal (journald shows codes raw).
     tracing_subscriber::fmt()
@@ -143,22 +234,49 @@ fn serve(data: PathBuf, listen: Option<SocketAddr>, config: Option<PathBuf>) -> 
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
-    let config_path = config.or_else(config::default_config);
     let mut config = RelayConfig::load(config_path.as_deref()).map_err(|e| e.to_string())?;
     if let Some(listen) = listen {
         config.listen = listen;
     }
+    let target = config
+        .log_target(log_flag.as_deref())
+        .map_err(|e| e.to_string())?;
     let secrets = config.ingress_secrets().map_err(|e| e.to_string())?;
-    // Held until the process ends: `restore` refuses meanwhile.
-    let _lock = crate::lock::acquire(&data).map_err(|e| e.to_string())?;
-    let conn = log::open(&data).map_err(|e| e.to_string())?;
     let (live, _) = broadcast::channel(LIVE_BUFFER);
-    let (writer, writer_thread) = Writer::start(conn, config.retention.clone(), live.clone());
+    // The SQLite log's lock (held until the process ends: `restore` refuses
+    // meanwhile) and its writer thread, joined once the server is gone.
+    let mut sqlite = None;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let result = runtime.block_on(async move {
+    let result = runtime.block_on(async {
+        let (log, where_): (Arc<dyn EventLog>, String) = match &target {
+            LogTarget::Sqlite => {
+                let lock = crate::lock::acquire(&data).map_err(|e| e.to_string())?;
+                let conn = log::open(&data).map_err(|e| e.to_string())?;
+                let (writer, thread) =
+                    Writer::start(conn, config.retention.clone(), live.clone());
+                sqlite = Some((lock, thread));
+                (
+                    Arc::new(SqliteLog::new(data.clone(), writer, live)),
+                    data.display().to_string(),
+                )
+            }
+            LogTarget::Nats { servers } => {
+                let client = jetstream::connect(servers, &config.nats)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let names = Names::new(&config.nats.stream);
+                let log = JetStreamLog::open(client, names, live)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                (
+                    Arc::new(log),
+                    format!("{} stream {}", servers.join(","), config.nats.stream),
+                )
+            }
+        };
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -168,7 +286,7 @@ fn serve(data: PathBuf, listen: Option<SocketAddr>, config: Option<PathBuf>) -> 
             .freshcaller
             .as_ref()
             .map(|_| Arc::new(crate::freshcaller::PollMetrics::default()));
-        let log = Arc::new(crate::backend::SqliteLog::new(data.clone(), writer, live));
+        let kind = log.kind();
         let relay = Relay::new(
             log,
             &secrets,
@@ -188,7 +306,8 @@ fn serve(data: PathBuf, listen: Option<SocketAddr>, config: Option<PathBuf>) -> 
         println!("deskbell-relay: listening on http://{addr}");
         tracing::info!(
             %addr,
-            data = %data.display(),
+            log = kind,
+            at = %where_,
             config = %config_path.as_deref().map_or("none (defaults)".into(), |p| p.display().to_string()),
             previous_secret_accepted = secrets.len() > 1,
             "relay started"
@@ -207,7 +326,9 @@ fn serve(data: PathBuf, listen: Option<SocketAddr>, config: Option<PathBuf>) -> 
     // The router (and its writer handle) is gone: the writer commits what it
     // has and stops.
     drop(runtime);
-    let _ = writer_thread.join();
+    if let Some((_lock, writer_thread)) = sqlite {
+        let _ = writer_thread.join();
+    }
     result
 }
 

@@ -33,6 +33,113 @@ pub struct RelayConfig {
     pub keepalive_seconds: u64,
     /// Freshcaller's REST API, polled for calls and agent statuses.
     pub freshcaller: Option<FreshcallerConfig>,
+    /// Where the log is: `nats://HOST:PORT[,HOST:PORT...]` for a JetStream
+    /// cluster shared by several relays; unset, SQLite in the data directory.
+    /// `--log` wins.
+    pub log: Option<String>,
+    /// `[nats]`: the JetStream log's names, credentials and TLS.
+    pub nats: NatsConfig,
+}
+
+/// `[nats]`. The password and token come from the environment
+/// (`DESKBELL_NATS_PASSWORD`, `DESKBELL_NATS_TOKEN`) or a file, never from
+/// this file, and are never logged.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct NatsConfig {
+    /// The stream's name; the buckets are named after it
+    /// (`<stream>_TOKENS`, `<stream>_TEAM`, `<stream>_ONCE`).
+    pub stream: String,
+    pub user: Option<String>,
+    /// A file holding the password alone; `DESKBELL_NATS_PASSWORD` wins.
+    pub password_file: Option<PathBuf>,
+    /// A NATS credentials file (JWT and NKey seed).
+    pub credentials_file: Option<PathBuf>,
+    /// Extra CA certificates (PEM) for the servers' TLS; setting it
+    /// requires TLS.
+    pub ca_file: Option<PathBuf>,
+    /// Refuse servers that do not offer TLS.
+    pub require_tls: bool,
+    #[serde(skip)]
+    pub password: Option<Secret>,
+    #[serde(skip)]
+    pub token: Option<Secret>,
+}
+
+impl Default for NatsConfig {
+    fn default() -> Self {
+        NatsConfig {
+            stream: "DESKBELL".to_owned(),
+            user: None,
+            password_file: None,
+            credentials_file: None,
+            ca_file: None,
+            require_tls: false,
+            password: None,
+            token: None,
+        }
+    }
+}
+
+pub const NATS_PASSWORD_ENV: &str = "DESKBELL_NATS_PASSWORD";
+pub const NATS_TOKEN_ENV: &str = "DESKBELL_NATS_TOKEN";
+
+/// The log URL as it may be shown: any `user:password@` replaced.
+fn redacted(text: &str) -> String {
+    text.split(',')
+        .map(|part| match (part.find("://"), part.rfind('@')) {
+            (Some(s), Some(at)) if at > s => format!("{}***{}", &part[..s + 3], &part[at..]),
+            (None, Some(at)) => format!("***{}", &part[at..]),
+            _ => part.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Where the log is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogTarget {
+    /// SQLite in the data directory: one relay.
+    Sqlite,
+    /// A NATS JetStream cluster: any number of relays.
+    Nats { servers: Vec<String> },
+}
+
+impl LogTarget {
+    /// `nats://HOST:PORT[,HOST:PORT...]` (or `tls://`); `sqlite` for the
+    /// embedded log. Credentials in the URL are refused: URLs get logged.
+    pub fn parse(text: &str) -> Result<LogTarget, ConfigError> {
+        let text = text.trim();
+        let bad = |why: &str| ConfigError::LogTarget(redacted(text), why.to_owned());
+        if text == "sqlite" {
+            return Ok(LogTarget::Sqlite);
+        }
+        let mut servers = Vec::new();
+        let mut scheme = None;
+        for part in text.split(',').map(str::trim) {
+            // Servers after the first may leave out the scheme.
+            let (this, rest) = match part.split_once("://") {
+                Some((s @ ("nats" | "tls"), rest)) => (s, rest),
+                None if scheme.is_some() => (scheme.unwrap_or("nats"), part),
+                _ => {
+                    return Err(bad(
+                        "give nats://HOST:PORT[,HOST:PORT...], or sqlite for the log in the data directory",
+                    ))
+                }
+            };
+            scheme.get_or_insert(this);
+            if rest.contains('@') {
+                return Err(bad(
+                    "put NATS credentials in [nats] or the environment, not in the URL",
+                ));
+            }
+            if rest.is_empty() || rest.contains('/') {
+                return Err(bad("each server is HOST:PORT"));
+            }
+            servers.push(format!("{this}://{rest}"));
+        }
+        Ok(LogTarget::Nats { servers })
+    }
 }
 
 /// `[freshcaller]`: the helpdesk's Freshcaller (Contact Center) account. The
@@ -101,6 +208,8 @@ impl Default for RelayConfig {
             retention: Retention::default(),
             keepalive_seconds: 15,
             freshcaller: None,
+            log: None,
+            nats: NatsConfig::default(),
         }
     }
 }
@@ -133,20 +242,17 @@ pub enum ConfigError {
     NoFreshcallerKey,
     #[error("[freshcaller] url {0:?}: {1}")]
     FreshcallerUrl(String, String),
+    #[error("log {0:?}: {1}")]
+    LogTarget(String, String),
+    #[error("[nats] stream {0:?}: 1 to 32 letters, digits, '_' or '-'")]
+    StreamName(String),
 }
 
 impl RelayConfig {
+    /// Everything `serve` needs: the file, the secrets from the environment,
+    /// and `[freshcaller]` checked.
     pub fn load(path: Option<&Path>) -> Result<RelayConfig, ConfigError> {
-        let mut config = match path {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                    path: path.to_owned(),
-                    source,
-                })?;
-                RelayConfig::parse(path, &text)?
-            }
-            None => RelayConfig::default(),
-        };
+        let mut config = RelayConfig::load_admin(path)?;
         let env = |name| std::env::var(name).ok().filter(|s| !s.is_empty());
         if let Some(secret) = env(SECRET_ENV) {
             config.ingress_secret = Some(Secret::new(secret));
@@ -175,6 +281,53 @@ impl RelayConfig {
             }
         }
         Ok(config)
+    }
+
+    /// What the admin commands (`init`, `token`) need: the file and where
+    /// the log is, without the secrets only `serve` uses (an admin's shell
+    /// does not have the service's environment).
+    pub fn load_admin(path: Option<&Path>) -> Result<RelayConfig, ConfigError> {
+        let mut config = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                RelayConfig::parse(path, &text)?
+            }
+            None => RelayConfig::default(),
+        };
+        let env = |name| std::env::var(name).ok().filter(|s| !s.is_empty());
+        config.nats.password = match (env(NATS_PASSWORD_ENV), &config.nats.password_file) {
+            (Some(p), _) => Some(Secret::new(p)),
+            (None, Some(file)) => {
+                let p = std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
+                    path: file.clone(),
+                    source,
+                })?;
+                Some(Secret::new(p.trim()))
+            }
+            (None, None) => None,
+        };
+        config.nats.token = env(NATS_TOKEN_ENV).map(Secret::new);
+        let stream = &config.nats.stream;
+        if stream.is_empty()
+            || stream.len() > 32
+            || !stream
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(ConfigError::StreamName(stream.clone()));
+        }
+        Ok(config)
+    }
+
+    /// Where the log is: `--log`, else the file's `log`, else SQLite.
+    pub fn log_target(&self, flag: Option<&str>) -> Result<LogTarget, ConfigError> {
+        match flag.or(self.log.as_deref()) {
+            Some(text) => LogTarget::parse(text),
+            None => Ok(LogTarget::Sqlite),
+        }
     }
 
     /// The file's settings; the first key this build does not know refuses it.
@@ -274,6 +427,29 @@ mod tests {
             default.retention.prune_every_seconds
         );
         assert!(example.ingress_secret.is_none(), "no secret in the example");
+        assert_eq!(example.nats.stream, default.nats.stream);
+        assert_eq!(example.nats.require_tls, default.nats.require_tls);
+        assert_eq!(example.log, default.log);
+    }
+
+    #[test]
+    fn log_targets() {
+        assert_eq!(LogTarget::parse("sqlite").unwrap(), LogTarget::Sqlite);
+        assert_eq!(
+            LogTarget::parse("nats://10.0.0.1:4222,10.0.0.2:4222, tls://n3:4222").unwrap(),
+            LogTarget::Nats {
+                servers: vec![
+                    "nats://10.0.0.1:4222".into(),
+                    "nats://10.0.0.2:4222".into(),
+                    "tls://n3:4222".into()
+                ]
+            }
+        );
+        let e = LogTarget::parse("nats://relay:hunter2@n1:4222").unwrap_err();
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        assert!(e.to_string().contains("not in the URL"), "{e}");
+        assert!(LogTarget::parse("/var/lib/x.sqlite3").is_err());
+        assert!(LogTarget::parse("nats://").is_err());
     }
 
     #[test]

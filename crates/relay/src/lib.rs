@@ -1,5 +1,6 @@
 //! deskbell-relay: authenticated ingress for Freshworks events, a durable
-//! SQLite log, and SSE streams with resume for every agent's desktop.
+//! log (SQLite for one relay, NATS JetStream for several), and SSE streams
+//! with resume for every agent's desktop.
 //! The wire contract is docs/stream-protocol.md.
 
 pub mod backend;
@@ -7,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod freshcaller;
 pub mod freshworks_api;
+pub mod jetstream;
 pub mod lock;
 pub mod log;
 pub mod server;

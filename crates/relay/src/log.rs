@@ -40,6 +40,17 @@ pub enum LogError {
     Tokens(#[from] crate::tokens::TokenError),
     #[error("a log read stopped before it finished")]
     ReadStopped,
+    #[error("JetStream, {what}: {message}")]
+    Nats { what: &'static str, message: String },
+    /// Not stored: ingress answers 503 and the sender retries.
+    #[error("JetStream did not acknowledge the event: {0}")]
+    Unavailable(String),
+    #[error(
+        "{0} does not exist in JetStream: create it with `deskbell-relay init --log nats://...`"
+    )]
+    NotInitialised(String),
+    #[error("the relay is still reading the {0} bucket")]
+    CatchingUp(&'static str),
 }
 
 /// One stored event, as the stream sends it.
@@ -264,6 +275,8 @@ struct Ingest {
     data: String,
     once: Option<Once>,
     team: Option<TeamMember>,
+    /// The body's key: a retry of it within the window is this event.
+    retry_key: String,
     reply: oneshot::Sender<Result<Appended, String>>,
 }
 
@@ -298,6 +311,7 @@ impl Writer {
         data: String,
         once: Option<Once>,
         team: Option<TeamMember>,
+        retry_key: String,
     ) -> Result<Appended, LogError> {
         let (reply, rx) = oneshot::channel();
         let tx = self.tx.clone();
@@ -309,6 +323,7 @@ impl Writer {
                 data,
                 once,
                 team,
+                retry_key,
                 reply,
             })
             .map_err(drop)
@@ -378,8 +393,8 @@ fn writer_loop(
     }
 }
 
-/// One transaction for the batch. A keyed event whose key is remembered is
-/// answered with the stored one's id; the check and the insert share the
+/// One transaction for the batch. An event whose key (a missed call's, else
+/// its body's) is remembered is answered with the stored one's id; the check and the insert share the
 /// transaction (and the one writer thread), so two copies racing in (the
 /// forwarding app's push and the poller's find) can never both be stored.
 fn commit(conn: &mut Connection, batch: &[Ingest]) -> Result<Vec<Appended>, rusqlite::Error> {
@@ -403,23 +418,24 @@ fn commit(conn: &mut Connection, batch: &[Ingest]) -> Result<Vec<Appended>, rusq
              WHERE excluded.stamp IS NULL OR team.stamp IS NULL OR excluded.stamp >= team.stamp",
         )?;
         for ingest in batch {
-            if let Some(once) = &ingest.once {
-                let stored: Option<i64> = known
-                    .query_row(params![once.key, now], |r| r.get(0))
-                    .optional()?;
-                if let Some(id) = stored {
-                    outcomes.push(Appended {
-                        id: id as u64,
-                        duplicate: true,
-                    });
-                    continue;
-                }
+            // A missed call's key, else the body's (a retried POST).
+            let (key, for_secs) = match &ingest.once {
+                Some(once) => (once.key.as_str(), once.for_secs),
+                None => (ingest.retry_key.as_str(), crate::backend::RETRY_WINDOW_SECS),
+            };
+            let stored: Option<i64> = known
+                .query_row(params![key, now], |r| r.get(0))
+                .optional()?;
+            if let Some(id) = stored {
+                outcomes.push(Appended {
+                    id: id as u64,
+                    duplicate: true,
+                });
+                continue;
             }
             insert.execute(params![ingest.name, now, ingest.data])?;
             let id = tx.last_insert_rowid() as u64;
-            if let Some(once) = &ingest.once {
-                remember.execute(params![once.key, id as i64, now + once.for_secs])?;
-            }
+            remember.execute(params![key, id as i64, now + for_secs])?;
             if let Some(member) = &ingest.team {
                 keep_state.execute(params![member.agent, id as i64, member.stamp, ingest.data])?;
             }

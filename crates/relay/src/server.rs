@@ -257,10 +257,15 @@ async fn ingest(
                 reason = "log_unavailable",
                 "ingress failed: {e}"
             );
-            json(
+            // Nothing was stored: the sender retries (the platform does, up
+            // to three times), and a retried body is stored once.
+            let mut resp = json(
                 StatusCode::SERVICE_UNAVAILABLE,
                 serde_json::json!({"error": "log_unavailable"}),
-            )
+            );
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+            resp
         }
     }
 }
@@ -413,13 +418,22 @@ async fn stream(
             tracing::warn!(status = 401, reason = "unknown_token", "stream refused");
             return unauthorized();
         }
-        Err(_) => {
+        // Not accepted, and not a 401 either: a desktop takes that as a
+        // revoked token and waits for new credentials. This happens while a
+        // relay that just started still reads the shared token bucket.
+        Err(e) => {
             tracing::error!(
-                status = 401,
-                reason = "token_store_unreadable",
-                "stream refused"
+                status = 503,
+                reason = "token_store_unavailable",
+                "stream refused: {e}"
             );
-            return unauthorized();
+            let mut resp = json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                serde_json::json!({"error": "token_store_unavailable"}),
+            );
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+            return resp;
         }
     };
     let raw_last = headers

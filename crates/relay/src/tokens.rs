@@ -23,6 +23,8 @@ pub enum TokenError {
     Random(String),
     #[error("token store: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("token store (JetStream): {0}")]
+    Store(String),
 }
 
 pub fn hash(token: &str) -> String {
@@ -41,11 +43,23 @@ fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
 }
 
-/// Creates a token for `name`; the only time the token is ever seen.
-pub fn add(conn: &Connection, name: &str) -> Result<Secret, TokenError> {
+/// A new random token for `name`, once the name is checked.
+pub fn generate(name: &str) -> Result<Secret, TokenError> {
     if !valid_name(name) {
         return Err(TokenError::BadName);
     }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| TokenError::Random(e.to_string()))?;
+    let mut token = String::from(TOKEN_PREFIX);
+    for b in bytes {
+        let _ = write!(token, "{b:02x}");
+    }
+    Ok(Secret::new(token))
+}
+
+/// Creates a token for `name`; the only time the token is ever seen.
+pub fn add(conn: &Connection, name: &str) -> Result<Secret, TokenError> {
+    let token = generate(name)?;
     let live: Option<Option<i64>> = conn
         .query_row(
             "SELECT revoked_at FROM tokens WHERE name = ?1",
@@ -56,18 +70,12 @@ pub fn add(conn: &Connection, name: &str) -> Result<Secret, TokenError> {
     if let Some(None) = live {
         return Err(TokenError::Exists(name.to_owned()));
     }
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| TokenError::Random(e.to_string()))?;
-    let mut token = String::from(TOKEN_PREFIX);
-    for b in bytes {
-        let _ = write!(token, "{b:02x}");
-    }
     conn.execute(
         "INSERT INTO tokens (name, hash, created_at, revoked_at) VALUES (?1, ?2, ?3, NULL)
          ON CONFLICT(name) DO UPDATE SET hash = excluded.hash, created_at = excluded.created_at, revoked_at = NULL",
-        params![name, hash(&token), now_secs()],
+        params![name, hash(token.expose()), now_secs()],
     )?;
-    Ok(Secret::new(token))
+    Ok(token)
 }
 
 pub fn revoke(conn: &Connection, name: &str) -> Result<(), TokenError> {

@@ -25,6 +25,9 @@ async fn stream_ids(relay: &Relay, token: &str, want: usize) -> Vec<u64> {
 
 #[tokio::test]
 async fn restore_is_refused_while_a_relay_serves_and_nothing_acknowledged_is_lost() {
+    if !support::backend::sqlite_only("backup and restore") {
+        return;
+    }
     let dir = TempDir::new("restore-live");
     let mut relay = Relay::start(&dir.0, "");
     let token = add_token(&dir.0, "agent-1");
@@ -337,6 +340,9 @@ fn the_cli_finds_the_data_or_names_where_it_looked_and_lists_dates() {
 #[cfg(unix)]
 #[test]
 fn a_backup_is_readable_by_its_owner_only() {
+    if !support::backend::sqlite_only("backup and restore") {
+        return;
+    }
     use std::os::unix::fs::PermissionsExt;
     let dir = TempDir::new("backup-mode");
     add_token(&dir.0, "agent-1");

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use deskbell_core::stream::sse::{Frame, SseParser};
 
 pub mod api_double;
+pub mod nats;
 pub mod proxy;
 
 pub const SECRET: &str = "ingress-secret-for-tests";
@@ -79,9 +80,15 @@ impl Relay {
         let config = data.join("relay.toml");
         std::fs::write(
             &config,
-            format!("ingress_secret = \"{SECRET}\"\n{extra_config}\n"),
+            format!(
+                "ingress_secret = \"{SECRET}\"\n{}{extra_config}\n{}",
+                backend::top(data),
+                backend::tables(data)
+            ),
         )
         .unwrap();
+        std::fs::write(data.join("extra.toml"), extra_config).unwrap();
+        backend::init(data, &config);
         let mut child = Command::new(bin())
             .args([
                 "--data",
@@ -153,8 +160,7 @@ impl Relay {
 
     /// Starts again on the same address and data, as after a crash.
     pub fn restart(&mut self) {
-        let extra = std::fs::read_to_string(&self.config).unwrap();
-        let extra: String = extra.lines().skip(1).collect::<Vec<_>>().join("\n");
+        let extra = std::fs::read_to_string(self.data.join("extra.toml")).unwrap_or_default();
         let addr = self.addr.clone();
         *self = Relay::start_on(&self.data, &addr, &extra);
     }
@@ -167,12 +173,161 @@ impl Drop for Relay {
     }
 }
 
+/// Which log the relays under test keep. Unset, SQLite in each data
+/// directory; with `DESKBELL_TEST_NATS` (a running cluster's URLs, as
+/// `scripts/test` sets it for the second pass), a JetStream stream per data
+/// directory on that cluster: the same tests, the other backend.
+pub mod backend {
+    use std::path::Path;
+    use std::process::Command;
+
+    pub fn nats() -> Option<String> {
+        std::env::var("DESKBELL_TEST_NATS")
+            .ok()
+            .filter(|s| !s.is_empty())
+    }
+
+    /// A test that only means something for the SQLite log (backup, restore,
+    /// the data directory's lock) says so and passes in the JetStream pass.
+    pub fn sqlite_only(what: &str) -> bool {
+        if nats().is_some() {
+            eprintln!("{what}: SQLite only; this pass keeps the log in JetStream");
+            return false;
+        }
+        true
+    }
+
+    /// One stream per data directory: a restarted relay finds its log again.
+    pub fn stream(data: &Path) -> String {
+        let mut h: u64 = 0xcbf29ce484222325;
+        for b in data.as_os_str().as_encoded_bytes() {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x100000001b3);
+        }
+        format!("T{h:016x}")
+    }
+
+    /// Config lines before any table.
+    pub fn top(data: &Path) -> String {
+        let _ = data;
+        nats()
+            .map(|url| format!("log = \"{url}\"\n"))
+            .unwrap_or_default()
+    }
+
+    /// Config tables after the test's own.
+    pub fn tables(data: &Path) -> String {
+        nats()
+            .map(|_| format!("[nats]\nstream = \"{}\"\n", stream(data)))
+            .unwrap_or_default()
+    }
+
+    /// The config the admin commands read: just where the log is.
+    pub fn admin_config(data: &Path) -> Option<std::path::PathBuf> {
+        nats()?;
+        let path = data.join("backend.toml");
+        if !path.exists() {
+            std::fs::create_dir_all(data).unwrap();
+            std::fs::write(&path, format!("{}{}", top(data), tables(data))).unwrap();
+        }
+        // Not over a relay's own init: that one carries its retention.
+        if !data.join(INITIALISED).exists() {
+            init(data, &path);
+        }
+        Some(path)
+    }
+
+    /// `deskbell-relay init` with `config` (idempotent: retention changes apply).
+    pub fn init(data: &Path, config: &Path) {
+        if nats().is_none() {
+            return;
+        }
+        let out = Command::new(super::bin())
+            .arg("--data")
+            .arg(data)
+            .arg("--config")
+            .arg(config)
+            .args(["init", "--replicas", "3"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "init: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::write(data.join(INITIALISED), "").unwrap();
+    }
+
+    const INITIALISED: &str = "stream-initialised";
+
+    /// Takes the log away from under a running relay: the SQLite files
+    /// removed, or the stream deleted from the cluster.
+    pub async fn break_log(data: &Path) {
+        match nats() {
+            None => {
+                for file in ["relay.sqlite3", "relay.sqlite3-wal", "relay.sqlite3-shm"] {
+                    let _ = std::fs::remove_file(data.join(file));
+                }
+            }
+            Some(url) => {
+                let servers: Vec<&str> = url.split(',').collect();
+                let client = async_nats::connect(servers.as_slice()).await.unwrap();
+                async_nats::jetstream::new(client)
+                    .delete_stream(stream(data))
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    /// What `/metrics` calls the backend.
+    pub fn kind() -> &'static str {
+        if nats().is_some() {
+            "jetstream"
+        } else {
+            "sqlite"
+        }
+    }
+
+    /// Every file the log's store keeps on disk: the SQLite file, or all of
+    /// the cluster's (`DESKBELL_TEST_NATS_DIR`, set beside the URL).
+    pub fn store_files(data: &Path) -> Vec<std::path::PathBuf> {
+        fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    out.push(path);
+                }
+            }
+        }
+        match nats() {
+            None => vec![data.join("relay.sqlite3")],
+            Some(_) => {
+                let dir = std::env::var("DESKBELL_TEST_NATS_DIR")
+                    .expect("DESKBELL_TEST_NATS_DIR: where the cluster keeps its files");
+                let mut out = Vec::new();
+                walk(Path::new(&dir), &mut out);
+                assert!(!out.is_empty(), "no files under {dir}");
+                out
+            }
+        }
+    }
+}
+
+/// The admin command for `data`'s relay, with its log's config.
+fn admin(data: &Path) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.arg("--data").arg(data);
+    if let Some(config) = backend::admin_config(data) {
+        cmd.arg("--config").arg(config);
+    }
+    cmd
+}
+
 /// `deskbell-relay token add NAME`; the token is the last line printed.
 pub fn add_token(data: &Path, name: &str) -> String {
-    let out = Command::new(bin())
-        .args(["--data", data.to_str().unwrap(), "token", "add", name])
-        .output()
-        .unwrap();
+    let out = admin(data).args(["token", "add", name]).output().unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -188,12 +343,7 @@ pub fn add_token(data: &Path, name: &str) -> String {
 }
 
 pub fn relay_cli(data: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(bin())
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap()
+    admin(data).args(args).output().unwrap()
 }
 
 /// The tests' client. It takes any certificate: the proxy tests put TLS
