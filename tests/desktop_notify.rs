@@ -232,7 +232,11 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
         |_| {},
     );
     // The same ticket again: at-least-once delivery must not show it twice.
-    post_fixture(&addr, "freshdesk/ticket-create.json", |_| {});
+    // (Not byte for byte: the relay itself stores an identical retry once,
+    // and this is the app's own guard.)
+    post_fixture(&addr, "freshdesk/ticket-create.json", |v| {
+        v["redelivered"] = serde_json::json!(true);
+    });
     post_fixture(
         &addr,
         "tolerance/hostile-markup-in-customer-text.json",
@@ -417,8 +421,12 @@ fn relay_events_become_notifications_once_and_the_token_stays_in_the_keyring() {
         "the event posted while the app was down: {seen:#?}"
     );
     // The redelivery stays quiet: the app remembers what it notified. The
-    // call after it shows that the redelivery was processed first.
-    post_fixture(&addr, "freshdesk/ticket-create.json", before_quit);
+    // call after it shows that the redelivery was processed first. (Not
+    // byte for byte, which the relay would store once itself.)
+    post_fixture(&addr, "freshdesk/ticket-create.json", |v| {
+        before_quit(v);
+        v["redelivered"] = serde_json::json!(true);
+    });
     post_fixture(&addr, "freshcaller/call-update-incoming-missed.json", |v| {
         v["data"]["call"]["id"] = serde_json::json!(70102);
         v["data"]["call"]["participants"][0]["caller_name"] = serde_json::json!("After Restart");
@@ -516,6 +524,8 @@ fn account_list_remove_and_bad_input() {
             "temp-acct",
             "--relay",
             "https://relay.example.com/",
+            "--relay",
+            "https://relay-b.example.com/",
             "--domain",
             "https://Support.Acme.example/",
         ],
@@ -530,7 +540,7 @@ fn account_list_remove_and_bad_input() {
     assert!(
         list.lines()
             .any(|l| l
-                == "temp-acct\trelay\thttps://relay.example.com/\tlinks: Freshworks domains, support.acme.example"),
+                == "temp-acct\trelay\thttps://relay.example.com/ then https://relay-b.example.com/\tlinks: Freshworks domains, support.acme.example"),
         "{list}"
     );
     assert!(!list.contains("dbr_temp_token"));
@@ -559,6 +569,25 @@ fn account_list_remove_and_bad_input() {
         "x\n",
     );
     assert_eq!(insecure.status.code(), Some(2));
+    // Every relay of the account is held to the same rule.
+    let insecure_fallback = run(
+        &[
+            "account",
+            "add",
+            "plain-b",
+            "--relay",
+            "https://relay.example.com/",
+            "--relay",
+            "http://relay-b.example.com/",
+        ],
+        "x\n",
+    );
+    assert_eq!(insecure_fallback.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&insecure_fallback.stderr).contains("another relay's URL"),
+        "{}",
+        String::from_utf8_lossy(&insecure_fallback.stderr)
+    );
     let bad_domain = run(
         &[
             "account",

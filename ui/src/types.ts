@@ -54,7 +54,7 @@ export type Connection =
   | { state: 'stopped' };
 
 export type AccountSettings =
-  | { kind: 'relay'; name: string; url: string; domains?: string[] }
+  | { kind: 'relay'; name: string; url: string; fallback_urls?: string[]; domains?: string[] }
   | { kind: 'xelion'; name: string; url: string; tenant: string; user: string; user_space?: string | null; admin?: boolean };
 
 export interface AccountView {
@@ -109,7 +109,7 @@ export interface CommandError {
 }
 
 export type NewAccount =
-  | { kind: 'relay'; name: string; url: string; domains: string[] }
+  | { kind: 'relay'; name: string; url: string; fallback_urls: string[]; domains: string[] }
   | { kind: 'xelion'; name: string; url: string; tenant: string; user: string; admin: boolean; user_space?: string };
 
 export type DndChoice = 'one_hour' | 'half_an_hour' | 'until_tomorrow_morning' | 'off';

@@ -63,7 +63,7 @@ function snapshot() {
     accounts: [
       {
         name: 'acme',
-        settings: { kind: 'relay', name: 'acme', url: 'https://relay.acme.example/' },
+        settings: { kind: 'relay', name: 'acme', url: 'https://relay.acme.example/', fallback_urls: ['https://relay-b.acme.example/'] },
         connection: { state: 'live', since: new Date().toISOString() },
         problem: null,
         last_event_at: new Date().toISOString(),
@@ -293,11 +293,18 @@ test('adding an account: a refusal is shown, the secret never stays in the page'
   await page.fill('#account-url', 'https://relay.example.com/');
   await page.fill('#account-secret', 'dbr_typed_secret');
   await page.fill('#account-domains', 'support.acme.example');
+  await page.fill('#account-fallbacks', 'https://relay2.example.com/ https://relay3.example.com/');
   await page.click('form.account-form button[type=submit]');
   await page.waitForFunction(() => window.__mock.calls.filter((c) => c.cmd === 'add_account').length === 2);
   const [, added] = await calls(page, 'add_account');
   assert.deepEqual(added.args, {
-    account: { kind: 'relay', name: 'second', url: 'https://relay.example.com/', domains: ['support.acme.example'] },
+    account: {
+      kind: 'relay',
+      name: 'second',
+      url: 'https://relay.example.com/',
+      fallback_urls: ['https://relay2.example.com/', 'https://relay3.example.com/'],
+      domains: ['support.acme.example'],
+    },
     secret: 'dbr_typed_secret',
   });
   assert.equal(await page.inputValue('#account-secret'), '');
@@ -316,7 +323,7 @@ test('editing an account and testing its connection, with the stored secret or a
   await page.click('button[aria-label="Test acme"]');
   await page.waitForFunction(() => document.querySelector('li[data-account="acme"] .probe')?.textContent?.includes('refused'));
   assert.deepEqual((await calls(page, 'test_connection'))[0].args, {
-    account: { kind: 'relay', name: 'acme', url: 'https://relay.acme.example/', domains: [] },
+    account: { kind: 'relay', name: 'acme', url: 'https://relay.acme.example/', fallback_urls: ['https://relay-b.acme.example/'], domains: [] },
     secret: null,
   });
   // The outcome survives the list's redraw on a refresh.
@@ -329,12 +336,13 @@ test('editing an account and testing its connection, with the stored secret or a
   assert.equal(await page.locator('#account-form-heading').innerText(), 'Edit acme');
   assert.equal(await page.inputValue('#account-name'), 'acme');
   assert.equal(await page.getAttribute('#account-name', 'readonly'), '');
+  assert.equal(await page.inputValue('#account-fallbacks'), 'https://relay-b.acme.example/', 'an edit keeps the other relays');
   assert.equal(await page.inputValue('#account-secret'), '', 'the stored secret is never shown');
   await page.fill('#account-url', 'https://relay2.acme.example/');
   await page.click('form.account-form button.test');
   await page.waitForFunction(() => document.querySelector('form.account-form .probe')?.textContent === 'Connection works.');
   assert.deepEqual((await calls(page, 'test_connection'))[1].args, {
-    account: { kind: 'relay', name: 'acme', url: 'https://relay2.acme.example/', domains: [] },
+    account: { kind: 'relay', name: 'acme', url: 'https://relay2.acme.example/', fallback_urls: ['https://relay-b.acme.example/'], domains: [] },
     secret: null,
   });
   await page.screenshot({ path: join(results, 'accounts-edit.png') });
@@ -345,7 +353,10 @@ test('editing an account and testing its connection, with the stored secret or a
   assert.deepEqual(await calls(page, 'update_account'), [
     {
       cmd: 'update_account',
-      args: { account: { kind: 'relay', name: 'acme', url: 'https://relay2.acme.example/', domains: [] }, secret: 'dbr_new_secret' },
+      args: {
+        account: { kind: 'relay', name: 'acme', url: 'https://relay2.acme.example/', fallback_urls: ['https://relay-b.acme.example/'], domains: [] },
+        secret: 'dbr_new_secret',
+      },
     },
   ]);
   assert.equal(await page.inputValue('#account-secret'), '');

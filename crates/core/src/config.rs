@@ -38,6 +38,11 @@ pub enum AccountConfig {
     Relay {
         name: String,
         url: String,
+        /// More relays sharing one log with `url` (a JetStream cluster),
+        /// tried in order when the current one cannot be reached; the
+        /// stream resumes on them from the same event.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        fallback_urls: Vec<String>,
         /// The helpdesk domains (`acme.freshdesk.com`) whose links this
         /// account's notifications may open; empty: Freshworks' own domains.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]

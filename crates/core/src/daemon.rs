@@ -336,7 +336,19 @@ impl Daemon {
         };
         let (client_tx, mut client_rx) = mpsc::channel::<StreamOutput>(256);
         match account {
-            AccountConfig::Relay { .. } => {
+            AccountConfig::Relay { fallback_urls, .. } => {
+                // Checked when the account was saved; one edited by hand
+                // into something else is left out, and said.
+                let fallbacks = fallback_urls
+                    .iter()
+                    .filter_map(|u| match check_url(u) {
+                        Ok(u) => Some(u),
+                        Err(e) => {
+                            tracing::error!(account = %name, code = e.code(), "a fallback relay is left out: {e}");
+                            None
+                        }
+                    })
+                    .collect();
                 let events = self
                     .config
                     .rules
@@ -347,6 +359,7 @@ impl Daemon {
                     .collect();
                 let endpoint = RelayEndpoint {
                     base: url,
+                    fallbacks,
                     token: secret,
                     events,
                 };

@@ -25,6 +25,7 @@ async fn an_untrusted_certificate_is_named_by_the_probe_and_the_live_client() {
     let account = AccountConfig::Relay {
         name: "acme".into(),
         url: url.clone(),
+        fallback_urls: Vec::new(),
         domains: Vec::new(),
     };
     let refused = probe(&account, &Secret::new("dbr_x".to_owned()))
@@ -44,6 +45,7 @@ async fn an_untrusted_certificate_is_named_by_the_probe_and_the_live_client() {
 
     let endpoint = RelayEndpoint {
         base: url.parse().unwrap(),
+        fallbacks: Vec::new(),
         token: Secret::new("dbr_x".to_owned()),
         events: Vec::new(),
     };

@@ -75,6 +75,7 @@ fn an_update_keeps_what_another_writer_saved_meanwhile() {
             .push(deskbell_core::config::AccountConfig::Relay {
                 name: "acme".into(),
                 url: "https://relay.acme.example/".into(),
+                fallback_urls: Vec::new(),
                 domains: Vec::new(),
             })
     })
@@ -131,6 +132,7 @@ fn accounts_keep_no_secret_fields_and_round_trip() {
     config.accounts.push(AccountConfig::Relay {
         name: "acme".into(),
         url: "https://relay.acme.example/".into(),
+        fallback_urls: Vec::new(),
         domains: vec!["acme.freshdesk.com".into()],
     });
     config.accounts.push(AccountConfig::Xelion {
@@ -174,6 +176,7 @@ fn notifications_open_links_only_on_the_accounts_own_domains() {
     let plain = AccountConfig::Relay {
         name: "a".into(),
         url: "https://relay.example/".into(),
+        fallback_urls: Vec::new(),
         domains: Vec::new(),
     };
     assert!(plain.allows_link("https://acme.freshdesk.com/a/tickets/1"));
@@ -193,6 +196,7 @@ fn notifications_open_links_only_on_the_accounts_own_domains() {
     let pinned = AccountConfig::Relay {
         name: "a".into(),
         url: "https://relay.example/".into(),
+        fallback_urls: Vec::new(),
         domains: vec!["support.acme.com".into()],
     };
     assert!(pinned.allows_link("https://support.acme.com/a/tickets/1"));

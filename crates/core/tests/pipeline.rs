@@ -284,6 +284,7 @@ fn links_outside_the_sources_domains_are_dropped_not_the_notification() {
     let pinned = AccountConfig::Relay {
         name: "acme".into(),
         url: "https://relay.acme.example/".into(),
+        fallback_urls: Vec::new(),
         domains: vec!["support.acme.example".into()],
     };
     let mut p = pipeline(Identity::default());

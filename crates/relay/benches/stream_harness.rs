@@ -7,7 +7,11 @@
 //! - replay of a 100,000-event backlog of 3 KB payloads to the last event
 //!   decoded (baseline: reading the same rows straight from SQLite);
 //! - fan-out of one event to 2,000 connected clients, post to each client's
-//!   decoded event (baseline: the one-client latency of the first figure).
+//!   decoded event (baseline: the one-client latency of the first figure);
+//! - the first, second and fourth again with the log in JetStream (a real
+//!   3-node cluster on loopback, 3 replicas), beside the SQLite figures of
+//!   the same run, and the longest time without a 202 across a kill -9 of
+//!   the stream's leader.
 //!
 //! Run: cargo bench -p deskbell-relay --bench stream_harness
 //! Writes target/bench/stream.json. Not a test: nothing here can fail CI.
@@ -15,6 +19,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,7 +28,12 @@ use deskbell_core::stream::relay_client::{check_url, RelayClient, RelayEndpoint}
 use deskbell_core::stream::StreamOutput;
 use tokio::sync::{mpsc, watch};
 
-const SECRET: &str = "bench-secret";
+// The tests' relay helpers, for the JetStream figures: a real 3-node
+// cluster and relays on it.
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+const SECRET: &str = support::SECRET;
 const FANOUT_CLIENTS: usize = 2000;
 
 fn main() {
@@ -33,7 +43,11 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let summary = rt.block_on(run());
+    let mut summary = rt.block_on(run());
+    let ha = rt.block_on(ha(&summary));
+    if let (Some(all), Some(ha)) = (summary.as_object_mut(), ha.as_object()) {
+        all.extend(ha.clone());
+    }
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench");
     std::fs::create_dir_all(&out).unwrap();
     let text = serde_json::to_string_pretty(&summary).unwrap();
@@ -170,6 +184,7 @@ fn client(
 ) -> (mpsc::Receiver<(u64, Instant)>, watch::Sender<bool>) {
     let endpoint = RelayEndpoint {
         base: check_url(base).unwrap(),
+        fallbacks: Vec::new(),
         token: Secret::new(token),
         events: vec![],
     };
@@ -218,24 +233,7 @@ async fn run() -> serde_json::Value {
 
     // 1. Ingest to decoded event, paced.
     let (relay, token) = start_relay("latency");
-    let (mut decoded, stop) = client(&relay.base, &token, None);
-    wait_live(&relay.base).await;
-    let mut sent = std::collections::HashMap::new();
-    for n in 0..1000u64 {
-        let t0 = Instant::now();
-        let id = post(&c, &relay.base, payload(n, 1500)).await;
-        sent.insert(id, t0);
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    let mut lat = Vec::new();
-    while lat.len() < 1000 {
-        let (id, t1) = decoded.recv().await.unwrap();
-        if let Some(t0) = sent.get(&id) {
-            lat.push((t1 - *t0).as_secs_f64() * 1000.0);
-        }
-    }
-    let _ = stop.send(true);
-    lat.sort_by(f64::total_cmp);
+    let lat = paced_latency(&c, &relay.base, &token).await;
     let mut rtt = Vec::new();
     for _ in 0..1000 {
         let t0 = Instant::now();
@@ -248,23 +246,10 @@ async fn run() -> serde_json::Value {
     // 2. Durable ingest rate at 64 concurrent senders.
     let (relay, _) = start_relay("ingest");
     let base = Arc::new(relay.base.clone());
-    let n_total = 20_000u64;
-    let senders = 64u64;
-    let body = Arc::new(payload(1, 1500));
+    let senders = SENDERS;
+    let ingest_s = durable_ingest_s(&c, &relay.base, 1).await;
     let t0 = Instant::now();
-    concurrently(senders, n_total / senders, {
-        let (c, base, body) = (c.clone(), base.clone(), body.clone());
-        move || {
-            let (c, base, body) = (c.clone(), base.clone(), body.clone());
-            async move {
-                post(&c, &base, body.to_vec()).await;
-            }
-        }
-    })
-    .await;
-    let ingest_s = t0.elapsed().as_secs_f64();
-    let t0 = Instant::now();
-    concurrently(senders, n_total / senders, {
+    concurrently(senders, INGESTS / senders, {
         let (c, base) = (c.clone(), base.clone());
         move || {
             let (c, base) = (c.clone(), base.clone());
@@ -273,25 +258,26 @@ async fn run() -> serde_json::Value {
     })
     .await;
     let healthz_s = t0.elapsed().as_secs_f64();
-    let ingested = (n_total / senders) * senders;
+    let ingested = ingested();
     drop(relay);
 
     // 3. Replay of a backlog of 100k 3 KB events.
     let (relay, token) = start_relay("replay");
     let base = Arc::new(relay.base.clone());
-    let body = Arc::new(payload(2, 1600));
-    let payload_bytes = body.len();
+    let payload_bytes = payload(1_000_000, 1600).len();
+    let next = Arc::new(AtomicU64::new(1_000_000));
     concurrently(senders, 100_000 / senders + 1, {
-        let (c, base, body) = (c.clone(), base.clone(), body.clone());
+        let (c, base, next) = (c.clone(), base.clone(), next.clone());
         move || {
-            let (c, base, body) = (c.clone(), base.clone(), body.clone());
+            let (c, base) = (c.clone(), base.clone());
+            let body = payload(next.fetch_add(1, Ordering::Relaxed), 1600);
             async move {
-                post(&c, &base, body.to_vec()).await;
+                post(&c, &base, body).await;
             }
         }
     })
     .await;
-    let last_id = post(&c, &base, body.to_vec()).await;
+    let last_id = post(&c, &base, payload(2_000_000, 1600)).await;
     let t0 = Instant::now();
     let (mut decoded, stop) = client(&relay.base, &token, Some(last_id - 100_000));
     let mut got = 0u64;
@@ -327,29 +313,7 @@ async fn run() -> serde_json::Value {
     // 4. Fan-out: one event to 2,000 connected clients, five times; the
     // time from the post to each client's decoded event.
     let (relay, token) = start_relay("fanout");
-    let mut clients: Vec<_> = (0..FANOUT_CLIENTS)
-        .map(|_| client(&relay.base, &token, None))
-        .collect();
-    wait_clients(&relay.base, FANOUT_CLIENTS).await;
-    let mut fanout = Vec::new();
-    for n in 0..5u64 {
-        let t0 = Instant::now();
-        let id = post(&c, &relay.base, payload(n, 1500)).await;
-        for (decoded, _) in clients.iter_mut() {
-            loop {
-                let (got, t1) = decoded.recv().await.unwrap();
-                if got == id {
-                    fanout.push((t1 - t0).as_secs_f64() * 1000.0);
-                    break;
-                }
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    for (_, stop) in &clients {
-        let _ = stop.send(true);
-    }
-    fanout.sort_by(f64::total_cmp);
+    let fanout = fanout_latency(&c, &relay.base, &token).await;
     drop(relay);
 
     serde_json::json!({
@@ -372,5 +336,163 @@ async fn run() -> serde_json::Value {
         "fanout_2k_clients_p99_ms": percentile(&fanout, 0.99),
         "fanout_2k_vs_one_client_p99_ratio": percentile(&fanout, 0.99) / percentile(&lat, 0.99),
         "fanout_clients": FANOUT_CLIENTS,
+    })
+}
+
+const INGESTS: u64 = 20_000;
+const SENDERS: u64 = 64;
+
+/// How many posts `durable_ingest_s` makes.
+fn ingested() -> u64 {
+    (INGESTS / SENDERS) * SENDERS
+}
+
+/// Post to decoded event in one client, 1,000 paced events; sorted, in ms.
+async fn paced_latency(c: &reqwest::Client, base: &str, token: &str) -> Vec<f64> {
+    let (mut decoded, stop) = client(base, token, None);
+    wait_live(base).await;
+    let mut sent = std::collections::HashMap::new();
+    for n in 0..1000u64 {
+        let t0 = Instant::now();
+        let id = post(c, base, payload(n, 1500)).await;
+        sent.insert(id, t0);
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let mut lat = Vec::new();
+    while lat.len() < 1000 {
+        let (id, t1) = decoded.recv().await.unwrap();
+        if let Some(t0) = sent.get(&id) {
+            lat.push((t1 - *t0).as_secs_f64() * 1000.0);
+        }
+    }
+    let _ = stop.send(true);
+    lat.sort_by(f64::total_cmp);
+    lat
+}
+
+/// Seconds for `ingested()` durable posts from 64 concurrent senders, with
+/// distinct bodies from `first` on (the relay stores an identical retry once).
+async fn durable_ingest_s(c: &reqwest::Client, base: &str, first: u64) -> f64 {
+    let next = Arc::new(AtomicU64::new(first));
+    let base = Arc::new(base.to_owned());
+    let t0 = Instant::now();
+    concurrently(SENDERS, INGESTS / SENDERS, {
+        let (c, base, next) = (c.clone(), base.clone(), next.clone());
+        move || {
+            let (c, base) = (c.clone(), base.clone());
+            let body = payload(next.fetch_add(1, Ordering::Relaxed), 1500);
+            async move {
+                post(&c, &base, body).await;
+            }
+        }
+    })
+    .await;
+    t0.elapsed().as_secs_f64()
+}
+
+/// One event to 2,000 connected clients, five times: post to each client's
+/// decoded event; sorted, in ms.
+async fn fanout_latency(c: &reqwest::Client, base: &str, token: &str) -> Vec<f64> {
+    let mut clients: Vec<_> = (0..FANOUT_CLIENTS)
+        .map(|_| client(base, token, None))
+        .collect();
+    wait_clients(base, FANOUT_CLIENTS).await;
+    let mut fanout = Vec::new();
+    for n in 0..5u64 {
+        let t0 = Instant::now();
+        let id = post(c, base, payload(900_000 + n, 1500)).await;
+        for (decoded, _) in clients.iter_mut() {
+            loop {
+                let (got, t1) = decoded.recv().await.unwrap();
+                if got == id {
+                    fanout.push((t1 - t0).as_secs_f64() * 1000.0);
+                    break;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for (_, stop) in &clients {
+        let _ = stop.send(true);
+    }
+    fanout.sort_by(f64::total_cmp);
+    fanout
+}
+
+/// One relay on a fresh 3-node cluster: the `ha_*` figures, each beside the
+/// SQLite figure of the same run.
+async fn ha(sqlite: &serde_json::Value) -> serde_json::Value {
+    let c = http();
+    let mut cluster = support::nats::Cluster::start(3);
+    let log = format!("log = \"{}\"\n[nats]\nstream = \"BENCH\"\n", cluster.url());
+    let init = support::relay_cli_with(&log, &["init", "--replicas", "3"]);
+    assert!(init.status.success(), "{init:?}");
+    let token = support::token_printed(support::relay_cli_with(&log, &["token", "add", "bench"]));
+    let (dir_a, dir_b) = (
+        support::TempDir::new("bench-ha-a"),
+        support::TempDir::new("bench-ha-b"),
+    );
+    let quiet = |dir: &support::TempDir| dir.0.join("relay.log");
+    let relay = support::Relay::start_on_log(&dir_a.0, &log, "", &quiet(&dir_a));
+    let base = relay.base();
+
+    let lat = paced_latency(&c, &base, &token).await;
+    let ingest_rate = ingested() as f64 / durable_ingest_s(&c, &base, 10_000).await;
+    // 2,000 clients of one relay: its one consumer feeds them all.
+    let fanout = fanout_latency(&c, &base, &token).await;
+
+    // Failover: events posted every 10 ms (to this relay, else a second
+    // one, as a load balancer would), the stream's leader killed; the
+    // longest time without a 202.
+    let other = support::Relay::start_on_log(&dir_b.0, &log, "", &quiet(&dir_b));
+    let relays = [base.clone(), other.base()];
+    let mut last_ok = Instant::now();
+    let mut longest = Duration::ZERO;
+    let mut killed_at = None;
+    let start = Instant::now();
+    let mut n = 2_000_000u64;
+    while start.elapsed() < Duration::from_secs(20) {
+        if killed_at.is_none() && start.elapsed() > Duration::from_secs(3) {
+            if let Some(leader) = cluster.stream_leader("BENCH") {
+                cluster.kill9(leader);
+                killed_at = Some(Instant::now());
+            }
+        }
+        let body = payload(n, 500);
+        let mut stored = false;
+        for relay in &relays {
+            let r = c
+                .post(format!("{relay}v1/events"))
+                .bearer_auth(SECRET)
+                .timeout(Duration::from_secs(10))
+                .body(body.clone())
+                .send()
+                .await;
+            if r.is_ok_and(|r| r.status() == 202) {
+                stored = true;
+                break;
+            }
+        }
+        if stored {
+            n += 1;
+            longest = longest.max(last_ok.elapsed());
+            last_ok = Instant::now();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop((relay, other));
+
+    let sq = |k: &str| sqlite[k].as_f64().unwrap_or(f64::NAN);
+    serde_json::json!({
+        "ha_replicas": 3,
+        "ha_ingest_durable_events_per_s": ingest_rate,
+        "ha_ingest_durable_vs_sqlite_ratio": ingest_rate / sq("ingest_durable_events_per_s"),
+        "ha_ingest_to_client_p50_ms": percentile(&lat, 0.5),
+        "ha_ingest_to_client_p99_ms": percentile(&lat, 0.99),
+        "ha_ingest_to_client_p99_vs_sqlite_ratio": percentile(&lat, 0.99) / sq("ingest_to_client_p99_ms"),
+        "ha_fanout_2k_clients_p99_ms": percentile(&fanout, 0.99),
+        "ha_fanout_2k_vs_sqlite_ratio": percentile(&fanout, 0.99) / sq("fanout_2k_clients_p99_ms"),
+        "ha_failover_s": longest.as_secs_f64(),
+        "ha_failover_leader_killed": killed_at.is_some(),
     })
 }

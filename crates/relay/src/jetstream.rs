@@ -48,6 +48,9 @@ pub const APPEND_WAIT: Duration = Duration::from_secs(5);
 const RETRY_PAUSE: Duration = Duration::from_millis(250);
 /// Recent events kept for resumes without a consumer.
 const WINDOW: usize = 4096;
+/// How long the relay's consumer may be quiet before the stream is asked
+/// whether it has moved on without it.
+const STALL_CHECK: Duration = Duration::from_secs(2);
 /// How long a read waits for the next message of a short-lived consumer.
 const READ_WAIT: Duration = Duration::from_secs(5);
 /// How long a missed call's once key is kept (the SQLite log's memory).
@@ -221,9 +224,45 @@ fn stream_missing(e: &jetstream::context::GetStreamError) -> bool {
 
 /// Opens a bucket `init` made; its absence is named.
 async fn bucket(ctx: &jetstream::Context, name: &str) -> Result<kv::Store, LogError> {
+    let stream = format!("KV_{name}");
+    match ctx.get_stream(&stream).await {
+        Ok(_) => {}
+        Err(e) if stream_missing(&e) => return Err(LogError::NotInitialised(name.to_owned())),
+        Err(e) => return Err(nats_error("reading a bucket")(&e)),
+    }
     ctx.get_key_value(name)
         .await
-        .map_err(|_| LogError::NotInitialised(name.to_owned()))
+        .map_err(|e| nats_error("opening a bucket")(&e))
+}
+
+/// How long a starting relay waits for the cluster to answer.
+const OPEN_WAIT: Duration = Duration::from_secs(60);
+
+type Parts = (stream::Stream, u64, kv::Store, kv::Store, kv::Store);
+
+/// The stream (and where this relay's consumer starts) and the buckets.
+async fn open_parts(ctx: &jetstream::Context, names: &Names) -> Result<Parts, LogError> {
+    let mut stream = ctx.get_stream(&names.stream).await.map_err(|e| {
+        if stream_missing(&e) {
+            LogError::NotInitialised(names.stream.clone())
+        } else {
+            nats_error("reading the stream")(&e)
+        }
+    })?;
+    let next = stream
+        .info()
+        .await
+        .map_err(|e| nats_error("reading the stream")(&e))?
+        .state
+        .last_sequence
+        + 1;
+    Ok((
+        stream,
+        next,
+        bucket(ctx, &names.tokens).await?,
+        bucket(ctx, &names.team).await?,
+        bucket(ctx, &names.once).await?,
+    ))
 }
 
 /// Lowercase hex: keys from names and agent ids, which may hold characters a
@@ -439,10 +478,12 @@ impl Window {
         self.0.push_back(event);
     }
 
-    /// The events after `after`, when the window holds all of them.
+    /// The events after `after`, when the window holds them. Never "none
+    /// after `after`": the consumer may be behind the stream, so whether
+    /// the log has more is the stream's to say.
     fn after(&self, after: u64, limit: usize) -> Option<Vec<Stored>> {
         let (front, back) = (self.0.front()?.id, self.0.back()?.id);
-        if after + 1 < front || after > back {
+        if after + 1 < front || after >= back {
             return None;
         }
         let skip = (after + 1 - front) as usize;
@@ -487,23 +528,20 @@ impl JetStreamLog {
         live: broadcast::Sender<Arc<Stored>>,
     ) -> Result<JetStreamLog, LogError> {
         let ctx = context(client);
-        let mut stream = ctx.get_stream(&names.stream).await.map_err(|e| {
-            if stream_missing(&e) {
-                LogError::NotInitialised(names.stream.clone())
-            } else {
-                nats_error("reading the stream")(&e)
+        // A relay started during an election (or restarted by systemd while
+        // the cluster recovers) waits for it rather than failing.
+        let deadline = tokio::time::Instant::now() + OPEN_WAIT;
+        let (stream, next, tokens_store, team_store, once) = loop {
+            match open_parts(&ctx, &names).await {
+                Ok(parts) => break parts,
+                Err(e @ LogError::NotInitialised(_)) => return Err(e),
+                Err(e) if tokio::time::Instant::now() >= deadline => return Err(e),
+                Err(e) => {
+                    tracing::warn!("the JetStream log is not answering yet, trying again: {e}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
             }
-        })?;
-        let tokens_store = bucket(&ctx, &names.tokens).await?;
-        let team_store = bucket(&ctx, &names.team).await?;
-        let once = bucket(&ctx, &names.once).await?;
-        let next = stream
-            .info()
-            .await
-            .map_err(|e| nats_error("reading the stream")(&e))?
-            .state
-            .last_sequence
-            + 1;
+        };
         let window = Arc::new(Mutex::new(Window::default()));
         let tokens: Mirror<TokenTable> = Arc::default();
         let team: Mirror<TeamTable> = Arc::default();
@@ -680,20 +718,29 @@ impl JetStreamLog {
         }
         // Below the first sequence it starts at the first: the HTTP layer
         // has compared with the bounds already.
+        let from = after.max(state.first_sequence.saturating_sub(1));
         let consumer = self
             .stream
             .create_consumer(OrderedConfig {
                 deliver_policy: DeliverPolicy::ByStartSequence {
-                    start_sequence: after + 1,
+                    start_sequence: from + 1,
                 },
                 ..Default::default()
             })
-            .await
-            .map_err(|e| nats_error("reading the log")(&e))?;
-        let mut messages = consumer
-            .messages()
-            .await
-            .map_err(|e| nats_error("reading the log")(&e))?;
+            .await;
+        let messages = match consumer {
+            Ok(consumer) => consumer.messages().await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let mut messages = match messages {
+            Ok(messages) => messages,
+            // No consumer to be had (seen for a while after a leader
+            // change): any replica answers a direct get.
+            Err(e) => {
+                tracing::debug!("no consumer for a read ({e}); reading message by message");
+                return direct_read(&self.stream, from, state.last_sequence, limit).await;
+            }
+        };
         let mut out = Vec::new();
         while out.len() < limit {
             let message = match tokio::time::timeout(READ_WAIT, messages.next()).await {
@@ -717,8 +764,41 @@ impl JetStreamLog {
     }
 }
 
+/// A followed event into the window, then to this relay's streams.
+fn deliver(event: Stored, window: &Mutex<Window>, live: &broadcast::Sender<Arc<Stored>>) {
+    let event = Arc::new(event);
+    if let Ok(mut w) = window.lock() {
+        w.push(event.clone());
+    }
+    // No receivers is fine: nobody is connected.
+    let _ = live.send(event);
+}
+
+/// Up to `limit` events after `after` (through `last`), one direct get each:
+/// any replica answers, no consumer needed. Sequences gone (retention) are
+/// skipped.
+async fn direct_read(
+    stream: &stream::Stream,
+    after: u64,
+    last: u64,
+    limit: usize,
+) -> Result<Vec<Stored>, LogError> {
+    let mut out = Vec::new();
+    let mut seq = after;
+    while seq < last && out.len() < limit {
+        seq += 1;
+        match stream.direct_get(seq).await {
+            Ok(message) => out.extend(unframe(seq, &message.payload)),
+            Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => {}
+            Err(e) => return Err(nats_error("reading the log")(&e)),
+        }
+    }
+    Ok(out)
+}
+
 /// This relay's one consumer: every event, in order, to its clients and its
-/// window. Recreated from the next sequence after any error.
+/// window. Recreated from the next sequence after any error; while none can
+/// be created, what it missed is read message by message meanwhile.
 async fn follow(
     stream: stream::Stream,
     mut next: u64,
@@ -739,13 +819,28 @@ async fn follow(
             Ok(consumer) => match consumer.messages().await {
                 Ok(mut messages) => {
                     pause = RETRY_PAUSE;
-                    while let Some(message) = messages.next().await {
-                        let message = match message {
-                            Ok(message) => message,
-                            Err(e) => {
+                    loop {
+                        let message = match tokio::time::timeout(STALL_CHECK, messages.next()).await
+                        {
+                            Ok(Some(Ok(message))) => message,
+                            Ok(Some(Err(e))) => {
                                 tracing::warn!(next, "following the log stopped: {e}");
                                 break;
                             }
+                            Ok(None) => break,
+                            // Quiet: fine, unless the stream has moved on
+                            // (a consumer left behind by a leader change).
+                            Err(_) => match stream.get_info().await {
+                                Ok(info) if info.state.last_sequence >= next => {
+                                    tracing::warn!(
+                                        next,
+                                        last = info.state.last_sequence,
+                                        "the log's consumer fell silent behind the stream; recreating it"
+                                    );
+                                    break;
+                                }
+                                _ => continue,
+                            },
                         };
                         let Ok(seq) = message.info().map(|i| i.stream_sequence) else {
                             continue;
@@ -755,16 +850,25 @@ async fn follow(
                             tracing::warn!(seq, "a message in the stream is not an event: skipped");
                             continue;
                         };
-                        let event = Arc::new(event);
-                        if let Ok(mut w) = window.lock() {
-                            w.push(event.clone());
-                        }
-                        let _ = live.send(event);
+                        deliver(event, &window, &live);
                     }
                 }
                 Err(e) => tracing::warn!(next, "following the log failed: {e}"),
             },
             Err(e) => tracing::warn!(next, "following the log failed: {e}"),
+        }
+        // Catch up without a consumer before trying for one again.
+        if let Ok(info) = stream.get_info().await {
+            let last = info.state.last_sequence;
+            while next <= last {
+                let Ok(events) = direct_read(&stream, next - 1, last, 256).await else {
+                    break;
+                };
+                next = events.last().map_or(last + 1, |e| e.id + 1).max(next + 1);
+                for event in events {
+                    deliver(event, &window, &live);
+                }
+            }
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_secs(5));
@@ -958,8 +1062,8 @@ mod tests {
         let ids = |v: Option<Vec<Stored>>| v.map(|v| v.iter().map(|e| e.id).collect::<Vec<_>>());
         assert_eq!(ids(w.after(4, 10)), Some(vec![5, 6, 7, 8, 9]));
         assert_eq!(ids(w.after(7, 1)), Some(vec![8]));
-        assert_eq!(ids(w.after(9, 10)), Some(vec![]));
-        assert_eq!(ids(w.after(3, 10)), None, "6 is not held");
+        assert_eq!(ids(w.after(9, 10)), None, "the stream says what follows");
+        assert_eq!(ids(w.after(3, 10)), None, "4 is not held");
         assert_eq!(ids(w.after(10, 10)), None, "past what it has seen");
         // A jump starts the window over.
         w.push(Arc::new(Stored {

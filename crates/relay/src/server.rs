@@ -625,6 +625,13 @@ async fn run_stream(
     }
 }
 
+/// A stream ends on a log error; the reason goes to the log, the client
+/// resumes elsewhere or later.
+fn log_unavailable(e: log::LogError) -> Closed {
+    tracing::warn!("a stream could not read the log: {e}");
+    Closed::LogUnavailable
+}
+
 struct StreamState {
     /// The last id sent (or skipped by the filter).
     sent: u64,
@@ -652,11 +659,7 @@ impl StreamState {
             }
             Start::After(last) => last,
         };
-        let bounds = self
-            .log
-            .bounds()
-            .await
-            .map_err(|_| Closed::LogUnavailable)?;
+        let bounds = self.log.bounds().await.map_err(log_unavailable)?;
         let (min, seq) = (bounds.first, bounds.last);
         let reset = if last > seq {
             // Ahead of this log (it was replaced): start over from its end.
@@ -700,7 +703,7 @@ impl StreamState {
         {
             return Ok(());
         }
-        let team = self.log.team().await.map_err(|_| Closed::LogUnavailable)?;
+        let team = self.log.team().await.map_err(log_unavailable)?;
         let mut frame = String::new();
         for data in &team {
             write_event(&mut frame, None, "team", data);
@@ -723,7 +726,7 @@ impl StreamState {
                 .log
                 .read_after(self.sent, REPLAY_BATCH)
                 .await
-                .map_err(|_| Closed::LogUnavailable)?;
+                .map_err(log_unavailable)?;
             let batch: Vec<Stored> = batch
                 .into_iter()
                 .filter(|e| until.is_none_or(|u| e.id <= u))

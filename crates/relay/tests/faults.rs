@@ -49,6 +49,7 @@ impl Harness {
         let proxy = FaultProxy::start(relay.addr.parse().unwrap()).await;
         let endpoint = RelayEndpoint {
             base: check_url(&proxy.base()).unwrap(),
+            fallbacks: Vec::new(),
             token: Secret::new(token),
             events: vec![],
         };
@@ -373,6 +374,7 @@ async fn refused_token_means_sign_in_needed_and_no_retries() {
     let proxy = FaultProxy::start(relay.addr.parse().unwrap()).await;
     let endpoint = RelayEndpoint {
         base: check_url(&proxy.base()).unwrap(),
+        fallbacks: Vec::new(),
         token: Secret::new("dbr_not_a_token"),
         events: vec![],
     };
@@ -443,6 +445,7 @@ async fn retry_after_on_503_and_429_is_honoured_and_never_gives_up() {
         let (base, hits) = refusing_relay(status, "2", 2).await;
         let endpoint = RelayEndpoint {
             base: check_url(&base).unwrap(),
+            fallbacks: Vec::new(),
             token: Secret::new("t"),
             events: vec![],
         };
@@ -490,6 +493,7 @@ async fn the_client_gets_the_team_before_live_events() {
     .unwrap();
     let endpoint = RelayEndpoint {
         base: check_url(&base).unwrap(),
+        fallbacks: Vec::new(),
         token: Secret::new(token),
         events: vec!["onAgentUpdate".into(), "onTicketCreate".into()],
     };

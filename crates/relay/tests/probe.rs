@@ -12,6 +12,7 @@ fn relay_account(url: String) -> AccountConfig {
     AccountConfig::Relay {
         name: "acme".into(),
         url,
+        fallback_urls: Vec::new(),
         domains: Vec::new(),
     }
 }

@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, watch};
 async fn first_event(base: &str, token: &str) -> Option<u64> {
     let endpoint = RelayEndpoint {
         base: check_url(base).unwrap(),
+        fallbacks: Vec::new(),
         token: Secret::new(token),
         events: vec![],
     };

@@ -46,6 +46,7 @@ async fn a_fresh_desktop_shows_the_whole_team_at_once() {
     config.accounts.push(AccountConfig::Relay {
         name: "acme".into(),
         url: base.clone(),
+        fallback_urls: Vec::new(),
         domains: Vec::new(),
     });
     file.save(&config).unwrap();

@@ -29,6 +29,8 @@ pub enum AccountError {
     NoSuchAccount(String),
     #[error("{0}")]
     BadUrl(String),
+    #[error("another relay's URL: {0}")]
+    BadFallbackUrl(String),
     #[error("--domain {0:?} is not a host name")]
     BadDomain(String),
     #[error("a Xelion account needs a tenant and a user")]
@@ -52,6 +54,7 @@ impl AccountError {
             AccountError::Exists(_) => "account_exists",
             AccountError::NoSuchAccount(_) => "account_missing",
             AccountError::BadUrl(_) => "account_url",
+            AccountError::BadFallbackUrl(_) => "account_fallback_url",
             AccountError::BadDomain(_) => "account_domain",
             AccountError::XelionIncomplete => "account_xelion",
             AccountError::EmptySecret => "secret_empty",
@@ -65,6 +68,7 @@ impl AccountError {
         match self {
             AccountError::BadName | AccountError::Exists(_) => Some("name"),
             AccountError::BadUrl(_) => Some("url"),
+            AccountError::BadFallbackUrl(_) => Some("fallback_urls"),
             AccountError::BadDomain(_) => Some("domains"),
             AccountError::XelionIncomplete => Some("tenant"),
             AccountError::EmptySecret | AccountError::SecretRefused(_) => Some("secret"),
@@ -96,7 +100,14 @@ pub fn list() -> Result<Vec<AccountConfig>, AccountError> {
 fn checked(mut account: AccountConfig) -> Result<AccountConfig, AccountError> {
     check_url(account.url()).map_err(|e| AccountError::BadUrl(e.to_string()))?;
     match &mut account {
-        AccountConfig::Relay { domains, .. } => {
+        AccountConfig::Relay {
+            domains,
+            fallback_urls,
+            ..
+        } => {
+            for url in fallback_urls.iter() {
+                check_url(url).map_err(|e| AccountError::BadFallbackUrl(e.to_string()))?;
+            }
             *domains = domains
                 .iter()
                 .map(|d| {
@@ -213,13 +224,21 @@ fn execute(action: AccountAction) -> Result<(), String> {
         AccountAction::List => {
             for a in list().map_err(|e| e.to_string())? {
                 match a {
-                    AccountConfig::Relay { name, url, domains } => {
+                    AccountConfig::Relay {
+                        name,
+                        url,
+                        fallback_urls,
+                        domains,
+                    } => {
                         let domains = if domains.is_empty() {
                             "links: Freshworks domains".to_owned()
                         } else {
                             format!("links: Freshworks domains, {}", domains.join(", "))
                         };
-                        println!("{name}\trelay\t{url}\t{domains}")
+                        let urls = std::iter::once(url)
+                            .chain(fallback_urls)
+                            .collect::<Vec<_>>();
+                        println!("{name}\trelay\t{}\t{domains}", urls.join(" then "))
                     }
                     AccountConfig::Xelion {
                         name,
@@ -248,10 +267,12 @@ fn execute(action: AccountAction) -> Result<(), String> {
             user,
             admin,
         } => {
-            let new = match (relay, xelion) {
+            let mut relays = relay.into_iter();
+            let new = match (relays.next(), xelion) {
                 (Some(url), _) => AccountConfig::Relay {
                     name: name.clone(),
                     url,
+                    fallback_urls: relays.collect(),
                     domains: domain,
                 },
                 (None, Some(url)) => AccountConfig::Xelion {
@@ -287,10 +308,15 @@ fn execute(action: AccountAction) -> Result<(), String> {
                 .ok_or_else(|| AccountError::NoSuchAccount(name.clone()).to_string())?;
             match &mut account {
                 AccountConfig::Relay {
-                    url: old, domains, ..
+                    url: old,
+                    fallback_urls,
+                    domains,
+                    ..
                 } => {
-                    if let Some(url) = url {
+                    let mut urls = url.into_iter();
+                    if let Some(url) = urls.next() {
                         *old = url;
+                        *fallback_urls = urls.collect();
                     }
                     if !domain.is_empty() {
                         *domains = domain;
@@ -300,7 +326,10 @@ fn execute(action: AccountAction) -> Result<(), String> {
                     if !domain.is_empty() {
                         return Err("--domain is for relay accounts".into());
                     }
-                    if let Some(url) = url {
+                    if url.len() > 1 {
+                        return Err("a Xelion account has one --url".into());
+                    }
+                    if let Some(url) = url.into_iter().next() {
                         *old = url;
                     }
                 }

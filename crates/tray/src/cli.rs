@@ -128,14 +128,16 @@ pub enum AccountAction {
     Add {
         /// A name for the account (letters, digits, '.', '_', '-', '@').
         name: String,
-        /// The relay's URL (https, or http to this machine).
+        /// The relay's URL (https, or http to this machine). May repeat for
+        /// relays that share one log: tried in order, the next one taking
+        /// over from the same event when the one in use fails.
         #[arg(
             long,
             value_name = "URL",
             conflicts_with = "xelion",
             required_unless_present = "xelion"
         )]
-        relay: Option<String>,
+        relay: Vec<String>,
         /// Your helpdesk's own support domain (`support.acme.example`), whose
         /// links this relay account may open besides Freshworks' own domains
         /// (`*.freshdesk.com`, `*.freshcaller.com`, ...), which it always may;
@@ -159,9 +161,10 @@ pub enum AccountAction {
     /// picks the change up at once.
     Update {
         name: String,
-        /// The relay's or the PBX's new URL.
+        /// The relay's or the PBX's new URL. For a relay account it may
+        /// repeat, replacing the relays tried in order (see `add --relay`).
         #[arg(long, value_name = "URL")]
-        url: Option<String>,
+        url: Vec<String>,
         /// Replaces the account's own helpdesk domains (Freshworks' own
         /// always open); may repeat.
         #[arg(long, value_name = "HOST")]

@@ -101,7 +101,7 @@ export function editAccount(root: HTMLElement, accounts: AccountView[], name: st
 function asNew(s: AccountSettings): NewAccount {
   return s.kind === 'xelion'
     ? { kind: 'xelion', name: s.name, url: s.url, tenant: s.tenant, user: s.user, admin: s.admin ?? false, ...(s.user_space ? { user_space: s.user_space } : {}) }
-    : { kind: 'relay', name: s.name, url: s.url, domains: s.domains ?? [] };
+    : { kind: 'relay', name: s.name, url: s.url, fallback_urls: s.fallback_urls ?? [], domains: s.domains ?? [] };
 }
 
 function field(id: string, label: string | HTMLLabelElement, input: HTMLInputElement | HTMLSelectElement): HTMLElement {
@@ -118,6 +118,7 @@ function accountForm(actions: AccountActions): AccountForm {
   const tenant = h('input', {});
   const user = h('input', {});
   const domains = h('input', { placeholder: 'support.acme.example (optional)' });
+  const fallbacks = h('input', { placeholder: 'https://relay2.acme.example/ (optional)' });
   const heading = h('h2', {}, 'Add an account');
   const error = h('p', { class: 'error', role: 'alert', id: 'account-error' });
   const probe = h('p', { class: 'probe', role: 'status', 'aria-live': 'polite' });
@@ -125,12 +126,15 @@ function accountForm(actions: AccountActions): AccountForm {
   const test = h('button', { type: 'button', class: 'test' }, 'Test connection');
   const cancel = h('button', { type: 'button', class: 'cancel', hidden: true }, 'Cancel');
   const xelionOnly = [field('account-tenant', 'Tenant', tenant), field('account-user', 'User', user)];
-  const relayOnly = [field('account-domains', 'Helpdesk domains', domains)];
+  const relayOnly = [
+    field('account-fallbacks', 'Other relays, tried in order when this one fails', fallbacks),
+    field('account-domains', 'Helpdesk domains', domains),
+  ];
   const secretLabel = h('label', { for: 'account-secret' }, 'Agent token');
   /** The account being edited; null while adding. */
   let editing: AccountSettings | null = null;
   /** The inputs a refusal can name (`field` of the tray's answer). */
-  const byField: Record<string, HTMLInputElement> = { name, url, secret, domains, tenant, user };
+  const byField: Record<string, HTMLInputElement> = { name, url, secret, fallback_urls: fallbacks, domains, tenant, user };
   /** Marks the field a refusal names, described by the reason, and focuses it. */
   const markRefused = (refused: CommandError | null) => {
     for (const input of Object.values(byField)) {
@@ -165,7 +169,8 @@ function accountForm(actions: AccountActions): AccountForm {
         ...(kept?.user_space ? { user_space: kept.user_space } : {}),
       };
     }
-    return { kind: 'relay', name: name.value.trim(), url: url.value.trim(), domains: domains.value.split(/[\s,]+/).filter((d) => d !== '') };
+    const list = (input: HTMLInputElement) => input.value.split(/[\s,]+/).filter((d) => d !== '');
+    return { kind: 'relay', name: name.value.trim(), url: url.value.trim(), fallback_urls: list(fallbacks), domains: list(domains) };
   };
   const toAdding = () => {
     editing = null;
@@ -208,6 +213,7 @@ function accountForm(actions: AccountActions): AccountForm {
     name.readOnly = true;
     url.value = s.url;
     domains.value = s.kind === 'relay' ? (s.domains ?? []).join(', ') : '';
+    fallbacks.value = s.kind === 'relay' ? (s.fallback_urls ?? []).join(' ') : '';
     tenant.value = s.kind === 'xelion' ? s.tenant : '';
     user.value = s.kind === 'xelion' ? s.user : '';
     cancel.hidden = false;

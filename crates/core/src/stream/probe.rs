@@ -90,8 +90,10 @@ pub async fn probe(account: &AccountConfig, secret: &Secret) -> Result<(), Probe
     };
     match account {
         AccountConfig::Relay { .. } => {
+            // The first relay only: the one the account names first.
             let endpoint = RelayEndpoint {
                 base,
+                fallbacks: Vec::new(),
                 token: secret.clone(),
                 events: vec!["onAgentUpdate".into()],
             };

@@ -67,17 +67,30 @@ fn is_loopback(url: &Url) -> bool {
 pub struct RelayEndpoint {
     /// The relay's base URL, e.g. `https://relay.example.com/`.
     pub base: Url,
+    /// Relays sharing its log, tried in order after `base` when the one in
+    /// use fails (then `base` again).
+    pub fallbacks: Vec<Url>,
     pub token: Secret,
     /// The stream's `?events=` filter; empty for all.
     pub events: Vec<String>,
 }
 
 impl RelayEndpoint {
+    /// The `n`th relay to try: `base`, then each fallback, round again.
+    pub fn base_at(&self, n: usize) -> &Url {
+        match n % (1 + self.fallbacks.len()) {
+            0 => &self.base,
+            i => &self.fallbacks[i - 1],
+        }
+    }
+
     pub fn stream_url(&self) -> Url {
-        let mut url = self
-            .base
-            .join("v1/stream")
-            .unwrap_or_else(|_| self.base.clone());
+        self.stream_url_at(0)
+    }
+
+    pub fn stream_url_at(&self, n: usize) -> Url {
+        let base = self.base_at(n);
+        let mut url = base.join("v1/stream").unwrap_or_else(|_| base.clone());
         if !self.events.is_empty() {
             url.query_pairs_mut()
                 .append_pair("events", &self.events.join(","));
@@ -94,6 +107,8 @@ pub struct RelayClient {
     idle_timeout: Duration,
     /// The id of the last event handed on: the resume point.
     last_id: Option<u64>,
+    /// Which of the endpoint's relays the next connection goes to.
+    at: usize,
 }
 
 impl RelayClient {
@@ -109,6 +124,7 @@ impl RelayClient {
             backoff: Backoff::default(),
             idle_timeout: IDLE_TIMEOUT,
             last_id,
+            at: 0,
         })
     }
 
@@ -128,14 +144,33 @@ impl RelayClient {
         supervise(self, tx, stop).await;
     }
 
+    /// One connection to the relay in turn. When it fails, the next one
+    /// goes to the next relay of the account, with the same resume point.
     async fn connect(
         &mut self,
         tx: &mpsc::Sender<StreamOutput>,
         stop: &mut watch::Receiver<bool>,
     ) -> Ended {
+        let ended = self.connect_to(self.at, tx, stop).await;
+        if matches!(ended, Ended::Failed { .. }) && !self.endpoint.fallbacks.is_empty() {
+            self.at = (self.at + 1) % (1 + self.endpoint.fallbacks.len());
+            tracing::info!(
+                next = %self.endpoint.base_at(self.at),
+                "the relay failed; the next attempt goes to the account's next relay"
+            );
+        }
+        ended
+    }
+
+    async fn connect_to(
+        &mut self,
+        at: usize,
+        tx: &mpsc::Sender<StreamOutput>,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Ended {
         let mut req = self
             .http
-            .get(self.endpoint.stream_url())
+            .get(self.endpoint.stream_url_at(at))
             .bearer_auth(self.endpoint.token.expose())
             .header(ACCEPT, "text/event-stream");
         if let Some(id) = self.last_id {
@@ -391,6 +426,7 @@ mod tests {
     fn stream_url_carries_the_filter() {
         let ep = RelayEndpoint {
             base: Url::parse("https://r.example/base/").unwrap(),
+            fallbacks: vec![Url::parse("https://r2.example/").unwrap()],
             token: Secret::new("t"),
             events: vec!["onTicketCreate".into(), "onCallUpdate".into()],
         };
@@ -398,5 +434,11 @@ mod tests {
             ep.stream_url().as_str(),
             "https://r.example/base/v1/stream?events=onTicketCreate%2ConCallUpdate"
         );
+        // The fallback, then round to the first again.
+        assert_eq!(
+            ep.stream_url_at(1).as_str(),
+            "https://r2.example/v1/stream?events=onTicketCreate%2ConCallUpdate"
+        );
+        assert_eq!(ep.stream_url_at(2), ep.stream_url());
     }
 }

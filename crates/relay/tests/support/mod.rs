@@ -76,19 +76,44 @@ impl Relay {
         Relay::spawn(data, "127.0.0.1:0", extra_config, "info", Stdio::from(file))
     }
 
-    fn spawn(data: &Path, listen: &str, extra_config: &str, level: &str, stderr: Stdio) -> Relay {
-        let config = data.join("relay.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "ingress_secret = \"{SECRET}\"\n{}{extra_config}\n{}",
-                backend::top(data),
-                backend::tables(data)
-            ),
+    /// Starts on a log the test names (`log = ...` and `[nats]` in
+    /// `log_config`), whatever the pass: several relays on one cluster.
+    /// The stream must exist (`relay_cli_with`'s `init`).
+    pub fn start_on_log(data: &Path, log_config: &str, extra_config: &str, log: &Path) -> Relay {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        Relay::spawn_with(
+            data,
+            "127.0.0.1:0",
+            &format!("ingress_secret = \"{SECRET}\"\n{extra_config}\n{log_config}\n"),
+            "info",
+            Stdio::from(file),
         )
-        .unwrap();
+    }
+
+    fn spawn(data: &Path, listen: &str, extra_config: &str, level: &str, stderr: Stdio) -> Relay {
+        let config = format!(
+            "ingress_secret = \"{SECRET}\"\n{}{extra_config}\n{}",
+            backend::top(data),
+            backend::tables(data)
+        );
+        std::fs::create_dir_all(data).unwrap();
         std::fs::write(data.join("extra.toml"), extra_config).unwrap();
-        backend::init(data, &config);
+        backend::init(data, &config_file(data, &config));
+        Relay::spawn_with(data, listen, &config, level, stderr)
+    }
+
+    fn spawn_with(
+        data: &Path,
+        listen: &str,
+        config_text: &str,
+        level: &str,
+        stderr: Stdio,
+    ) -> Relay {
+        let config = config_file(data, config_text);
         let mut child = Command::new(bin())
             .args([
                 "--data",
@@ -158,12 +183,27 @@ impl Relay {
         None
     }
 
+    /// Starts again on the same address with the same config file, as
+    /// after a crash (for relays started with [`Relay::start_on_log`]).
+    pub fn restart_as_configured(&mut self) {
+        let text = std::fs::read_to_string(&self.config).unwrap();
+        let addr = self.addr.clone();
+        *self = Relay::spawn_with(&self.data, &addr, &text, "warn", Stdio::inherit());
+    }
+
     /// Starts again on the same address and data, as after a crash.
     pub fn restart(&mut self) {
         let extra = std::fs::read_to_string(self.data.join("extra.toml")).unwrap_or_default();
         let addr = self.addr.clone();
         *self = Relay::start_on(&self.data, &addr, &extra);
     }
+}
+
+fn config_file(data: &Path, text: &str) -> PathBuf {
+    std::fs::create_dir_all(data).unwrap();
+    let config = data.join("relay.toml");
+    std::fs::write(&config, text).unwrap();
+    config
 }
 
 impl Drop for Relay {
@@ -327,7 +367,11 @@ fn admin(data: &Path) -> Command {
 
 /// `deskbell-relay token add NAME`; the token is the last line printed.
 pub fn add_token(data: &Path, name: &str) -> String {
-    let out = admin(data).args(["token", "add", name]).output().unwrap();
+    token_printed(admin(data).args(["token", "add", name]).output().unwrap())
+}
+
+/// The token `token add` printed: its last line, once it succeeded.
+pub fn token_printed(out: std::process::Output) -> String {
     assert!(
         out.status.success(),
         "{}",
@@ -340,6 +384,19 @@ pub fn add_token(data: &Path, name: &str) -> String {
         .unwrap()
         .trim()
         .to_owned()
+}
+
+/// An admin command with an explicit config (text), whatever the pass.
+pub fn relay_cli_with(config_text: &str, args: &[&str]) -> std::process::Output {
+    let dir = TempDir::new("admin-config");
+    let config = dir.0.join("relay.toml");
+    std::fs::write(&config, config_text).unwrap();
+    Command::new(bin())
+        .arg("--config")
+        .arg(&config)
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 pub fn relay_cli(data: &Path, args: &[&str]) -> std::process::Output {

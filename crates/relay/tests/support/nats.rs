@@ -8,12 +8,25 @@ use std::time::{Duration, Instant};
 
 use super::TempDir;
 
+/// A port below Linux's ephemeral range (32768 and up), so no outgoing
+/// connection takes it between this check and the server's bind; handed
+/// out once per process, so concurrent tests never share one.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let _ = NEXT.compare_exchange(
+        0,
+        20_000 + (std::process::id() % 100) as u16 * 100,
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+    );
+    loop {
+        let port = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = 20_000 + (port - 20_000) % 12_000;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 pub fn server_bin() -> String {
@@ -115,9 +128,18 @@ impl Cluster {
         serde_json::from_slice(&answer[at + 4..]).ok()
     }
 
-    fn wait_for_meta_leader(&self, within: Duration) {
+    fn wait_for_meta_leader(&mut self, within: Duration) {
         let start = Instant::now();
         while start.elapsed() < within {
+            for node in &mut self.nodes {
+                // A node that exited at once (a port taken after all).
+                if let Some(Ok(Some(status))) = node.child.as_mut().map(Child::try_wait) {
+                    panic!(
+                        "NATS node {} exited ({status}) while the cluster formed",
+                        node.name
+                    );
+                }
+            }
             let formed = (0..self.nodes.len())
                 .filter(|&i| self.nodes[i].child.is_some())
                 .all(|i| {
@@ -172,6 +194,22 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
+        // A failing test shows what the servers said.
+        if std::thread::panicking() {
+            for node in &self.nodes {
+                let log = self.dir.0.join(format!("{}.log", node.name));
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                // Less the route retries to a killed node.
+                let lines: Vec<&str> = text
+                    .lines()
+                    .filter(|l| !l.contains("Error trying to connect to route"))
+                    .collect();
+                eprintln!("--- {} (last 40 lines)", log.display());
+                for line in &lines[lines.len().saturating_sub(40)..] {
+                    eprintln!("{line}");
+                }
+            }
+        }
         for node in &mut self.nodes {
             if let Some(mut child) = node.child.take() {
                 let _ = child.kill();
