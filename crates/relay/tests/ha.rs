@@ -462,3 +462,70 @@ fn the_guides_nats_config_is_valid() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// NATS credentials come from the environment (or a file), reach the
+/// server, and never the relay's output: a wrong password is refused by
+/// name, the right one works, and neither is printed.
+#[test]
+fn nats_credentials_come_from_the_environment_and_are_never_printed() {
+    if ran_in_the_first_pass() {
+        return;
+    }
+    let dir = TempDir::new("nats-auth");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = std::process::Command::new(support::nats::server_bin())
+        .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+        .arg(dir.0.join("store"))
+        .args(["--user", "relay", "--pass", "s3cret-nats-password"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let log =
+        format!("log = \"nats://127.0.0.1:{port}\"\n[nats]\nstream = \"AUTH\"\nuser = \"relay\"\n");
+    let config = dir.0.join("relay.toml");
+    std::fs::write(&config, &log).unwrap();
+    let init = |password: &str| {
+        std::process::Command::new(support::bin())
+            .arg("--config")
+            .arg(&config)
+            .args(["init", "--replicas", "1"])
+            .env("DESKBELL_NATS_PASSWORD", password)
+            .output()
+            .unwrap()
+    };
+    let refused = init("wrong-password-xyz");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&refused.stdout),
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(!refused.status.success(), "{said}");
+    assert!(said.contains("connect"), "{said}");
+    assert!(!said.contains("wrong-password-xyz"), "{said}");
+    let made = init("s3cret-nats-password");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&made.stdout),
+        String::from_utf8_lossy(&made.stderr)
+    );
+    assert!(made.status.success(), "{said}");
+    assert!(said.contains("AUTH: created"), "{said}");
+    assert!(!said.contains("s3cret-nats-password"), "{said}");
+    // Credentials in the URL are refused, and not echoed.
+    let in_url = relay_cli_with(
+        "log = \"nats://relay:s3cret-nats-password@127.0.0.1:4222\"\n",
+        &["init"],
+    );
+    let said = String::from_utf8_lossy(&in_url.stderr);
+    assert!(!in_url.status.success());
+    assert!(said.contains("not in the URL"), "{said}");
+    assert!(!said.contains("s3cret-nats-password"), "{said}");
+    let _ = server.kill();
+    let _ = server.wait();
+}
