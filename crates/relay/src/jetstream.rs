@@ -703,16 +703,21 @@ impl JetStreamLog {
         );
     }
 
-    async fn read(&self, after: u64, limit: usize) -> Result<Vec<Stored>, LogError> {
-        if let Some(events) = self.window.lock().ok().and_then(|w| w.after(after, limit)) {
-            return Ok(events);
-        }
-        let state = self
+    /// The stream's counts, from its leader.
+    async fn state(&self) -> Result<stream::State, LogError> {
+        Ok(self
             .stream
             .get_info()
             .await
             .map_err(|e| nats_error("reading the stream")(&e))?
-            .state;
+            .state)
+    }
+
+    async fn read(&self, after: u64, limit: usize) -> Result<Vec<Stored>, LogError> {
+        if let Some(events) = self.window.lock().ok().and_then(|w| w.after(after, limit)) {
+            return Ok(events);
+        }
+        let state = self.state().await?;
         if state.messages == 0 || after >= state.last_sequence || limit == 0 {
             return Ok(Vec::new());
         }
@@ -886,12 +891,7 @@ impl EventLog for JetStreamLog {
 
     fn bounds(&self) -> BoxFuture<'_, Result<Bounds, LogError>> {
         Box::pin(async move {
-            let state = self
-                .stream
-                .get_info()
-                .await
-                .map_err(|e| nats_error("reading the stream")(&e))?
-                .state;
+            let state = self.state().await?;
             Ok(Bounds {
                 first: (state.messages > 0).then_some(state.first_sequence),
                 last: state.last_sequence,
