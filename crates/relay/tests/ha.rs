@@ -53,6 +53,60 @@ fn tail(path: &std::path::Path) -> String {
     lines[lines.len().saturating_sub(40)..].join("\n")
 }
 
+/// A desktop's stream client on two relays (the second its fallback), and
+/// what its pipeline made of each event: (id, ticket, notifications).
+struct Desktop {
+    seen: Arc<Mutex<Vec<(u64, u64, u64)>>>,
+    stop: watch::Sender<bool>,
+}
+
+impl Desktop {
+    fn start(first: &str, then: &str, token: &str, idle_secs: u64) -> Desktop {
+        let endpoint = RelayEndpoint {
+            base: check_url(first).unwrap(),
+            fallbacks: vec![check_url(then).unwrap()],
+            token: Secret::new(token),
+            events: vec![],
+        };
+        let client = RelayClient::new(endpoint, Some(0))
+            .unwrap()
+            .with_idle_timeout(Duration::from_secs(idle_secs));
+        let (tx, mut rx) = mpsc::channel(1024);
+        let (stop, stop_rx) = watch::channel(false);
+        tokio::spawn(client.run(tx, stop_rx));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let into = seen.clone();
+        tokio::spawn(async move {
+            let mut classifier = Classifier::new(Rules::default(), Identity::default());
+            while let Some(out) = rx.recv().await {
+                if let StreamOutput::Event(ev) = out {
+                    let c = classifier.classify_bytes(ev.data.as_bytes(), chrono::Utc::now());
+                    let notified = match c.verdict {
+                        Some(Verdict::Notify(n)) => n.len() as u64,
+                        _ => 0,
+                    };
+                    // Only the relay's events have ids; injected garbage
+                    // has none (and must notify nobody).
+                    match ev.id {
+                        Some(id) => into
+                            .lock()
+                            .unwrap()
+                            .push((id, ticket_of(&ev.data), notified)),
+                        None => assert_eq!(notified, 0, "garbage notified"),
+                    }
+                }
+            }
+        });
+        Desktop { seen, stop }
+    }
+}
+
+impl Drop for Desktop {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
 /// What one POST got: a 202 with its id, or the status (0: no answer).
 async fn post_once(base: &str, body: &[u8]) -> Result<(u64, bool), u16> {
     let resp = http()
@@ -78,10 +132,13 @@ async fn post_once(base: &str, body: &[u8]) -> Result<(u64, bool), u16> {
     Ok((v["id"].as_u64().unwrap(), v["duplicate"] == true))
 }
 
-/// The ticket id a stored event carries.
+/// The ticket id a stored event carries (0 for anything else, such as the
+/// garbage a fault proxy injects).
 fn ticket_of(data: &str) -> u64 {
-    let v: serde_json::Value = serde_json::from_str(data).unwrap();
-    v["data"]["ticket"]["id"].as_u64().unwrap()
+    serde_json::from_str::<serde_json::Value>(data)
+        .ok()
+        .and_then(|v| v["data"]["ticket"]["id"].as_u64())
+        .unwrap_or(0)
 }
 
 /// Reads a stream from `after` into `into` (id to ticket), reopening it
@@ -208,29 +265,8 @@ async fn a_desktop_fails_over_to_the_next_relay_and_resumes_with_nothing_lost_or
     let relay_b = Relay::start_on_log(&b_dir.0, &log, "", &b_dir.0.join("relay.log"));
 
     // The desktop's own client: A first, then B.
-    let endpoint = RelayEndpoint {
-        base: check_url(&relay_a.base()).unwrap(),
-        fallbacks: vec![check_url(&relay_b.base()).unwrap()],
-        token: Secret::new(token),
-        events: vec![],
-    };
-    let client = RelayClient::new(endpoint, Some(0))
-        .unwrap()
-        .with_idle_timeout(Duration::from_secs(5));
-    let (tx, mut rx) = mpsc::channel(1024);
-    let (stop, stop_rx) = watch::channel(false);
-    tokio::spawn(client.run(tx, stop_rx));
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let into = got.clone();
-    tokio::spawn(async move {
-        while let Some(out) = rx.recv().await {
-            if let StreamOutput::Event(ev) = out {
-                into.lock()
-                    .unwrap()
-                    .push((ev.id.unwrap_or(0), ticket_of(&ev.data)));
-            }
-        }
-    });
+    let desktop = Desktop::start(&relay_a.base(), &relay_b.base(), &token, 5);
+    let got = desktop.seen.clone();
 
     // Events go in through B (the platform's load balancer may pick either).
     let mut acked = BTreeMap::new();
@@ -251,8 +287,8 @@ async fn a_desktop_fails_over_to_the_next_relay_and_resumes_with_nothing_lost_or
     while got.lock().unwrap().len() < acked.len() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let _ = stop.send(true);
-    let got = got.lock().unwrap().clone();
+    drop(desktop);
+    let got: Vec<(u64, u64)> = got.lock().unwrap().iter().map(|s| (s.0, s.1)).collect();
     let by_ticket: BTreeMap<u64, u64> = got.iter().map(|&(id, t)| (t, id)).collect();
     assert_eq!(
         by_ticket.len(),
@@ -308,35 +344,8 @@ async fn soak_ten_thousand_events_across_two_relays_under_faults_a_node_kill_and
     let proxy_b = Arc::new(FaultProxy::start(relay_b.addr.parse().unwrap()).await);
 
     // A desktop on A, then B, through proxies that break its streams.
-    let endpoint = RelayEndpoint {
-        base: check_url(&proxy_a.base()).unwrap(),
-        fallbacks: vec![check_url(&proxy_b.base()).unwrap()],
-        token: Secret::new(token),
-        events: vec![],
-    };
-    let client = RelayClient::new(endpoint, Some(0))
-        .unwrap()
-        .with_idle_timeout(Duration::from_secs(2));
-    let (tx, mut rx) = mpsc::channel(1024);
-    let (stop, stop_rx) = watch::channel(false);
-    tokio::spawn(client.run(tx, stop_rx));
-    let seen = Arc::new(Mutex::new((Vec::<u64>::new(), 0u64)));
-    let into = seen.clone();
-    tokio::spawn(async move {
-        let mut classifier = Classifier::new(Rules::default(), Identity::default());
-        while let Some(out) = rx.recv().await {
-            if let StreamOutput::Event(ev) = out {
-                let c = classifier.classify_bytes(ev.data.as_bytes(), chrono::Utc::now());
-                let mut seen = into.lock().unwrap();
-                if let Some(Verdict::Notify(n)) = c.verdict {
-                    seen.1 += n.len() as u64;
-                }
-                if let Some(id) = ev.id {
-                    seen.0.push(id);
-                }
-            }
-        }
-    });
+    let desktop = Desktop::start(&proxy_a.base(), &proxy_b.base(), &token, 2);
+    let seen = desktop.seen.clone();
 
     let total: u64 = 10_000;
     let posters = 8u64;
@@ -389,14 +398,16 @@ async fn soak_ten_thousand_events_across_two_relays_under_faults_a_node_kill_and
     assert_eq!(acked.len() as u64, total);
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let have = seen.lock().unwrap().0.len();
+        let have = seen.lock().unwrap().len();
         if have >= acked.len() || Instant::now() > deadline {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let _ = stop.send(true);
-    let (ids, notified) = seen.lock().unwrap().clone();
+    drop(desktop);
+    let seen = seen.lock().unwrap().clone();
+    let ids: Vec<u64> = seen.iter().map(|s| s.0).collect();
+    let notified: u64 = seen.iter().map(|s| s.2).sum();
     let mut sorted = ids.clone();
     sorted.sort_unstable();
     sorted.dedup();
