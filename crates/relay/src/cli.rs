@@ -103,6 +103,7 @@ fn run(cli: Cli) -> Result<(), String> {
         .log_target(cli.log.as_deref())
         .map_err(|e| e.to_string())?;
     match (cli.command, target) {
+        // Returned above, with the config `serve` loads itself.
         (Command::Serve { .. }, _) => Ok(()),
         (Command::Init { replicas }, LogTarget::Nats { servers }) => block_on(async {
             let client = jetstream::connect(&servers, &config.nats).await?;
