@@ -235,3 +235,145 @@ async fn caddy_as_shipped_keeps_metrics_off_the_public_site() {
     )
     .await;
 }
+
+/// Two relays on one 3-node cluster, behind `proxy` (a shipped HA config,
+/// started by `start` with the two relays' addresses): with one relay
+/// killed, every event still goes in through the proxy and comes out of it
+/// once, the stream resuming through the proxy on the other relay.
+async fn check_two_relays(start: impl FnOnce(&Path, &str, &str) -> (Killed, String)) {
+    let dir = TempDir::new("ha-proxy");
+    let cluster = support::nats::Cluster::start(3);
+    let log = format!(
+        "log = \"{}\"\n[nats]\nstream = \"PROXIED\"\n",
+        cluster.url()
+    );
+    let init = support::relay_cli_with(&log, &["init", "--replicas", "3"]);
+    assert!(init.status.success(), "{init:?}");
+    let token = support::token_printed(support::relay_cli_with(&log, &["token", "add", "agent-1"]));
+    let (a, b) = (dir.0.join("a"), dir.0.join("b"));
+    let mut relay_a = Relay::start_on_log(&a, &log, "keepalive_seconds = 1", &dir.0.join("a.log"));
+    let relay_b = Relay::start_on_log(&b, &log, "keepalive_seconds = 1", &dir.0.join("b.log"));
+    let (_proxy, public) = start(&dir.0, &relay_a.addr, &relay_b.addr);
+    let public = format!("{public}/");
+
+    // What comes out through the proxy, reopened from the last id whenever
+    // the stream breaks (as the desktop does).
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u64>::new()));
+    let reader = {
+        let (seen, public, token) = (seen.clone(), public.clone(), token.clone());
+        tokio::spawn(async move {
+            loop {
+                let last = seen.lock().unwrap().last().copied().unwrap_or(0);
+                let Ok(mut s) = Sse::open(&public, &token, Some(last), "").await else {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    continue;
+                };
+                while let Some(e) = s.next_event(Duration::from_secs(5)).await {
+                    if let Some(id) = e.id.and_then(|i| i.parse().ok()) {
+                        seen.lock().unwrap().push(id);
+                    }
+                }
+            }
+        })
+    };
+    let mut acked = Vec::new();
+    for n in 1..=40u64 {
+        if n == 21 {
+            relay_a.kill9();
+        }
+        // Nothing is in flight when A dies (kill9 waits for it): the proxy
+        // must route every POST to a live relay itself, first time.
+        let id = post(&public, &ticket(n))
+            .await
+            .unwrap_or_else(|status| panic!("ticket {n}: {status} through the proxy"));
+        acked.push(id);
+    }
+    let start = Instant::now();
+    while seen.lock().unwrap().len() < acked.len() && start.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    reader.abort();
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen, acked, "every event once, in order, through the proxy");
+    drop(relay_b);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs caddy and nats-server: scripts/test runs it"]
+async fn caddy_for_two_relays_as_shipped_survives_one() {
+    check_two_relays(|dir, a, b| {
+        let public = free_port();
+        let mut site = deploy("ha/Caddyfile");
+        site = replace(&site, "relay.acme.example {", &format!("https://127.0.0.1:{public} {{"));
+        site = replace(&site, "relay-a.acme.internal:8787", a);
+        site = replace(&site, "relay-b.acme.internal:8787", b);
+        let global = format!(
+            "{{\n\tadmin off\n\tskip_install_trust\n\tauto_https disable_redirects\n\thttp_port {}\n\
+             \thttps_port {public}\n\tstorage file_system {}\n}}\n",
+            free_port(),
+            dir.join("caddy-data").display()
+        );
+        let file = dir.join("Caddyfile");
+        std::fs::write(&file, format!("{global}{site}")).unwrap();
+        let caddy = Killed(
+            Command::new("caddy")
+                .args(["run", "--adapter", "caddyfile", "--config"])
+                .arg(&file)
+                .env("HOME", dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("caddy (scripts/setup installs it)"),
+        );
+        wait_for_port(public);
+        (caddy, format!("https://127.0.0.1:{public}"))
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs nginx and nats-server: scripts/test runs it"]
+async fn nginx_for_two_relays_as_shipped_survives_one() {
+    check_two_relays(|dir, a, b| {
+        let (cert, key) = self_signed(dir);
+        let public = free_port();
+        let mut site = deploy("ha/nginx.conf");
+        site = replace(&site, "listen 443 ssl http2;", &format!("listen 127.0.0.1:{public} ssl http2;"));
+        site = replace(
+            &site,
+            "/etc/letsencrypt/live/relay.acme.example/fullchain.pem",
+            cert.to_str().unwrap(),
+        );
+        site = replace(
+            &site,
+            "/etc/letsencrypt/live/relay.acme.example/privkey.pem",
+            key.to_str().unwrap(),
+        );
+        site = replace(&site, "relay-a.acme.internal:8787", a);
+        site = replace(&site, "relay-b.acme.internal:8787", b);
+        let d = dir.display();
+        let conf = dir.join("nginx.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "daemon off;\nuser root;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\n\
+                 http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n\
+                 fastcgi_temp_path {d}/fcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n{site}\n}}\n"
+            ),
+        )
+        .unwrap();
+        let nginx = Killed(
+            Command::new("nginx")
+                .arg("-c")
+                .arg(&conf)
+                .arg("-p")
+                .arg(dir)
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("nginx (scripts/setup installs it)"),
+        );
+        wait_for_port(public);
+        (nginx, format!("https://127.0.0.1:{public}"))
+    })
+    .await;
+}
