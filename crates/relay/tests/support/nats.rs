@@ -33,6 +33,21 @@ pub fn server_bin() -> String {
     std::env::var("DESKBELL_NATS_SERVER").unwrap_or_else(|_| "nats-server".to_owned())
 }
 
+/// The guide's production setting (fsync before acknowledging) on servers
+/// that have it (2.10 and later); Debian's 2.9 refuses the key.
+fn production_sync() -> &'static str {
+    let version = Command::new(server_bin())
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    if version.contains("v2.9.") {
+        ""
+    } else {
+        ", sync_interval: always"
+    }
+}
+
 struct Node {
     name: String,
     port: u16,
@@ -66,9 +81,10 @@ impl Cluster {
                 format!(
                     "server_name: {name}\nlisten: \"127.0.0.1:{port}\"\nhttp: \"127.0.0.1:{monitor}\"\n\
                      max_payload: 2MB\n\
-                     jetstream {{ store_dir: \"{store}\" }}\n\
+                     jetstream {{ store_dir: \"{store}\"{sync} }}\n\
                      cluster {{ name: deskbell, listen: \"127.0.0.1:{route}\", routes: [{route_list}] }}\n",
                     store = dir.0.join(&name).display(),
+                    sync = production_sync(),
                 ),
             )
             .unwrap();
