@@ -126,14 +126,58 @@ fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
     (cert, key)
 }
 
-#[tokio::test]
-#[ignore = "needs nginx: scripts/test runs it"]
-async fn nginx_as_shipped_keeps_metrics_off_the_public_site() {
-    let dir = TempDir::new("nginx");
-    let relay = Relay::start(&dir.0, "");
-    let (cert, key) = self_signed(&dir.0);
-    let (public, metrics) = (free_port(), free_port());
-    let mut site = deploy("nginx.conf");
+/// nginx running `site` (server blocks, as in deploy/) from `dir`.
+fn run_nginx(dir: &Path, site: &str) -> Killed {
+    let d = dir.display();
+    let conf = dir.join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "daemon off;\nuser root;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\n\
+             http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n\
+             fastcgi_temp_path {d}/fcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n{site}\n}}\n"
+        ),
+    )
+    .unwrap();
+    Killed(
+        Command::new("nginx")
+            .arg("-c")
+            .arg(&conf)
+            .arg("-p")
+            .arg(dir)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("nginx (scripts/setup installs it)"),
+    )
+}
+
+/// Caddy running `site` (as in deploy/) from `dir`, https on `public`
+/// with a certificate from its own CA.
+fn run_caddy(dir: &Path, site: &str, public: u16) -> Killed {
+    let global = format!(
+        "{{\n\tadmin off\n\tskip_install_trust\n\tauto_https disable_redirects\n\thttp_port {}\n\
+         \thttps_port {public}\n\tstorage file_system {}\n}}\n",
+        free_port(),
+        dir.join("caddy-data").display()
+    );
+    let file = dir.join("Caddyfile");
+    std::fs::write(&file, format!("{global}{site}")).unwrap();
+    Killed(
+        Command::new("caddy")
+            .args(["run", "--adapter", "caddyfile", "--config"])
+            .arg(&file)
+            .env("HOME", dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("caddy (scripts/setup installs it)"),
+    )
+}
+
+/// The shipped nginx site with a test's port and certificate.
+fn nginx_site(name: &str, public: u16, dir: &Path) -> String {
+    let (cert, key) = self_signed(dir);
+    let mut site = deploy(name);
     site = replace(
         &site,
         "listen 443 ssl http2;",
@@ -144,11 +188,20 @@ async fn nginx_as_shipped_keeps_metrics_off_the_public_site() {
         "/etc/letsencrypt/live/relay.acme.example/fullchain.pem",
         cert.to_str().unwrap(),
     );
-    site = replace(
+    replace(
         &site,
         "/etc/letsencrypt/live/relay.acme.example/privkey.pem",
         key.to_str().unwrap(),
-    );
+    )
+}
+
+#[tokio::test]
+#[ignore = "needs nginx: scripts/test runs it"]
+async fn nginx_as_shipped_keeps_metrics_off_the_public_site() {
+    let dir = TempDir::new("nginx");
+    let relay = Relay::start(&dir.0, "");
+    let (public, metrics) = (free_port(), free_port());
+    let mut site = nginx_site("nginx.conf", public, &dir.0);
     site = replace(
         &site,
         "listen 127.0.0.1:9187;",
@@ -159,27 +212,7 @@ async fn nginx_as_shipped_keeps_metrics_off_the_public_site() {
         "http://127.0.0.1:8787",
         &format!("http://{}", relay.addr),
     );
-    let d = dir.0.display();
-    let conf = dir.0.join("nginx.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "daemon off;\nuser root;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\n\
-             http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n\
-             fastcgi_temp_path {d}/fcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n{site}\n}}\n"
-        ),
-    )
-    .unwrap();
-    let _nginx = Killed(
-        Command::new("nginx")
-            .arg("-c")
-            .arg(&conf)
-            .arg("-p")
-            .arg(&dir.0)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("nginx (scripts/setup installs it)"),
-    );
+    let _nginx = run_nginx(&dir.0, &site);
     wait_for_port(public);
     wait_for_port(metrics);
     check_proxy(
@@ -195,7 +228,7 @@ async fn nginx_as_shipped_keeps_metrics_off_the_public_site() {
 async fn caddy_as_shipped_keeps_metrics_off_the_public_site() {
     let dir = TempDir::new("caddy");
     let relay = Relay::start(&dir.0, "");
-    let (public, metrics, http) = (free_port(), free_port(), free_port());
+    let (public, metrics) = (free_port(), free_port());
     let mut site = deploy("Caddyfile");
     // An IP address gets a certificate from Caddy's own CA, as a test needs.
     site = replace(
@@ -209,23 +242,7 @@ async fn caddy_as_shipped_keeps_metrics_off_the_public_site() {
         &format!("http://127.0.0.1:{metrics} {{"),
     );
     site = replace(&site, "127.0.0.1:8787", &relay.addr);
-    let global = format!(
-        "{{\n\tadmin off\n\tskip_install_trust\n\tauto_https disable_redirects\n\thttp_port {http}\n\
-         \thttps_port {public}\n\tstorage file_system {}\n}}\n",
-        dir.0.join("caddy-data").display()
-    );
-    let file = dir.0.join("Caddyfile");
-    std::fs::write(&file, format!("{global}{site}")).unwrap();
-    let _caddy = Killed(
-        Command::new("caddy")
-            .args(["run", "--adapter", "caddyfile", "--config"])
-            .arg(&file)
-            .env("HOME", &dir.0)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("caddy (scripts/setup installs it)"),
-    );
+    let _caddy = run_caddy(&dir.0, &site, public);
     wait_for_port(public);
     wait_for_port(metrics);
     check_proxy(
@@ -304,27 +321,14 @@ async fn caddy_for_two_relays_as_shipped_survives_one() {
     check_two_relays(|dir, a, b| {
         let public = free_port();
         let mut site = deploy("ha/Caddyfile");
-        site = replace(&site, "relay.acme.example {", &format!("https://127.0.0.1:{public} {{"));
+        site = replace(
+            &site,
+            "relay.acme.example {",
+            &format!("https://127.0.0.1:{public} {{"),
+        );
         site = replace(&site, "relay-a.acme.internal:8787", a);
         site = replace(&site, "relay-b.acme.internal:8787", b);
-        let global = format!(
-            "{{\n\tadmin off\n\tskip_install_trust\n\tauto_https disable_redirects\n\thttp_port {}\n\
-             \thttps_port {public}\n\tstorage file_system {}\n}}\n",
-            free_port(),
-            dir.join("caddy-data").display()
-        );
-        let file = dir.join("Caddyfile");
-        std::fs::write(&file, format!("{global}{site}")).unwrap();
-        let caddy = Killed(
-            Command::new("caddy")
-                .args(["run", "--adapter", "caddyfile", "--config"])
-                .arg(&file)
-                .env("HOME", dir)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("caddy (scripts/setup installs it)"),
-        );
+        let caddy = run_caddy(dir, &site, public);
         wait_for_port(public);
         (caddy, format!("https://127.0.0.1:{public}"))
     })
@@ -335,43 +339,11 @@ async fn caddy_for_two_relays_as_shipped_survives_one() {
 #[ignore = "needs nginx and nats-server: scripts/test runs it"]
 async fn nginx_for_two_relays_as_shipped_survives_one() {
     check_two_relays(|dir, a, b| {
-        let (cert, key) = self_signed(dir);
         let public = free_port();
-        let mut site = deploy("ha/nginx.conf");
-        site = replace(&site, "listen 443 ssl http2;", &format!("listen 127.0.0.1:{public} ssl http2;"));
-        site = replace(
-            &site,
-            "/etc/letsencrypt/live/relay.acme.example/fullchain.pem",
-            cert.to_str().unwrap(),
-        );
-        site = replace(
-            &site,
-            "/etc/letsencrypt/live/relay.acme.example/privkey.pem",
-            key.to_str().unwrap(),
-        );
+        let mut site = nginx_site("ha/nginx.conf", public, dir);
         site = replace(&site, "relay-a.acme.internal:8787", a);
         site = replace(&site, "relay-b.acme.internal:8787", b);
-        let d = dir.display();
-        let conf = dir.join("nginx.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "daemon off;\nuser root;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\n\
-                 http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n\
-                 fastcgi_temp_path {d}/fcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n{site}\n}}\n"
-            ),
-        )
-        .unwrap();
-        let nginx = Killed(
-            Command::new("nginx")
-                .arg("-c")
-                .arg(&conf)
-                .arg("-p")
-                .arg(dir)
-                .stdout(Stdio::null())
-                .spawn()
-                .expect("nginx (scripts/setup installs it)"),
-        );
+        let nginx = run_nginx(dir, &site);
         wait_for_port(public);
         (nginx, format!("https://127.0.0.1:{public}"))
     })
