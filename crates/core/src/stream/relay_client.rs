@@ -154,8 +154,9 @@ impl RelayClient {
         let ended = self.connect_to(self.at, tx, stop).await;
         if matches!(ended, Ended::Failed { .. }) && !self.endpoint.fallbacks.is_empty() {
             self.at = (self.at + 1) % (1 + self.endpoint.fallbacks.len());
+            // The host only: a URL may carry a query.
             tracing::info!(
-                next = %self.endpoint.base_at(self.at),
+                next = self.endpoint.base_at(self.at).host_str().unwrap_or(""),
                 "the relay failed; the next attempt goes to the account's next relay"
             );
         }
