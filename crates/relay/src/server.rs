@@ -149,6 +149,17 @@ impl Relay {
     }
 }
 
+/// `503 {"error": ...}` with `Retry-After` (seconds): not now, try again.
+fn unavailable(error: &str, retry_after: &'static str) -> Response {
+    let mut resp = json(
+        StatusCode::SERVICE_UNAVAILABLE,
+        serde_json::json!({ "error": error }),
+    );
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static(retry_after));
+    resp
+}
+
 fn json(status: StatusCode, body: serde_json::Value) -> Response {
     (
         status,
@@ -199,13 +210,7 @@ async fn ingest(
     let r = &relay.inner;
     if *r.shutdown.borrow() {
         tracing::info!(status = 503, reason = "shutting_down", "ingress refused");
-        let mut resp = json(
-            StatusCode::SERVICE_UNAVAILABLE,
-            serde_json::json!({"error": "shutting_down"}),
-        );
-        resp.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        return resp;
+        return unavailable("shutting_down", "5");
     }
     // Hashing both sides makes the comparison constant-time whatever the
     // lengths; every accepted secret is compared, so timing says nothing
@@ -259,13 +264,7 @@ async fn ingest(
             );
             // Nothing was stored: the sender retries (the platform does, up
             // to three times), and a retried body is stored once.
-            let mut resp = json(
-                StatusCode::SERVICE_UNAVAILABLE,
-                serde_json::json!({"error": "log_unavailable"}),
-            );
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
-            resp
+            unavailable("log_unavailable", "2")
         }
     }
 }
@@ -427,13 +426,7 @@ async fn stream(
                 reason = "token_store_unavailable",
                 "stream refused: {e}"
             );
-            let mut resp = json(
-                StatusCode::SERVICE_UNAVAILABLE,
-                serde_json::json!({"error": "token_store_unavailable"}),
-            );
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
-            return resp;
+            return unavailable("token_store_unavailable", "1");
         }
     };
     let raw_last = headers
