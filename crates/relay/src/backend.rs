@@ -32,19 +32,30 @@ impl NewEvent {
     /// The same for a retried POST of the same body: each backend stores
     /// one event per key within [`RETRY_WINDOW_SECS`].
     pub fn retry_key(&self) -> String {
-        use sha2::{Digest, Sha256};
-        let mut h = Sha256::new();
-        h.update((self.name.len() as u64).to_be_bytes());
-        h.update(self.name.as_bytes());
-        h.update(self.data.as_bytes());
-        let mut out = String::with_capacity(33);
-        out.push('b');
-        for b in &h.finalize()[..16] {
-            use std::fmt::Write;
-            let _ = write!(out, "{b:02x}");
-        }
-        out
+        format!("b{}", digest(&[self.name.as_bytes(), self.data.as_bytes()]))
     }
+}
+
+/// Lowercase hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// 128 bits of SHA-256 over `parts` (each length-prefixed, so no two
+/// splits of the same bytes agree), in hex: a key for a body or a name.
+pub(crate) fn digest(parts: &[&[u8]]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in parts {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    hex(&h.finalize()[..16])
 }
 
 /// How long a body is remembered to answer its retries: past the platform's

@@ -15,7 +15,6 @@
 //!   watches, so a change made through any relay or the CLI counts on all.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -29,11 +28,10 @@ use bytes::Bytes;
 use deskbell_core::secret::Secret;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
-use crate::backend::{Bounds, BoxFuture, EventLog, NewEvent};
+use crate::backend::{digest, hex, Bounds, BoxFuture, EventLog, NewEvent};
 use crate::config::{NatsConfig, Retention};
 use crate::log::{now_secs, Appended, LogError, Stored, TeamMember};
 use crate::tokens::{self, TokenError, TokenInfo};
@@ -263,25 +261,6 @@ async fn open_parts(ctx: &jetstream::Context, names: &Names) -> Result<Parts, Lo
         bucket(ctx, &names.team).await?,
         bucket(ctx, &names.once).await?,
     ))
-}
-
-/// Lowercase hex: keys from names and agent ids, which may hold characters a
-/// bucket key may not.
-fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
-}
-
-fn digest(parts: &[&[u8]]) -> String {
-    let mut h = Sha256::new();
-    for part in parts {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part);
-    }
-    hex(&h.finalize()[..16])
 }
 
 /// A stored message: the name's length, a newline, the name, then the
@@ -570,11 +549,9 @@ impl JetStreamLog {
         })
     }
 
-    async fn publish(&self, event: &NewEvent) -> Result<Appended, LogError> {
-        let msg_id = match &event.once {
-            Some(once) => format!("o{}", digest(&[once.key.as_bytes()])),
-            None => event.retry_key(),
-        };
+    /// Publishes `event` with `msg_id`, the key the stream's duplicate
+    /// window knows it by.
+    async fn publish(&self, event: &NewEvent, msg_id: &str) -> Result<Appended, LogError> {
         let payload = frame(&event.name, &event.data);
         let deadline = tokio::time::Instant::now() + APPEND_WAIT;
         loop {
@@ -584,7 +561,7 @@ impl JetStreamLog {
                         self.names.subject.clone(),
                         PublishMessage::build()
                             .payload(payload.clone())
-                            .message_id(&msg_id),
+                            .message_id(msg_id),
                     )
                     .await
                     .map_err(|e| e.to_string())?
@@ -630,7 +607,8 @@ impl JetStreamLog {
                 }
             }
         }
-        let appended = self.publish(&event).await?;
+        let msg_id = once_key.clone().unwrap_or_else(|| event.retry_key());
+        let appended = self.publish(&event, &msg_id).await?;
         // The event is stored: what follows only keeps side tables, and a
         // failure there is logged, not refused.
         if let Some(key) = once_key {

@@ -1,12 +1,11 @@
 //! Agent tokens: shown once at creation, stored only as SHA-256 hashes.
 
-use std::fmt::Write;
-
 use deskbell_core::secret::Secret;
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::backend::hex;
 use crate::log::now_secs;
 
 pub const TOKEN_PREFIX: &str = "dbr_";
@@ -28,12 +27,7 @@ pub enum TokenError {
 }
 
 pub fn hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    hex(&Sha256::digest(token.as_bytes()))
 }
 
 fn valid_name(name: &str) -> bool {
@@ -50,11 +44,7 @@ pub fn generate(name: &str) -> Result<Secret, TokenError> {
     }
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| TokenError::Random(e.to_string()))?;
-    let mut token = String::from(TOKEN_PREFIX);
-    for b in bytes {
-        let _ = write!(token, "{b:02x}");
-    }
-    Ok(Secret::new(token))
+    Ok(Secret::new(format!("{TOKEN_PREFIX}{}", hex(&bytes))))
 }
 
 /// Creates a token for `name`; the only time the token is ever seen.
