@@ -263,19 +263,7 @@ impl RelayConfig {
         if let Some(fc) = &mut config.freshcaller {
             deskbell_core::stream::relay_client::check_url(&fc.url)
                 .map_err(|e| ConfigError::FreshcallerUrl(fc.url.clone(), e.to_string()))?;
-            fc.api_key = match (env(FRESHCALLER_KEY_ENV), &fc.api_key_file) {
-                (Some(key), _) => Some(Secret::new(key)),
-                (None, Some(file)) => {
-                    let key =
-                        std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
-                            path: file.clone(),
-                            source,
-                        })?;
-                    Some(Secret::new(key.trim()))
-                }
-                (None, None) => None,
-            }
-            .filter(|k| !k.is_empty());
+            fc.api_key = secret_from(FRESHCALLER_KEY_ENV, fc.api_key_file.as_deref())?;
             if fc.api_key.is_none() {
                 return Err(ConfigError::NoFreshcallerKey);
             }
@@ -297,19 +285,9 @@ impl RelayConfig {
             }
             None => RelayConfig::default(),
         };
-        let env = |name| std::env::var(name).ok().filter(|s| !s.is_empty());
-        config.nats.password = match (env(NATS_PASSWORD_ENV), &config.nats.password_file) {
-            (Some(p), _) => Some(Secret::new(p)),
-            (None, Some(file)) => {
-                let p = std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
-                    path: file.clone(),
-                    source,
-                })?;
-                Some(Secret::new(p.trim()))
-            }
-            (None, None) => None,
-        };
-        config.nats.token = env(NATS_TOKEN_ENV).map(Secret::new);
+        config.nats.password =
+            secret_from(NATS_PASSWORD_ENV, config.nats.password_file.as_deref())?;
+        config.nats.token = secret_from(NATS_TOKEN_ENV, None)?;
         let stream = &config.nats.stream;
         if stream.is_empty()
             || stream.len() > 32
@@ -361,6 +339,23 @@ impl RelayConfig {
             .chain(self.ingress_secret_previous.clone())
             .collect())
     }
+}
+
+/// A secret from the environment variable `var`, else from `file` (the
+/// secret alone, surrounding whitespace dropped); empty is none.
+fn secret_from(var: &str, file: Option<&Path>) -> Result<Option<Secret>, ConfigError> {
+    let secret = match (std::env::var(var).ok().filter(|s| !s.is_empty()), file) {
+        (Some(secret), _) => Some(Secret::new(secret)),
+        (None, Some(file)) => {
+            let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
+                path: file.to_owned(),
+                source,
+            })?;
+            Some(Secret::new(text.trim()))
+        }
+        (None, None) => None,
+    };
+    Ok(secret.filter(|s| !s.is_empty()))
 }
 
 /// The config `serve` reads without `--config`: the installed service's,
