@@ -15,7 +15,7 @@ use deskbell_core::secret::Secret;
 use deskbell_core::stream::relay_client::{check_url, RelayClient, RelayEndpoint};
 use deskbell_core::stream::{ConnectionState, SkipReason, StreamOutput};
 use support::proxy::{Fault, FaultProxy};
-use support::{add_token, post, ticket, Relay, TempDir};
+use support::{add_token, post, ticket, wait, Relay, TempDir};
 use tokio::sync::{mpsc, watch};
 
 /// Tests shorten the 45 s idle timeout; the logic is the same.
@@ -165,17 +165,6 @@ impl Drop for Harness {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
     }
-}
-
-async fn wait(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let deadline = tokio::time::Instant::now() + timeout;
-    while tokio::time::Instant::now() < deadline {
-        if f() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    f()
 }
 
 async fn break_mid_event(reset: bool) {

@@ -15,7 +15,7 @@ use deskbell_core::stream::relay_client::{check_url, RelayClient, RelayEndpoint}
 use deskbell_core::stream::StreamOutput;
 use support::nats::Cluster;
 use support::proxy::{Fault, FaultProxy};
-use support::{http, relay_cli_with, ticket, Relay, Sse, TempDir, SECRET};
+use support::{http, relay_cli_with, ticket, wait, Relay, Sse, TempDir, SECRET};
 use tokio::sync::{mpsc, watch};
 
 /// These start clusters of their own, whichever log the pass gives other
@@ -228,10 +228,10 @@ async fn a_leader_kill_loses_no_acknowledged_event_and_retried_posts_are_stored_
     );
 
     // Everything acknowledged arrives through B, once.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while delivered.lock().unwrap().len() < acked.len() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait(Duration::from_secs(60), || {
+        delivered.lock().unwrap().len() >= acked.len()
+    })
+    .await;
     let _ = stop.send(true);
     reader.abort();
     let delivered = delivered.lock().unwrap().clone();
@@ -273,20 +273,17 @@ async fn a_desktop_fails_over_to_the_next_relay_and_resumes_with_nothing_lost_or
     for n in 1..=100u64 {
         if n == 50 {
             // Wait until the desktop has the first half from A, then kill A.
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while got.lock().unwrap().len() < 49 && Instant::now() < deadline {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
+            wait(Duration::from_secs(20), || got.lock().unwrap().len() >= 49).await;
             assert_eq!(got.lock().unwrap().len(), 49, "the first half through A");
             relay_a.kill9();
         }
         let (id, _) = post_once(&relay_b.base(), &ticket(n)).await.unwrap();
         acked.insert(n, id);
     }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while got.lock().unwrap().len() < acked.len() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait(Duration::from_secs(30), || {
+        got.lock().unwrap().len() >= acked.len()
+    })
+    .await;
     drop(desktop);
     let got: Vec<(u64, u64)> = got.lock().unwrap().iter().map(|s| (s.0, s.1)).collect();
     let by_ticket: BTreeMap<u64, u64> = got.iter().map(|&(id, t)| (t, id)).collect();
@@ -396,14 +393,10 @@ async fn soak_ten_thousand_events_across_two_relays_under_faults_a_node_kill_and
     }
     faulter.abort();
     assert_eq!(acked.len() as u64, total);
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let have = seen.lock().unwrap().len();
-        if have >= acked.len() || Instant::now() > deadline {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait(Duration::from_secs(90), || {
+        seen.lock().unwrap().len() >= acked.len()
+    })
+    .await;
     drop(desktop);
     let seen = seen.lock().unwrap().clone();
     let ids: Vec<u64> = seen.iter().map(|s| s.0).collect();
@@ -483,11 +476,7 @@ fn nats_credentials_come_from_the_environment_and_are_never_printed() {
         return;
     }
     let dir = TempDir::new("nats-auth");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::nats::free_port();
     let mut server = std::process::Command::new(support::nats::server_bin())
         .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
         .arg(dir.0.join("store"))

@@ -10,21 +10,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{add_token, http as client, post, ticket, Relay, Sse, TempDir, SECRET};
+use support::nats::free_port;
+use support::{add_token, http as client, post, ticket, wait, Relay, Sse, TempDir, SECRET};
 
 fn deploy(name: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../deploy")
         .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn replace(text: &str, from: &str, to: &str) -> String {
@@ -305,10 +298,10 @@ async fn check_two_relays(start: impl FnOnce(&Path, &str, &str) -> (Killed, Stri
             .unwrap_or_else(|status| panic!("ticket {n}: {status} through the proxy"));
         acked.push(id);
     }
-    let start = Instant::now();
-    while seen.lock().unwrap().len() < acked.len() && start.elapsed() < Duration::from_secs(30) {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait(Duration::from_secs(30), || {
+        seen.lock().unwrap().len() >= acked.len()
+    })
+    .await;
     reader.abort();
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen, acked, "every event once, in order, through the proxy");

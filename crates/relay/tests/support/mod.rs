@@ -355,6 +355,18 @@ pub mod backend {
     }
 }
 
+/// Polls `f` until it holds or `timeout` passes; whether it held.
+pub async fn wait(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while tokio::time::Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    f()
+}
+
 /// The admin command for `data`'s relay, with its log's config.
 fn admin(data: &Path) -> Command {
     let mut cmd = Command::new(bin());

@@ -11,7 +11,7 @@ use super::TempDir;
 /// A port below Linux's ephemeral range (32768 and up), so no outgoing
 /// connection takes it between this check and the server's bind; handed
 /// out once per process, so concurrent tests never share one.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     use std::sync::atomic::{AtomicU16, Ordering};
     static NEXT: AtomicU16 = AtomicU16::new(0);
     let _ = NEXT.compare_exchange(
