@@ -265,18 +265,7 @@ async fn run() -> serde_json::Value {
     let (relay, token) = start_relay("replay");
     let base = Arc::new(relay.base.clone());
     let payload_bytes = payload(1_000_000, 1600).len();
-    let next = Arc::new(AtomicU64::new(1_000_000));
-    concurrently(senders, 100_000 / senders + 1, {
-        let (c, base, next) = (c.clone(), base.clone(), next.clone());
-        move || {
-            let (c, base) = (c.clone(), base.clone());
-            let body = payload(next.fetch_add(1, Ordering::Relaxed), 1600);
-            async move {
-                post(&c, &base, body).await;
-            }
-        }
-    })
-    .await;
+    post_distinct(&c, &base, 100_000 / senders + 1, 1_000_000, 1600).await;
     let last_id = post(&c, &base, payload(2_000_000, 1600)).await;
     let t0 = Instant::now();
     let (mut decoded, stop) = client(&relay.base, &token, Some(last_id - 100_000));
@@ -370,17 +359,29 @@ async fn paced_latency(c: &reqwest::Client, base: &str, token: &str) -> Vec<f64>
     lat
 }
 
-/// Seconds for `ingested()` durable posts from 64 concurrent senders, with
-/// distinct bodies from `first` on (the relay stores an identical retry once).
+/// Seconds for `ingested()` durable posts from 64 concurrent senders.
 async fn durable_ingest_s(c: &reqwest::Client, base: &str, first: u64) -> f64 {
+    post_distinct(c, base, INGESTS / SENDERS, first, 1500).await
+}
+
+/// `per_sender` posts from each of 64 concurrent senders, each a distinct
+/// body (the relay stores an identical retry once) numbered from `first`,
+/// padded by `pad` bytes; the seconds it took.
+async fn post_distinct(
+    c: &reqwest::Client,
+    base: &str,
+    per_sender: u64,
+    first: u64,
+    pad: usize,
+) -> f64 {
     let next = Arc::new(AtomicU64::new(first));
     let base = Arc::new(base.to_owned());
     let t0 = Instant::now();
-    concurrently(SENDERS, INGESTS / SENDERS, {
+    concurrently(SENDERS, per_sender, {
         let (c, base, next) = (c.clone(), base.clone(), next.clone());
         move || {
             let (c, base) = (c.clone(), base.clone());
-            let body = payload(next.fetch_add(1, Ordering::Relaxed), 1500);
+            let body = payload(next.fetch_add(1, Ordering::Relaxed), pad);
             async move {
                 post(&c, &base, body).await;
             }
