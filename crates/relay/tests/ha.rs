@@ -107,6 +107,40 @@ impl Drop for Desktop {
     }
 }
 
+/// A 3-node cluster with `stream` made, a token, and two relays on it
+/// (`extra` config for both; their logs in their data directories).
+struct TwoRelays {
+    cluster: Cluster,
+    token: String,
+    a: Relay,
+    b: Relay,
+    a_dir: TempDir,
+    b_dir: TempDir,
+}
+
+impl TwoRelays {
+    fn start(stream: &str, extra: &str) -> TwoRelays {
+        let cluster = Cluster::start(3);
+        let log = log_config(&cluster, stream);
+        let token = prepare(&log);
+        let tag = stream.to_lowercase();
+        let (a_dir, b_dir) = (
+            TempDir::new(&format!("{tag}-a")),
+            TempDir::new(&format!("{tag}-b")),
+        );
+        let a = Relay::start_on_log(&a_dir.0, &log, extra, &a_dir.0.join("relay.log"));
+        let b = Relay::start_on_log(&b_dir.0, &log, extra, &b_dir.0.join("relay.log"));
+        TwoRelays {
+            cluster,
+            token,
+            a,
+            b,
+            a_dir,
+            b_dir,
+        }
+    }
+}
+
 /// What one POST got: a 202 with its id, or the status (0: no answer).
 async fn post_once(base: &str, body: &[u8]) -> Result<(u64, bool), u16> {
     let resp = http()
@@ -173,12 +207,15 @@ async fn a_leader_kill_loses_no_acknowledged_event_and_retried_posts_are_stored_
     if ran_in_the_first_pass() {
         return;
     }
-    let mut cluster = Cluster::start(3);
-    let log = log_config(&cluster, "HA");
-    let token = prepare(&log);
-    let (a_dir, b_dir) = (TempDir::new("ha-a"), TempDir::new("ha-b"));
-    let relay_a = Relay::start_on_log(&a_dir.0, &log, "", &a_dir.0.join("relay.log"));
-    let relay_b = Relay::start_on_log(&b_dir.0, &log, "", &b_dir.0.join("relay.log"));
+    let TwoRelays {
+        mut cluster,
+        token,
+        a: relay_a,
+        b: relay_b,
+        // Kept to the end: the relays' configs and logs are in them.
+        a_dir: _a_dir,
+        b_dir: _b_dir,
+    } = TwoRelays::start("HA", "");
 
     let delivered = Arc::new(Mutex::new(Vec::new()));
     let (stop, stop_rx) = watch::channel(false);
@@ -199,26 +236,13 @@ async fn a_leader_kill_loses_no_acknowledged_event_and_retried_posts_are_stored_
             cluster.kill9(leader);
             killed = Some(leader);
         }
-        let body = ticket(n);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            match post_once(&relay_a.base(), &body).await {
-                Ok((id, _duplicate)) => {
-                    acked.insert(n, id);
-                    longest_gap = longest_gap.max(last_202.elapsed());
-                    last_202 = Instant::now();
-                    break;
-                }
-                Err(status) => {
-                    *refused.entry(status).or_default() += 1;
-                    assert!(
-                        Instant::now() < deadline,
-                        "ticket {n} not stored within 60 s: {refused:?}"
-                    );
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                }
-            }
+        let (id, refusals) = post_until_stored(&[relay_a.base()], 0, &ticket(n)).await;
+        for status in refusals {
+            *refused.entry(status).or_default() += 1;
         }
+        acked.insert(n, id);
+        longest_gap = longest_gap.max(last_202.elapsed());
+        last_202 = Instant::now();
     }
     assert!(killed.is_some());
     // During the election, only "not stored, retry" answers.
@@ -257,12 +281,15 @@ async fn a_desktop_fails_over_to_the_next_relay_and_resumes_with_nothing_lost_or
     if ran_in_the_first_pass() {
         return;
     }
-    let cluster = Cluster::start(3);
-    let log = log_config(&cluster, "FAILOVER");
-    let token = prepare(&log);
-    let (a_dir, b_dir) = (TempDir::new("fo-a"), TempDir::new("fo-b"));
-    let mut relay_a = Relay::start_on_log(&a_dir.0, &log, "", &a_dir.0.join("relay.log"));
-    let relay_b = Relay::start_on_log(&b_dir.0, &log, "", &b_dir.0.join("relay.log"));
+    let TwoRelays {
+        cluster,
+        token,
+        a: mut relay_a,
+        b: relay_b,
+        // Kept to the end: the relays' configs and logs are in them.
+        a_dir: _a_dir,
+        b_dir: _b_dir,
+    } = TwoRelays::start("FAILOVER", "");
 
     // The desktop's own client: A first, then B.
     let desktop = Desktop::start(&relay_a.base(), &relay_b.base(), &token, 5);
@@ -298,16 +325,19 @@ async fn a_desktop_fails_over_to_the_next_relay_and_resumes_with_nothing_lost_or
 
 /// Posts `body` to `relays` in turn from `first`, until one answers 202
 /// (within 60 s): what the platform's retries do against a load balancer.
-async fn post_until_stored(relays: &[String], first: usize, body: &[u8]) -> u64 {
+/// The id, and the statuses refused on the way (0: no answer).
+async fn post_until_stored(relays: &[String], first: usize, body: &[u8]) -> (u64, Vec<u16>) {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut at = first;
+    let mut refused = Vec::new();
     loop {
         match post_once(&relays[at % relays.len()], body).await {
-            Ok((id, _)) => return id,
+            Ok((id, _)) => return (id, refused),
             Err(status) => {
+                refused.push(status);
                 assert!(
                     Instant::now() < deadline,
-                    "not stored within 60 s (last answer {status})"
+                    "not stored within 60 s: {refused:?}"
                 );
                 at += 1;
                 tokio::time::sleep(Duration::from_millis(200)).await;
@@ -321,22 +351,14 @@ async fn soak_ten_thousand_events_across_two_relays_under_faults_a_node_kill_and
     if ran_in_the_first_pass() {
         return;
     }
-    let mut cluster = Cluster::start(3);
-    let log = log_config(&cluster, "SOAK");
-    let token = prepare(&log);
-    let (a_dir, b_dir) = (TempDir::new("soak-a"), TempDir::new("soak-b"));
-    let mut relay_a = Relay::start_on_log(
-        &a_dir.0,
-        &log,
-        "keepalive_seconds = 1",
-        &a_dir.0.join("relay.log"),
-    );
-    let relay_b = Relay::start_on_log(
-        &b_dir.0,
-        &log,
-        "keepalive_seconds = 1",
-        &b_dir.0.join("relay.log"),
-    );
+    let TwoRelays {
+        mut cluster,
+        token,
+        a: mut relay_a,
+        b: relay_b,
+        a_dir,
+        b_dir,
+    } = TwoRelays::start("SOAK", "keepalive_seconds = 1");
     let proxy_a = Arc::new(FaultProxy::start(relay_a.addr.parse().unwrap()).await);
     let proxy_b = Arc::new(FaultProxy::start(relay_b.addr.parse().unwrap()).await);
 
@@ -353,7 +375,7 @@ async fn soak_ten_thousand_events_across_two_relays_under_faults_a_node_kill_and
         tasks.push(tokio::spawn(async move {
             let mut acked = Vec::new();
             for i in (p..total).step_by(posters as usize) {
-                acked.push(post_until_stored(&relays, i as usize, &ticket(i)).await);
+                acked.push(post_until_stored(&relays, i as usize, &ticket(i)).await.0);
             }
             acked
         }));
