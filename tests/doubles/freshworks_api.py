@@ -12,11 +12,24 @@ Freshcaller (https://developers.freshcaller.com/api/), under /api/v1/:
   (at most 100); the answer's "meta" has total_pages, current, total_count.
   A 429 carries Retry-After (seconds).
 
+Freshdesk (https://developers.freshdesk.com/api/), under /api/v2/:
+  GET /agents  the helpdesk's agents: id, contact {name, email}, group_ids
+  GET /groups  its groups: id, name
+  Auth: Basic with the API key as the user and "X" as the password, else
+  401 with {"code": "invalid_credentials", "message"}. Paging: page (from
+  1) and per_page (at most 100); a page followed by another carries
+  Link: <URL of the next page>; rel="next". Every answer carries
+  X-RateLimit-Total, X-RateLimit-Remaining and
+  X-RateLimit-Used-CurrentRequest; a 429 carries Retry-After (seconds).
+
 What the test controls, under /_double/:
   POST /_double/users      a JSON list: the users from now on
   POST /_double/calls      a call object (or a list): added
+  POST /_double/agents     a JSON list: Freshdesk's agents from now on
+  POST /_double/groups     a JSON list: Freshdesk's groups from now on
   POST /_double/throttle   {"requests": N, "retry_after": S}: the next N
-                           API requests get 429
+                           API requests get 429 ({"status": 503} instead:
+                           that status, for an API that is down)
   GET  /_double/requests   the API requests so far (method, path, query,
                            authorized, at)
 
@@ -25,6 +38,7 @@ Usage: freshworks_api.py --key KEY [--port 0]. The first line printed is
 """
 
 import argparse
+import base64
 import json
 import math
 import sys
@@ -38,7 +52,17 @@ MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 10
 
 lock = threading.Lock()
-state = {"users": [], "calls": [], "throttle": 0, "retry_after": 1, "requests": []}
+state = {
+    "users": [],
+    "calls": [],
+    "agents": [],
+    "groups": [],
+    "throttle": 0,
+    "throttle_status": 429,
+    "retry_after": 1,
+    "requests": [],
+}
+RATE_LIMIT_TOTAL = 700
 
 
 def parse_time(text):
@@ -89,9 +113,14 @@ class Handler(BaseHTTPRequestHandler):
                 state["users"] = list(body)
             elif path == "/_double/calls":
                 state["calls"].extend(body if isinstance(body, list) else [body])
+            elif path == "/_double/agents":
+                state["agents"] = list(body)
+            elif path == "/_double/groups":
+                state["groups"] = list(body)
             elif path == "/_double/throttle":
                 state["throttle"] = int(body.get("requests", 1))
                 state["retry_after"] = int(body.get("retry_after", 1))
+                state["throttle_status"] = int(body.get("status", 429))
             else:
                 return self.error(404, "record_not_found", f"no {path}")
         self.answer(200, {"ok": True})
@@ -102,7 +131,12 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/_double/requests":
             with lock:
                 return self.answer(200, state["requests"])
-        authorized = self.headers.get("X-Api-Auth") == self.server.key
+        freshdesk = url.path.startswith("/api/v2/")
+        if freshdesk:
+            expected = "Basic " + base64.b64encode(f"{self.server.key}:X".encode()).decode()
+            authorized = self.headers.get("Authorization") == expected
+        else:
+            authorized = self.headers.get("X-Api-Auth") == self.server.key
         with lock:
             state["requests"].append(
                 {"method": "GET", "path": url.path, "query": query, "authorized": authorized, "at": time.time()}
@@ -111,16 +145,46 @@ class Handler(BaseHTTPRequestHandler):
             if throttled:
                 state["throttle"] -= 1
                 retry_after = state["retry_after"]
+                throttle_status = state["throttle_status"]
             users = list(state["users"])
             calls = list(state["calls"])
+            agents = list(state["agents"])
+            groups = list(state["groups"])
+            used = sum(1 for r in state["requests"] if r["at"] > time.time() - 60)
         if not authorized:
+            if freshdesk:
+                return self.answer(
+                    401,
+                    {"code": "invalid_credentials", "message": "You have to be logged in to perform this action."},
+                )
             return self.error(401, "unauthorized", "Invalid API key")
+        limits = {
+            "X-RateLimit-Total": str(RATE_LIMIT_TOTAL),
+            "X-RateLimit-Remaining": str(max(RATE_LIMIT_TOTAL - used, 0)),
+            "X-RateLimit-Used-CurrentRequest": "1",
+        }
+        if throttled and throttle_status != 429:
+            return self.answer(throttle_status, {"code": "unavailable", "message": "down"})
         if throttled:
             return self.answer(
                 429,
                 {"error_type": "too_many_requests", "message": "Rate limit exceeded", "errors": []},
-                {"Retry-After": str(retry_after)},
+                {"Retry-After": str(retry_after), **(limits if freshdesk else {})},
             )
+        if url.path in ("/api/v2/agents", "/api/v2/groups"):
+            items = agents if url.path == "/api/v2/agents" else groups
+            paged = page_of(items, query)
+            if paged is None:
+                return self.answer(400, {"description": "Validation failed", "errors": [{"field": "page"}]})
+            chunk, meta = paged
+            headers = dict(limits)
+            if meta["current"] < meta["total_pages"]:
+                per_page = min(int(query.get("per_page", [DEFAULT_PER_PAGE])[0]), MAX_PER_PAGE)
+                host = self.headers.get("Host")
+                headers["Link"] = (
+                    f'<http://{host}{url.path}?per_page={per_page}&page={meta["current"] + 1}>; rel="next"'
+                )
+            return self.answer(200, chunk, headers)
         if url.path == "/api/v1/users":
             paged = page_of(users, query)
             if paged is None:

@@ -64,7 +64,8 @@ export function availableOnLabel(row: AgentRow): string {
 }
 
 export function teamNames(row: AgentRow): string[] {
-  return row.teams.map((t) => t.name ?? `Team ${t.id}`);
+  // Never a bare id: the directory has not named this team (yet).
+  return row.teams.map((t) => t.name ?? 'a team not in the directory');
 }
 
 export interface BoardFilter {

@@ -96,7 +96,7 @@ function draw(s: Snapshot): void {
   });
   renderRules(
     $('rules'),
-    { subscriptions: s.subscriptions, dndUntil: s.dnd_until, rules: s.rules },
+    { subscriptions: s.subscriptions, dndUntil: s.dnd_until, rules: s.rules, groups: s.groups ?? [] },
     {
       setSubscription: (kind, on) => ipc.setSubscription(kind, on).catch((e) => showError(commandError(e).message)),
       setDnd: (choice) => ipc.setDnd(choice).then(refresh, (e) => showError(commandError(e).message)),

@@ -98,6 +98,15 @@ export interface Snapshot {
   stale_after_hours?: number;
   /** Open this account's edit form, once (its secret was refused). */
   edit_account?: string | null;
+  /** Every named group and team, from the relays' directories, by name. */
+  groups?: DirectoryGroup[];
+}
+
+/** A Freshdesk group or a Freshcaller team, as the directory names it. */
+export interface DirectoryGroup {
+  product: string;
+  id: string;
+  name: string;
 }
 
 /** What a refused command sends back. */

@@ -511,11 +511,49 @@ test('form help is tied to its fields, and groups are named by their visible lab
   await page.click('#tab-rules');
   const describedBy = (sel) => page.getAttribute(sel, 'aria-describedby');
   assert.equal(await describedBy('#rule-groups'), 'new_ticket-groups-hint new_ticket-groups-error');
-  assert.match(await page.locator('#new_ticket-groups-hint').innerText(), /Comma-separated/);
+  assert.match(await page.locator('#new_ticket-groups-hint').innerText(), /comma-separated/);
   assert.equal(await page.getByRole('group', { name: 'Sources (none ticked means any)' }).count(), 1);
   assert.equal(await page.getByRole('group', { name: 'Created as (none ticked means any)' }).count(), 1);
   assert.equal(await describedBy('fieldset.quiet-hours'), 'quiet-hours-hint');
   assert.equal(await page.locator('[data-error-for="me.emails"]').getAttribute('aria-live'), 'polite');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('groups are picked by name from the directory, and a typed id still works', async () => {
+  const s = snapshot();
+  s.groups = [
+    { product: 'freshdesk', id: '43000000351', name: 'Billing' },
+    { product: 'freshdesk', id: '43000000352', name: 'Sales <b>EU</b>' },
+    { product: 'freshchat', id: '40753ac3-1f66-40d9-b903-23db0a9a70b0', name: 'Chat support' },
+  ];
+  s.rules.new_ticket.groups = ['43000000352', '999'];
+  const { page, errors } = await open('light', { snapshot: s });
+  await page.click('#tab-rules');
+  const picker = page.getByRole('group', { name: 'Pick groups by name' }).first();
+  // Names as text; only the ids the field takes (numbers) are offered.
+  assert.deepEqual((await picker.locator('label').allInnerTexts()).map((t) => t.trim()), ['Billing', 'Sales <b>EU</b>']);
+  assert.equal(await page.isChecked('#rule-groups-pick-43000000352'), true);
+  assert.equal(await page.isChecked('#rule-groups-pick-43000000351'), false);
+  await page.getByLabel('Billing').first().check();
+  assert.equal(await page.inputValue('#rule-groups'), '43000000352, 999, 43000000351');
+  await page.getByLabel('Sales <b>EU</b>').first().uncheck();
+  assert.equal(await page.inputValue('#rule-groups'), '999, 43000000351');
+  // "About me" has its own picker.
+  await page.check('#me-group-ids-pick-43000000351');
+  assert.equal(await page.inputValue('#me-group-ids'), '43000000351');
+  // A refresh keeps the ticks and the focus on the box.
+  await page.focus('#rule-groups-pick-43000000351');
+  await page.evaluate(() => window.__mock.emit('view-changed', null));
+  await page.waitForTimeout(100);
+  assert.equal(await page.isChecked('#rule-groups-pick-43000000351'), true);
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'rule-groups-pick-43000000351');
+  await page.click('#rules-save');
+  await page.waitForFunction(() => window.__mock.calls.some((c) => c.cmd === 'save_rules'));
+  const saved = (await calls(page, 'save_rules'))[0];
+  assert.deepEqual(saved.args.rules.new_ticket.groups, ['999', '43000000351']);
+  assert.deepEqual(saved.args.rules.me.group_ids, ['43000000351']);
+  await page.screenshot({ path: join(results, 'rules-groups.png'), fullPage: true });
   assert.deepEqual(errors, []);
   await page.close();
 });

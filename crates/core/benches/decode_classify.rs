@@ -53,7 +53,11 @@ fn decode_and_classify(bytes: &[u8], rules: &Rules, identity: &Identity, board: 
     let ev: DecodedEvent = decode(bytes).unwrap();
     let ctx = Context {
         rules,
-        me: Me { identity, board },
+        me: Me {
+            identity,
+            board,
+            names: &deskbell_core::directory::Names::default(),
+        },
         board_change: None,
     };
     match classify(&ev, &ctx) {

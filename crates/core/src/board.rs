@@ -154,6 +154,11 @@ impl Board {
         self.emails.get(agent_id).map(String::as_str)
     }
 
+    /// The name an agent's own update gave, if any.
+    pub fn name_of(&self, agent_id: &str) -> Option<&str> {
+        self.rows.get(agent_id).and_then(|r| r.name.as_deref())
+    }
+
     pub fn get(&self, agent_id: &str) -> Option<&AgentRow> {
         self.rows.get(agent_id)
     }

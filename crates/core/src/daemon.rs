@@ -12,9 +12,11 @@ use std::time::Duration;
 use chrono::{Local, Utc};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
+use crate::board::AgentRow;
 use crate::coalesce::Delivery;
 use crate::config::{AccountConfig, Config, ConfigError, ConfigFile, LinkScope};
 use crate::desktop::{Desktop, SecretStoreError};
+use crate::directory::{Directory, Names};
 use crate::feed::FeedStore;
 use crate::local::Push;
 use crate::notification::Kind;
@@ -97,6 +99,8 @@ struct Running {
     stop: watch::Sender<bool>,
     /// The last relay event id seen: where a restarted client resumes.
     last_id: Option<u64>,
+    /// Who is who, as this account's relay last said.
+    directory: Option<Directory>,
 }
 
 struct Daemon {
@@ -120,6 +124,8 @@ struct Daemon {
     tray_shown: Option<TrayView>,
     /// Stops the built-in demo; `None` while accounts are configured.
     demo: Option<watch::Sender<bool>>,
+    /// The demo's names, used while it plays.
+    demo_directory: Option<Directory>,
     /// The notifications already raised, kept across restarts.
     notified_store: Option<NotifiedStore>,
     /// The pipeline's notification count when that memory was last saved.
@@ -218,6 +224,7 @@ pub fn start(desktop: Arc<dyn Desktop>, files: Files) -> Handle {
         view_changed: false,
         tray_shown: None,
         demo: None,
+        demo_directory: None,
         notified_store: files.notified,
         notified_saved: 0,
         config_seen: None,
@@ -284,11 +291,27 @@ async fn play_demo(tx: mpsc::Sender<(usize, StreamOutput)>, mut stop: watch::Rec
     }
 }
 
+/// A board row as the window shows it: the directory's name where the
+/// agent's own update gave none, and its teams by name.
+fn named(row: &AgentRow, names: &Names) -> AgentRow {
+    let mut row = row.clone();
+    if row.name.is_none() {
+        row.name = names.agent(&row.id).map(str::to_owned);
+    }
+    for team in &mut row.teams {
+        if team.name.is_none() {
+            team.name = names.group(team.id.as_str()).map(|n| n.to_owned().into());
+        }
+    }
+    row
+}
+
 impl Daemon {
     fn start_demo(&mut self) {
         let (stop, stop_rx) = watch::channel(false);
         self.demo = Some(stop);
         tokio::spawn(play_demo(self.tx.clone(), stop_rx));
+        self.set_directory(DEMO_SOURCE, &crate::demo::directory().to_json());
     }
 
     /// Starts one account's client; its outputs come in tagged with `index`,
@@ -299,6 +322,7 @@ impl Daemon {
             config: account.clone(),
             stop,
             last_id,
+            directory: None,
         };
         let name = account.name().to_owned();
         let secret = match self.desktop.load(&name) {
@@ -474,6 +498,10 @@ impl Daemon {
                         }
                         Vec::new()
                     }
+                    Some((index, StreamOutput::Directory(data))) => {
+                        self.set_directory(index, &data);
+                        Vec::new()
+                    }
                     Some((index, StreamOutput::State(state))) => {
                         tracing::info!(account = index, ?state, "connection");
                         self.report(index, state);
@@ -614,8 +642,55 @@ impl Daemon {
     }
 
     /// The board row of `agent_id`, to the view and to the window.
+    /// An account's relay said who is who: names for notifications from
+    /// now on, and for the board and the Rules tab at once. Garbage is
+    /// logged and changes nothing.
+    fn set_directory(&mut self, index: usize, data: &str) {
+        let directory = match Directory::from_json(data) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(account = index, code = e.code(), "{e}");
+                return;
+            }
+        };
+        if index == DEMO_SOURCE {
+            self.demo_directory = Some(directory);
+        } else if let Some(running) = self.accounts.get_mut(index) {
+            running.directory = Some(directory);
+        } else {
+            return;
+        }
+        self.refresh_names();
+    }
+
+    /// Names from every directory held, accounts first in config order.
+    fn refresh_names(&mut self) {
+        let names = Names::from_directories(
+            self.accounts
+                .iter()
+                .filter_map(|a| a.directory.as_ref())
+                .chain(self.demo_directory.iter().filter(|_| self.demo.is_some())),
+        );
+        let groups = names.groups().to_vec();
+        self.pipeline.classifier_mut().set_names(names);
+        let classifier = self.pipeline.classifier();
+        let rows: BTreeMap<String, AgentRow> = classifier
+            .board()
+            .rows()
+            .map(|r| (r.id.clone(), named(r, classifier.names())))
+            .collect();
+        self.update_view(|v| {
+            v.groups = groups;
+            v.board = rows;
+        });
+    }
+
     fn show_board_change(&mut self, agent_id: &str) {
-        let row = self.pipeline.classifier().board().get(agent_id).cloned();
+        let classifier = self.pipeline.classifier();
+        let row = classifier
+            .board()
+            .get(agent_id)
+            .map(|r| named(r, classifier.names()));
         self.update_view(|v| match &row {
             Some(row) => {
                 v.board.insert(agent_id.to_owned(), row.clone());
@@ -692,11 +767,17 @@ impl Daemon {
                 v.board.clear();
             }
         });
-        self.accounts = Vec::new();
+        // Names stay while the clients reconnect; the relay says them again.
+        let mut directories: BTreeMap<String, Directory> = std::mem::take(&mut self.accounts)
+            .into_iter()
+            .filter_map(|a| Some((a.config.name().to_owned(), a.directory?)))
+            .collect();
         for (index, account) in self.config.accounts.clone().iter().enumerate() {
-            let running = self.launch(index, account, points.get(account.name()).copied());
+            let mut running = self.launch(index, account, points.get(account.name()).copied());
+            running.directory = directories.remove(account.name());
             self.accounts.push(running);
         }
+        self.refresh_names();
         self.tell_window();
     }
 

@@ -34,6 +34,73 @@ const AGENTS: [(u64, &str, &str); 4] = [
     (5004, "Janice Hosenstein", "janice@acme.example"),
 ];
 
+/// Who is who in the demo, as a relay's `directory` event would say it:
+/// the board's agents, the fixtures' agents and groups by name.
+pub fn directory() -> crate::directory::Directory {
+    use crate::directory::{Directory, DirectoryAgent, DirectoryGroup, Product};
+    let agent =
+        |product: Product, id: &str, name: &str, email: &str, groups: &[&str]| DirectoryAgent {
+            product,
+            id: id.to_owned(),
+            name: Some(name.to_owned()),
+            email: Some(email.to_owned()),
+            group_ids: groups.iter().map(|g| (*g).to_owned()).collect(),
+        };
+    let group = |product: Product, id: &str, name: &str| DirectoryGroup {
+        product,
+        id: id.to_owned(),
+        name: name.to_owned(),
+    };
+    let mut agents: Vec<DirectoryAgent> = AGENTS
+        .iter()
+        .map(|(id, name, email)| {
+            agent(
+                Product::Freshcaller,
+                &id.to_string(),
+                name,
+                email,
+                &["2201"],
+            )
+        })
+        .collect();
+    agents.extend([
+        agent(
+            Product::Freshdesk,
+            "320",
+            "Tom Agent",
+            "tom@acme.example",
+            &["351"],
+        ),
+        agent(
+            Product::Freshdesk,
+            "321",
+            "Chandler Bing",
+            "chandler@acme.example",
+            &["351", "352"],
+        ),
+        agent(
+            Product::Freshchat,
+            "2823233e-7122-4f87-9d56-38aaaaeb676a",
+            "Janice Hosenstein",
+            "janice@acme.example",
+            &["40753ac3-1f66-40d9-b903-23db0a9a70b0"],
+        ),
+    ]);
+    Directory {
+        agents,
+        groups: vec![
+            group(Product::Freshdesk, "351", "Billing"),
+            group(Product::Freshdesk, "352", "Sales"),
+            group(Product::Freshcaller, "2201", "Phone support"),
+            group(
+                Product::Freshchat,
+                "40753ac3-1f66-40d9-b903-23db0a9a70b0",
+                "Chat support",
+            ),
+        ],
+    }
+}
+
 fn parse(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)
 }
@@ -120,5 +187,26 @@ mod tests {
         assert_eq!(c.stats().duplicates, 0);
         assert!(notified >= 40, "{notified}");
         assert_eq!(c.board().len(), 4);
+    }
+
+    #[test]
+    fn the_demo_names_every_agent_and_group_its_payloads_carry() {
+        let names = crate::directory::Names::from_directories([&super::directory()]);
+        let mut c = Classifier::new(Rules::default(), Identity::default());
+        c.set_names(names);
+        let now = chrono::DateTime::from_timestamp(1_763_630_000, 0).unwrap();
+        for n in 0..64 {
+            if let Some(Verdict::Notify(list)) =
+                c.classify_bytes(payload(n).as_bytes(), now).verdict
+            {
+                for note in list {
+                    assert!(
+                        !note.body.contains("not in the directory"),
+                        "demo payload {n}: {}",
+                        note.body
+                    );
+                }
+            }
+        }
     }
 }

@@ -19,6 +19,7 @@ pub mod daemon;
 pub mod dedupe;
 pub mod demo;
 pub mod desktop;
+pub mod directory;
 pub mod event;
 pub mod feed;
 pub mod local;

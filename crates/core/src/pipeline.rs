@@ -9,6 +9,7 @@ use crate::board::{Board, BoardChange};
 use crate::coalesce::{Coalescer, Delivery};
 use crate::config::LinkScope;
 use crate::dedupe::{event_fingerprint, fingerprint, Dedupe};
+use crate::directory::Names;
 use crate::event::{decode, DecodeError, DecodedEvent, Event};
 use crate::notification::Notification;
 use crate::rules::{classify, Context, Identity, Me, Rules, Skip, Verdict};
@@ -44,6 +45,8 @@ pub struct Classifier {
     pub rules: Rules,
     pub identity: Identity,
     board: Board,
+    /// Names for ids, from the relays' directories (`crate::directory`).
+    names: Names,
     events: Dedupe,
     notifications: Dedupe,
     stats: Stats,
@@ -56,6 +59,7 @@ impl Classifier {
             rules,
             identity,
             board: Board::default(),
+            names: Names::default(),
             events: Dedupe::new(DEDUPE_CAPACITY, window),
             notifications: Dedupe::new(DEDUPE_CAPACITY, window),
             stats: Stats::default(),
@@ -64,6 +68,15 @@ impl Classifier {
 
     pub fn board(&self) -> &Board {
         &self.board
+    }
+
+    pub fn names(&self) -> &Names {
+        &self.names
+    }
+
+    /// The directories changed: names from now on come from these.
+    pub fn set_names(&mut self, names: Names) {
+        self.names = names;
     }
 
     pub fn stats(&self) -> Stats {
@@ -90,6 +103,7 @@ impl Classifier {
         let me = Me {
             identity: &self.identity,
             board: &self.board,
+            names: &self.names,
         };
         self.board.status_of(|row| me.is_me(&row.id))
     }
@@ -161,6 +175,7 @@ impl Classifier {
             me: Me {
                 identity: &self.identity,
                 board: &self.board,
+                names: &self.names,
             },
             board_change: board_change.as_ref(),
         };

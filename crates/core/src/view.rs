@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::board::AgentRow;
 use crate::config::AccountConfig;
+use crate::directory::DirectoryGroup;
 use crate::feed::{AwaySummary, Feed, FeedItem};
 use crate::local::{Status, StatusLine};
 use crate::rules::{RulesEdit, Subscriptions};
@@ -62,6 +63,9 @@ pub struct View {
     pub me: Vec<String>,
     /// Board rows not heard of for longer show as unknown; 0: never.
     pub stale_after_hours: u32,
+    /// Every named group and team, for the board's and the Rules tab's
+    /// pickers (from the relays' directories).
+    pub groups: Vec<DirectoryGroup>,
     pub feed: Feed,
     /// An account whose edit form the window should open (the tray's
     /// sign-in-needed line was clicked); handed to one snapshot only.
@@ -247,6 +251,9 @@ pub struct Snapshot {
     pub config_problem: Option<String>,
     /// Board rows not heard of for longer show as unknown; 0: never.
     pub stale_after_hours: u32,
+    /// Every named group and team, sorted by name.
+    #[serde(default)]
+    pub groups: Vec<DirectoryGroup>,
     /// Open this account's edit form (once).
     pub edit_account: Option<String>,
 }
@@ -275,6 +282,7 @@ impl Snapshot {
             dnd_until: view.dnd_until,
             config_problem: view.config_problem.clone(),
             stale_after_hours: view.stale_after_hours,
+            groups: view.groups.clone(),
             edit_account: view.edit_request.clone(),
         }
     }

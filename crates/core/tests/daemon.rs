@@ -63,6 +63,17 @@ async fn the_demo_notifies_and_commands_reach_the_view_the_tray_and_the_config()
         "{heard:?}"
     );
 
+    // The demo names its agents and groups, as a relay's directory would.
+    {
+        let view = handle.view().unwrap();
+        assert!(
+            view.groups.iter().any(|g| g.name == "Billing"),
+            "{:?}",
+            view.groups
+        );
+        assert!(view.board.values().all(|r| r.name.is_some()));
+    }
+
     // Do not disturb: the view, the tray's icon and the file.
     handle.send(Command::SetDnd(Dnd::HalfAnHour)).unwrap();
     assert!(until(|| handle.view().unwrap().dnd_until.is_some()).await);

@@ -194,7 +194,11 @@ fn ticket_reassignment_with_and_without_identity() {
     let any = notified(rule(name, &r, &none()));
     assert_eq!(any[0].kind, Kind::TicketReassigned);
     assert_eq!(any[0].title, "Ticket #1 reassigned");
-    assert_eq!(any[0].body, "Support Needed... · agent 320 → agent 321");
+    // No directory yet: said plainly, never as a raw id.
+    assert_eq!(
+        any[0].body,
+        "Support Needed... · an agent not in the directory → an agent not in the directory"
+    );
     assert_eq!(
         notified(rule(name, &r, &me(&["321"])))[0].title,
         "Ticket #1 assigned to you"
@@ -430,4 +434,42 @@ fn a_ticket_marked_spam_afterwards_is_withdrawn() {
         )),
         Skip::NoAssignmentChange
     );
+}
+
+fn acme_names() -> deskbell_core::directory::Names {
+    let dir = deskbell_core::directory::Directory::from_json(&common::fixture_text(
+        "directory/acme.json",
+    ))
+    .unwrap();
+    deskbell_core::directory::Names::from_directories([&dir])
+}
+
+#[test]
+fn reassignments_and_new_tickets_name_agents_and_groups_from_the_directory() {
+    let names = acme_names();
+    let r = Rules::default();
+    let first = |fixture: &str, me: &Identity| {
+        notified(common::rule_named(fixture, &r, me, &names))
+            .into_iter()
+            .next()
+            .unwrap()
+    };
+    let moved = "freshdesk/ticket-update-responder-320-to-321.json";
+    assert_eq!(
+        first(moved, &none()).body,
+        "Support Needed... · Tom Agent → Ann Lead"
+    );
+    // Taken from me: I am "you", the new agent by name.
+    let mine = first(moved, &me(&["320"]));
+    assert_eq!(mine.title, "Ticket #1 taken from you");
+    assert_eq!(mine.body, "Support Needed... · you → Ann Lead");
+    // Me by email only: the directory says which agent id that is.
+    assert_eq!(
+        first(moved, &me(&["ann@acme.example"])).title,
+        "Ticket #1 assigned to you"
+    );
+    let groups = first("freshdesk/ticket-update-group-351-to-352.json", &none());
+    assert!(groups.body.ends_with("Billing → Sales"), "{}", groups.body);
+    let created = first("freshdesk/ticket-create.json", &none());
+    assert!(created.body.contains(" · Billing"), "{}", created.body);
 }

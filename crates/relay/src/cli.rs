@@ -301,7 +301,24 @@ fn serve(
             let poller = crate::freshcaller::Poller::new(fc, relay.clone(), polls)
                 .map_err(|e| format!("[freshcaller]: {e}"))?;
             tracing::info!(url = %host, "polling Freshcaller's API for calls and agent statuses");
-            tokio::spawn(poller.run(stop_rx));
+            tokio::spawn(poller.run(stop_rx.clone()));
+        }
+        if let Some(fd) = &config.freshdesk {
+            let metrics = Arc::new(crate::directory::DirectoryMetrics::default());
+            let refresher = crate::directory::Refresher::new(
+                fd,
+                std::time::Duration::from_secs(config.directory_refresh_seconds),
+                relay.clone(),
+                metrics.clone(),
+            )
+            .map_err(|e| format!("[freshdesk]: {e}"))?;
+            relay.show_directory_metrics(metrics);
+            tracing::info!(
+                url = %fd.url,
+                every_s = config.directory_refresh_seconds,
+                "reading the directory (agents and groups) from Freshdesk's API"
+            );
+            tokio::spawn(refresher.run(stop_rx.clone()));
         }
         // Tests and scripts wait for this line.
         println!("deskbell-relay: listening on http://{addr}");

@@ -33,6 +33,11 @@ pub struct RelayConfig {
     pub keepalive_seconds: u64,
     /// Freshcaller's REST API, polled for calls and agent statuses.
     pub freshcaller: Option<FreshcallerConfig>,
+    /// Freshdesk's REST API, read for the directory (agents and groups).
+    pub freshdesk: Option<FreshdeskConfig>,
+    /// How often the directory is read again from Freshworks' APIs
+    /// (seconds; it is read at start too).
+    pub directory_refresh_seconds: u64,
     /// Where the log is: `nats://HOST:PORT[,HOST:PORT...]` for a JetStream
     /// cluster shared by several relays; unset, SQLite in the data directory.
     /// `--log` wins.
@@ -178,6 +183,22 @@ impl Default for FreshcallerConfig {
 
 pub const FRESHCALLER_KEY_ENV: &str = "DESKBELL_FRESHCALLER_API_KEY";
 
+/// `[freshdesk]`: the helpdesk's Freshdesk account, whose agents and groups
+/// make the directory desktops show names from. The admin API key comes
+/// from `DESKBELL_FRESHDESK_API_KEY` or `api_key_file`, never from this file.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct FreshdeskConfig {
+    /// `https://acme.freshdesk.com` (`http://` only to this machine).
+    pub url: String,
+    /// A file holding the API key alone (mode 600, owned by the service).
+    pub api_key_file: Option<PathBuf>,
+    #[serde(skip)]
+    pub api_key: Option<Secret>,
+}
+
+pub const FRESHDESK_KEY_ENV: &str = "DESKBELL_FRESHDESK_API_KEY";
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default)]
 pub struct Retention {
@@ -208,6 +229,8 @@ impl Default for RelayConfig {
             retention: Retention::default(),
             keepalive_seconds: 15,
             freshcaller: None,
+            freshdesk: None,
+            directory_refresh_seconds: 900,
             log: None,
             nats: NatsConfig::default(),
         }
@@ -242,6 +265,10 @@ pub enum ConfigError {
     NoFreshcallerKey,
     #[error("[freshcaller] url {0:?}: {1}")]
     FreshcallerUrl(String, String),
+    #[error("[freshdesk] needs an API key: set {FRESHDESK_KEY_ENV} or api_key_file")]
+    NoFreshdeskKey,
+    #[error("[freshdesk] url {0:?}: {1}")]
+    FreshdeskUrl(String, String),
     #[error("log {0:?}: {1}")]
     LogTarget(String, String),
     #[error("[nats] stream {0:?}: 1 to 32 letters, digits, '_' or '-'")]
@@ -266,6 +293,14 @@ impl RelayConfig {
             fc.api_key = secret_from(FRESHCALLER_KEY_ENV, fc.api_key_file.as_deref())?;
             if fc.api_key.is_none() {
                 return Err(ConfigError::NoFreshcallerKey);
+            }
+        }
+        if let Some(fd) = &mut config.freshdesk {
+            deskbell_core::stream::relay_client::check_url(&fd.url)
+                .map_err(|e| ConfigError::FreshdeskUrl(fd.url.clone(), e.to_string()))?;
+            fd.api_key = secret_from(FRESHDESK_KEY_ENV, fd.api_key_file.as_deref())?;
+            if fd.api_key.is_none() {
+                return Err(ConfigError::NoFreshdeskKey);
             }
         }
         Ok(config)
@@ -425,6 +460,10 @@ mod tests {
         assert_eq!(example.nats.stream, default.nats.stream);
         assert_eq!(example.nats.require_tls, default.nats.require_tls);
         assert_eq!(example.log, default.log);
+        assert_eq!(
+            example.directory_refresh_seconds,
+            default.directory_refresh_seconds
+        );
     }
 
     #[test]

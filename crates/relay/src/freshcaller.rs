@@ -412,6 +412,11 @@ impl Poller {
 
     async fn poll_users(&self, statuses: &mut Statuses) -> Result<(), ApiError> {
         let users = all_pages(&self.client, "users", "users", &[]).await?;
+        // The same list names the agents and their teams for desktops.
+        self.relay.set_directory_part(
+            crate::directory::Part::Freshcaller,
+            crate::directory::freshcaller_directory(&users),
+        );
         for event in statuses.changes(&users, self.client.host(), Utc::now()) {
             let body = serde_json::to_vec(&event).unwrap_or_default();
             match self.relay.accept(&body).await {

@@ -18,6 +18,19 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 pub enum Auth {
     /// Freshcaller: the key in `X-Api-Auth`.
     ApiAuthHeader(Secret),
+    /// Freshdesk: Basic auth with the key as the user and `X` as the
+    /// password.
+    BasicKey(Secret),
+}
+
+/// One answer of a paged list: the JSON, the next page's URL from the
+/// `Link: <...>; rel="next"` header (Freshdesk), and how many requests the
+/// account has left this minute (`X-RateLimit-Remaining`).
+#[derive(Debug)]
+pub struct Page {
+    pub body: serde_json::Value,
+    pub next: Option<Url>,
+    pub remaining: Option<u64>,
 }
 
 #[derive(Debug, Error)]
@@ -76,27 +89,54 @@ impl ApiClient {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<serde_json::Value, ApiError> {
-        let url = self
+        let mut url = self
             .base
             .join(path)
             .map_err(|e| ApiError::Unexpected(format!("{path}: {e}")))?;
-        let mut req = self.http.get(url).query(query);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        Ok(self.get_page(url).await?.body)
+    }
+
+    /// `GET url`, with the page's links and the rate limit's headers. The
+    /// key is sent only to the API's own host: a `next` link elsewhere is
+    /// refused.
+    pub async fn get_page(&self, url: Url) -> Result<Page, ApiError> {
+        if url.host_str() != self.base.host_str() || url.port() != self.base.port() {
+            return Err(ApiError::Unexpected(format!(
+                "a link to another host ({}) was not followed",
+                url.host_str().unwrap_or_default()
+            )));
+        }
+        let mut req = self.http.get(url);
         match &self.auth {
             Auth::ApiAuthHeader(key) => req = req.header("X-Api-Auth", key.expose()),
+            Auth::BasicKey(key) => req = req.basic_auth(key.expose(), Some("X")),
         }
         let resp = req.send().await.map_err(|e| {
             // The URL carries no secret, but the error's text need not name it.
             ApiError::Unreachable(innermost(&e))
         })?;
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let remaining = header("x-ratelimit-remaining").and_then(|v| v.trim().parse().ok());
+        let next = header("link").and_then(|v| next_link(&v));
         match resp.status() {
-            s if s.is_success() => resp
-                .json()
-                .await
-                .map_err(|e| ApiError::Unexpected(innermost(&e))),
+            s if s.is_success() => Ok(Page {
+                body: resp
+                    .json()
+                    .await
+                    .map_err(|e| ApiError::Unexpected(innermost(&e)))?,
+                next,
+                remaining,
+            }),
             StatusCode::TOO_MANY_REQUESTS => Err(ApiError::RateLimited(
-                resp.headers()
-                    .get(RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
+                header(RETRY_AFTER.as_str())
                     .and_then(|v| v.trim().parse::<u64>().ok())
                     .map(Duration::from_secs),
             )),
@@ -106,6 +146,26 @@ impl ApiClient {
             s => Err(ApiError::Status(s.as_u16())),
         }
     }
+
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+}
+
+/// The `rel="next"` URL of a `Link` header (RFC 8288), as Freshdesk sends
+/// it: `<https://acme.freshdesk.com/api/v2/agents?page=2>; rel="next"`.
+pub fn next_link(header: &str) -> Option<Url> {
+    header.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        let is_next = params.split(';').any(|p| {
+            let p = p.trim();
+            p.strip_prefix("rel=")
+                .map(|v| v.trim_matches('"').split_whitespace().any(|r| r == "next"))
+                .unwrap_or(false)
+        });
+        is_next.then(|| Url::parse(target).ok()).flatten()
+    })
 }
 
 fn innermost(e: &reqwest::Error) -> String {
@@ -116,4 +176,21 @@ fn innermost(e: &reqwest::Error) -> String {
         source = s.source();
     }
     detail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_link;
+
+    #[test]
+    fn the_next_link_is_found_among_others_and_garbage_is_none() {
+        let h = r#"<https://acme.freshdesk.com/api/v2/agents?per_page=100&page=1>; rel="prev", <https://acme.freshdesk.com/api/v2/agents?per_page=100&page=3>; rel="next""#;
+        assert_eq!(
+            next_link(h).unwrap().as_str(),
+            "https://acme.freshdesk.com/api/v2/agents?per_page=100&page=3"
+        );
+        assert!(next_link(r#"<https://x.example/a>; rel="prev""#).is_none());
+        assert!(next_link("garbage").is_none());
+        assert!(next_link(r#"<not a url>; rel="next""#).is_none());
+    }
 }

@@ -6,6 +6,7 @@
 pub mod backend;
 pub mod cli;
 pub mod config;
+pub mod directory;
 pub mod freshcaller;
 pub mod freshworks_api;
 pub mod jetstream;

@@ -66,6 +66,17 @@ struct Inner {
     metrics: Metrics,
     /// Set when the relay polls Freshcaller's API.
     polls: Option<Arc<crate::freshcaller::PollMetrics>>,
+    /// Who is who, as one line of JSON (`crate::directory`); `None` until
+    /// first read, or when no API is configured.
+    directory: watch::Sender<Option<Arc<str>>>,
+    /// Its parts, per product, and how many agents and groups they hold.
+    directory_parts: Mutex<(
+        [Option<deskbell_core::directory::Directory>; 2],
+        usize,
+        usize,
+    )>,
+    /// Set when the relay reads the directory.
+    directory_metrics: std::sync::OnceLock<Arc<crate::directory::DirectoryMetrics>>,
 }
 
 /// The platform's limit for the forwarding app: 50 requests a minute per
@@ -134,8 +145,41 @@ impl Relay {
                 keepalive,
                 metrics,
                 polls,
+                directory: watch::channel(None).0,
+                directory_parts: Mutex::new(([None, None], 0, 0)),
+                directory_metrics: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// One product's part of the directory streams get from now on; `true`
+    /// when the whole changed (the open streams are sent it again).
+    pub fn set_directory_part(
+        &self,
+        part: crate::directory::Part,
+        directory: deskbell_core::directory::Directory,
+    ) -> bool {
+        let Ok(mut parts) = self.inner.directory_parts.lock() else {
+            return false;
+        };
+        parts.0[part.slot()] = Some(directory);
+        let whole = crate::directory::merged(&parts.0);
+        parts.1 = whole.agents.len();
+        parts.2 = whole.groups.len();
+        drop(parts);
+        let json: Arc<str> = whole.to_json().into();
+        self.inner.directory.send_if_modified(|held| {
+            if held.as_deref() == Some(&*json) {
+                return false;
+            }
+            *held = Some(json);
+            true
+        })
+    }
+
+    /// `/metrics` shows these from now on.
+    pub fn show_directory_metrics(&self, metrics: Arc<crate::directory::DirectoryMetrics>) {
+        let _ = self.inner.directory_metrics.set(metrics);
     }
 
     pub fn router(self) -> Router {
@@ -574,6 +618,12 @@ async fn run_stream(
         if let Some((dropped, resume_from)) = s.start(start).await? {
             tracing::info!(token = %name, dropped, resume_from, "stream reset: the resume point is older than the log");
         }
+        // Names first: the team's rows and the replayed events read by them.
+        let mut directory = r.directory.subscribe();
+        let held = directory.borrow_and_update().clone();
+        if let Some(data) = held {
+            s.send_directory(&data).await?;
+        }
         s.send_team().await?;
         s.replay_to(None).await?;
         let mut keepalive = tokio::time::interval(r.keepalive);
@@ -583,6 +633,13 @@ async fn run_stream(
             tokio::select! {
                 _ = stopped(&mut shutdown) => return Err(Closed::ShuttingDown),
                 _ = s.tx.closed() => return Err(Closed::ClientGone),
+                Ok(()) = directory.changed() => {
+                    let held = directory.borrow_and_update().clone();
+                    if let Some(data) = held {
+                        s.send_directory(&data).await?;
+                    }
+                    quiet = false;
+                }
                 _ = keepalive.tick() => {
                     // Revoked: end the stream. A read error is not a revocation.
                     if matches!(r.log.token_name(&token).await, Ok(None)) {
@@ -684,6 +741,15 @@ impl StreamState {
     async fn announce_position(&mut self) -> Result<(), Closed> {
         self.send(Bytes::from(format!("id: {}\n\n", self.sent)))
             .await
+    }
+
+    /// The directory, one `directory` event without an id: it is no place
+    /// in the log. Sent whatever the stream's filter: every kind's
+    /// notifications read names from it.
+    async fn send_directory(&mut self, data: &str) -> Result<(), Closed> {
+        let mut frame = String::new();
+        write_event(&mut frame, None, "directory", data);
+        self.send(Bytes::from(frame)).await
     }
 
     /// Each agent's latest state, one `team` event each, without ids (they
@@ -842,6 +908,15 @@ async fn metrics(State(relay): State<Relay>) -> Response {
     );
     if let Some(polls) = &relay.inner.polls {
         text.push_str(&polls.render(chrono::Utc::now()));
+    }
+    if let Some(directory) = relay.inner.directory_metrics.get() {
+        let (agents, groups) = relay
+            .inner
+            .directory_parts
+            .lock()
+            .map(|p| (p.1, p.2))
+            .unwrap_or_default();
+        text.push_str(&directory.render(agents, groups));
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

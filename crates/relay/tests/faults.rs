@@ -81,7 +81,9 @@ impl Harness {
                     }
                     StreamOutput::State(st) => seen.states.push(st),
                     StreamOutput::Skipped(why) => seen.skipped.push(why),
-                    StreamOutput::Reset { .. } | StreamOutput::Team(_) => {}
+                    StreamOutput::Reset { .. }
+                    | StreamOutput::Team(_)
+                    | StreamOutput::Directory(_) => {}
                 }
             }
         });

@@ -14,6 +14,30 @@ use deskbell_core::event::agent::AgentStatus;
 use deskbell_core::secret::Secret;
 use support::{add_token, agent_update, post, ticket, Relay, TempDir};
 
+/// The core's daemon on an in-memory desktop, with one account on `relay`.
+fn desktop_on(relay: &str, token: String) -> (daemon::Handle, Arc<MemoryDesktop>, TempDir) {
+    let home = TempDir::new("team-desktop");
+    let file = ConfigFile::at(home.0.join("config.toml"));
+    let mut config = Config::default();
+    config.accounts.push(AccountConfig::Relay {
+        name: "acme".into(),
+        url: relay.to_owned(),
+        fallback_urls: Vec::new(),
+        domains: Vec::new(),
+    });
+    file.save(&config).unwrap();
+    let desktop = Arc::new(MemoryDesktop::default());
+    desktop.store("acme", &Secret::new(token)).unwrap();
+    let handle = daemon::start(
+        desktop.clone(),
+        Files {
+            config: Some(file),
+            ..Files::default()
+        },
+    );
+    (handle, desktop, home)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_desktop_shows_the_whole_team_at_once() {
     let dir = TempDir::new("team-board");
@@ -40,25 +64,7 @@ async fn a_fresh_desktop_shows_the_whole_team_at_once() {
     // The writer prunes: the agent events are gone from the log.
     tokio::time::sleep(Duration::from_millis(2500)).await;
 
-    let home = TempDir::new("team-desktop");
-    let file = ConfigFile::at(home.0.join("config.toml"));
-    let mut config = Config::default();
-    config.accounts.push(AccountConfig::Relay {
-        name: "acme".into(),
-        url: base.clone(),
-        fallback_urls: Vec::new(),
-        domains: Vec::new(),
-    });
-    file.save(&config).unwrap();
-    let desktop = Arc::new(MemoryDesktop::default());
-    desktop.store("acme", &Secret::new(token)).unwrap();
-    let handle = daemon::start(
-        desktop.clone(),
-        Files {
-            config: Some(file),
-            ..Files::default()
-        },
-    );
+    let (handle, desktop, _home) = desktop_on(&base, token);
     let mut whole = false;
     for _ in 0..100 {
         if handle.view().unwrap().board.len() == 2 {
@@ -78,4 +84,77 @@ async fn a_fresh_desktop_shows_the_whole_team_at_once() {
     drop(view);
     // The team's state is the board's, never a notification.
     assert!(desktop.notified.lock().unwrap().is_empty());
+}
+
+/// Names instead of ids on a desktop: the relay reads the directory from
+/// the Freshdesk API double, the desktop's daemon gets it on connect, and a
+/// reassignment notifies with the agents' names; the Rules tab's groups
+/// come with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desktop_names_agents_and_groups_from_the_relays_directory() {
+    let key = "freshdesk-admin-key";
+    let double = support::api_double::ApiDouble::start(key);
+    double
+        .post(
+            "/_double/agents",
+            serde_json::json!([
+                {"id": 320, "contact": {"name": "Tom Agent", "email": "tom@acme.example"}, "group_ids": [351]},
+                {"id": 321, "contact": {"name": "Ann Lead", "email": "ann@acme.example"}, "group_ids": [351]},
+            ]),
+        )
+        .await;
+    double
+        .post(
+            "/_double/groups",
+            serde_json::json!([{"id": 351, "name": "Billing"}]),
+        )
+        .await;
+    let dir = TempDir::new("directory-desktop");
+    let key_file = dir.0.join("freshdesk.key");
+    std::fs::write(&key_file, key).unwrap();
+    let relay = Relay::start(
+        &dir.0,
+        &format!(
+            "[freshdesk]\nurl = \"{}\"\napi_key_file = \"{}\"",
+            double.base,
+            key_file.display()
+        ),
+    );
+    let token = add_token(&dir.0, "agent");
+    let (handle, desktop, _home) = desktop_on(&relay.base(), token);
+    let named = support::wait(Duration::from_secs(15), || {
+        handle
+            .view()
+            .unwrap()
+            .groups
+            .iter()
+            .any(|g| g.id == "351" && g.name == "Billing")
+    })
+    .await;
+    assert!(named, "the directory reached the desktop");
+    post(
+        &relay.base(),
+        &support::fixture("freshdesk/ticket-update-responder-320-to-321.json"),
+    )
+    .await
+    .unwrap();
+    let body = |desktop: &MemoryDesktop| {
+        desktop
+            .notified
+            .lock()
+            .unwrap()
+            .iter()
+            .flat_map(|d| {
+                d.notifications()
+                    .iter()
+                    .map(|n| n.body.clone())
+                    .collect::<Vec<_>>()
+            })
+            .next()
+    };
+    assert!(support::wait(Duration::from_secs(15), || body(&desktop).is_some()).await);
+    assert_eq!(
+        body(&desktop).unwrap(),
+        "Support Needed... · Tom Agent → Ann Lead"
+    );
 }

@@ -5,7 +5,7 @@
 
 import { h } from '../dom';
 import { checkRules, DAY_NAME, DAYS, PRIORITIES, SOURCES, STATUSES, splitList, type RuleProblem, type RulesEdit } from '../rules';
-import { KINDS, type CommandError, type DndChoice, type Kind, type Subscriptions } from '../types';
+import { KINDS, type CommandError, type DirectoryGroup, type DndChoice, type Kind, type Subscriptions } from '../types';
 
 export const KIND_LABEL: Record<Kind, string> = {
   missed_call: 'Missed calls',
@@ -26,6 +26,8 @@ export interface RulesState {
   subscriptions: Subscriptions;
   dndUntil: string | null;
   rules: RulesEdit;
+  /** Named groups for the pickers; ids typed by hand still work. */
+  groups: DirectoryGroup[];
 }
 
 /**
@@ -42,7 +44,51 @@ export function renderRules(root: HTMLElement, state: RulesState, actions: Rules
     root.replaceChildren(live, form);
   }
   live.replaceChildren(switches(state.subscriptions, actions), dnd(state.dndUntil, actions));
+  form.setGroups(state.groups);
   if (!form.dataset.dirty) form.fill(state.rules);
+}
+
+type GroupPicker = HTMLElement & { setGroups(groups: DirectoryGroup[]): void; sync(): void };
+
+/**
+ * Named groups as checkboxes beside a comma-separated id field: ticking
+ * one adds its id to the field, unticking takes it out, and ids typed by
+ * hand stay. Redrawn only when the directory's groups change.
+ */
+function groupPicker(input: HTMLInputElement, base: string): GroupPicker {
+  const picker = h('div', { class: 'choices group-picker', role: 'group', id: `${base}-picker`, 'aria-label': 'Pick groups by name' }) as unknown as GroupPicker;
+  let shown = '';
+  picker.sync = () => {
+    const ids = new Set(splitList(input.value));
+    for (const box of picker.querySelectorAll<HTMLInputElement>('input[type=checkbox]')) box.checked = ids.has(box.value);
+  };
+  picker.setGroups = (all: DirectoryGroup[]) => {
+    // The fields take numeric ids (Freshdesk groups, Freshcaller teams).
+    const groups = all.filter((g) => /^\d{1,20}$/.test(g.id));
+    const key = JSON.stringify(groups.map((g) => [g.id, g.name]));
+    if (key === shown) return;
+    shown = key;
+    const focused = document.activeElement;
+    const focusedId = focused instanceof HTMLInputElement && picker.contains(focused) ? focused.value : null;
+    picker.replaceChildren(
+      ...groups.map((g) => {
+        const box = h('input', { type: 'checkbox', id: `${base}-pick-${g.id}`, value: g.id, 'data-focus': `${base}-pick-${g.id}` });
+        box.addEventListener('change', () => {
+          const ids = splitList(input.value).filter((id) => id !== g.id);
+          if (box.checked) ids.push(g.id);
+          input.value = ids.join(', ');
+          input.dispatchEvent(new Event('input', { bubbles: true }));
+        });
+        return h('label', { class: 'switch', for: box.id }, box, ` ${g.name}`);
+      }),
+    );
+    picker.hidden = groups.length === 0;
+    picker.sync();
+    if (focusedId !== null) picker.querySelector<HTMLInputElement>(`input[value="${CSS.escape(focusedId)}"]`)?.focus({ preventScroll: true });
+  };
+  input.addEventListener('input', () => picker.sync());
+  picker.hidden = true;
+  return picker;
 }
 
 function switches(subs: Subscriptions, actions: RulesActions): HTMLElement {
@@ -71,7 +117,7 @@ function dnd(dndUntil: string | null, actions: RulesActions): HTMLElement {
   return set;
 }
 
-type RulesForm = HTMLFormElement & { fill(rules: RulesEdit): void };
+type RulesForm = HTMLFormElement & { fill(rules: RulesEdit): void; setGroups(groups: DirectoryGroup[]): void };
 
 /**
  * One input (or group of checkboxes) per field, described by its hint and
@@ -130,6 +176,8 @@ function rulesForm(actions: RulesActions): RulesForm {
   const myIds = h('input', { id: 'me-agent-ids', autocomplete: 'off', placeholder: '320' });
   const myEmails = h('input', { id: 'me-emails', autocomplete: 'off', placeholder: 'tom@acme.example' });
   const myGroups = h('input', { id: 'me-group-ids', autocomplete: 'off', placeholder: '43000012345' });
+  const groupsPicker = groupPicker(groups, 'rule-groups');
+  const myGroupsPicker = groupPicker(myGroups, 'me-group-ids');
   const save = h('button', { type: 'submit', id: 'rules-save' }, 'Save rules');
   const outcome = h('p', { id: 'rules-outcome', role: 'status', 'aria-live': 'polite' });
 
@@ -142,7 +190,8 @@ function rulesForm(actions: RulesActions): RulesForm {
       h('legend', {}, 'New tickets: notify only when'),
       fieldRow('new_ticket.statuses', 'Created as (none ticked means any)', statuses, 'Spam never notifies.'),
       fieldRow('new_ticket.min_priority', 'Minimum priority', priority),
-      fieldRow('new_ticket.groups', 'Group ids', groups, 'Comma-separated; empty means any group.'),
+      fieldRow('new_ticket.groups', 'Groups', groups, 'Tick them by name below, or type ids, comma-separated; empty means any group.'),
+      groupsPicker,
       fieldRow('new_ticket.types', 'Types', types, 'Comma-separated; empty means any type.'),
       fieldRow('new_ticket.sources', 'Sources (none ticked means any)', sources),
       fieldRow('new_ticket.tags', 'Tags', tags, 'A ticket passes with any of them; empty means any.'),
@@ -162,7 +211,8 @@ function rulesForm(actions: RulesActions): RulesForm {
       h('small', { class: 'hint', id: 'me-hint' }, 'Who "me" is, for "only tickets assigned to me", "only my teams" on the board, and tickets or conversations reassigned to or from you. Comma-separated.'),
       fieldRow('me.agent_ids', 'My agent ids', myIds),
       fieldRow('me.emails', 'My emails', myEmails),
-      fieldRow('me.group_ids', 'My group ids', myGroups),
+      fieldRow('me.group_ids', 'My groups', myGroups, 'Tick them by name below, or type ids.'),
+      myGroupsPicker,
     ),
     h(
       'fieldset',
@@ -223,6 +273,8 @@ function rulesForm(actions: RulesActions): RulesForm {
     myIds.value = rules.me.agent_ids.join(', ');
     myEmails.value = rules.me.emails.join(', ');
     myGroups.value = rules.me.group_ids.join(', ');
+    groupsPicker.sync();
+    myGroupsPicker.sync();
     delete form.dataset.dirty;
     show([]);
   };
@@ -263,5 +315,9 @@ function rulesForm(actions: RulesActions): RulesForm {
     form.fill(answer);
     outcome.textContent = 'Saved.';
   });
+  form.setGroups = (list: DirectoryGroup[]) => {
+    groupsPicker.setGroups(list);
+    myGroupsPicker.setGroups(list);
+  };
   return form;
 }

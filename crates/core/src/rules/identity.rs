@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::board::Board;
+use crate::directory::{Lookup, Names};
 
 /// Who "me" is: agent ids (Freshdesk, Freshcaller, Freshchat) and emails.
 /// Emails match an id through the board, which learns each agent's email
@@ -33,11 +34,12 @@ impl Identity {
     }
 }
 
-/// The identity resolved against the board.
+/// The identity resolved against the board and the directory.
 #[derive(Clone, Copy)]
 pub struct Me<'a> {
     pub identity: &'a Identity,
     pub board: &'a Board,
+    pub names: &'a Names,
 }
 
 impl Me<'_> {
@@ -45,7 +47,11 @@ impl Me<'_> {
         if self.identity.agent_ids.iter().any(|id| id == agent_id) {
             return true;
         }
-        match self.board.email_of(agent_id) {
+        match self
+            .board
+            .email_of(agent_id)
+            .or_else(|| self.names.email(agent_id))
+        {
             Some(email) => self
                 .identity
                 .emails
@@ -61,5 +67,13 @@ impl Me<'_> {
 
     pub fn is_known(&self) -> bool {
         self.identity.is_known()
+    }
+
+    /// Names for the ids an event carries.
+    pub fn lookup(&self) -> Lookup<'_> {
+        Lookup {
+            names: self.names,
+            board: self.board,
+        }
     }
 }

@@ -135,6 +135,12 @@ pub fn classify(ev: &DecodedEvent, t: &TicketEvent, ctx: &Context<'_>) -> Verdic
         body: join([
             priority.map(|p| format!("{} priority", p.label())),
             requester,
+            // The group's name when the directory knows it; an unknown
+            // group's id would mean nothing to the agent.
+            ticket
+                .group_id
+                .as_ref()
+                .and_then(|g| ctx.me.lookup().group(g.as_str())),
             ticket
                 .source
                 .and_then(|s| ticket_source_name(s.0))

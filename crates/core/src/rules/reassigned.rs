@@ -95,12 +95,25 @@ fn pick<'c>(
     }
 }
 
-fn describe(c: &Change, what: &str) -> String {
-    let side = |v: Option<String>| {
-        v.map(|v| format!("{what} {v}"))
-            .unwrap_or_else(|| "nobody".into())
+/// `old → new` as a person reads it: names from the directory (or the
+/// board), "you" for me, "nobody" for no one, and never a raw id.
+fn describe(c: &Change, target: Target, me: &Me<'_>) -> String {
+    let lookup = me.lookup();
+    let side = |v: Option<String>| match (v, target) {
+        (None, _) => "nobody".to_owned(),
+        (Some(id), Target::Agent) if me.is_known() && me.is_me(&id) => "you".to_owned(),
+        (Some(id), Target::Agent) => lookup.agent_or_unknown(&id),
+        (Some(id), Target::Group) => lookup.group_or_unknown(&id),
     };
     format!("{} → {}", side(c.old_text()), side(c.new_text()))
+}
+
+fn target_of(c: &Change, group_field: &str) -> Target {
+    if c.field == group_field {
+        Target::Group
+    } else {
+        Target::Agent
+    }
 }
 
 fn occurrence(key: &str, c: &Change, when: Option<String>) -> String {
@@ -119,18 +132,17 @@ pub fn ticket(ev: &DecodedEvent, t: &TicketEvent, ctx: &Context<'_>) -> Verdict 
         Ok(found) => found,
         Err(skip) => return Verdict::Skip(skip),
     };
-    let what = if change.field == "group_id" {
-        "group"
-    } else {
-        "agent"
-    };
+    let target = target_of(change, "group_id");
     let key = format!("ticket:{}:{}", scope(ev), ticket.id);
     let when = ticket.updated_at.0.or(ev.timestamp);
     Verdict::Notify(vec![Notification {
         kind: Kind::TicketReassigned,
         dedupe_key: occurrence(&key, change, when.map(|w| w.to_rfc3339())),
         title: format!("Ticket #{} {}", ticket.id, rel.phrase()),
-        body: join([ticket.subject.clone(), Some(describe(change, what))]),
+        body: join([
+            ticket.subject.clone(),
+            Some(describe(change, target, &ctx.me)),
+        ]),
         url: urls::ticket(ev.domain.as_ref(), &ticket.id),
         urgency: Urgency::Normal,
         at: when,
@@ -153,11 +165,7 @@ pub fn chat(ev: &DecodedEvent, c: &ChatConversationEvent, ctx: &Context<'_>) -> 
     let key = format!("chat:{}:{id}", scope(ev));
     let customer = c.user.as_ref().and_then(|u| u.display_name());
     let actor = c.actor.as_ref().and_then(|a| a.display_name());
-    let what = if change.field == "assigned_group_id" {
-        "group"
-    } else {
-        "agent"
-    };
+    let target = target_of(change, "assigned_group_id");
     Verdict::Notify(vec![Notification {
         kind: Kind::ConversationReassigned,
         dedupe_key: occurrence(&key, change, ev.timestamp.map(|w| w.to_rfc3339())),
@@ -167,7 +175,7 @@ pub fn chat(ev: &DecodedEvent, c: &ChatConversationEvent, ctx: &Context<'_>) -> 
         },
         body: join([
             actor.map(|a| format!("by {a}")),
-            Some(describe(change, what)),
+            Some(describe(change, target, &ctx.me)),
         ]),
         url: conv.key().and_then(|cid| {
             urls::chat_conversation(

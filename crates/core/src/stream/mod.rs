@@ -67,6 +67,9 @@ pub enum StreamOutput {
     /// One agent's latest state as the relay keeps it (an `onAgentUpdate`
     /// payload), sent when a stream starts: the board is whole at once.
     Team(String),
+    /// Who is who (`crate::directory::Directory` as JSON), sent when a
+    /// stream starts and whenever the relay's copy changes.
+    Directory(String),
     /// The resume point was older than the relay's retention.
     Reset {
         dropped: u64,

@@ -294,6 +294,7 @@ impl RelayClient {
             // One agent's latest state, before live events; no id: it is
             // not a place in the log to resume from.
             Frame::Event(ev) if ev.event == "team" => Some(StreamOutput::Team(ev.data)),
+            Frame::Event(ev) if ev.event == "directory" => Some(StreamOutput::Directory(ev.data)),
             Frame::Event(ev) if ev.event == "reset" => {
                 #[derive(serde::Deserialize)]
                 struct Reset {

@@ -17,6 +17,10 @@ pub fn bytes(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
 
+pub fn fixture_text(name: &str) -> String {
+    String::from_utf8(bytes(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
 pub fn event(name: &str) -> DecodedEvent {
     decode(&bytes(name)).unwrap_or_else(|e| panic!("fixture {name} should decode: {e}"))
 }
@@ -34,6 +38,21 @@ pub fn all_in(folder: &str) -> Vec<String> {
 
 /// Rules one event alone with an empty board.
 pub fn rule(name: &str, rules: &Rules, identity: &Identity) -> Verdict {
+    rule_named(
+        name,
+        rules,
+        identity,
+        &deskbell_core::directory::Names::default(),
+    )
+}
+
+/// Rules one event alone with an empty board and these names.
+pub fn rule_named(
+    name: &str,
+    rules: &Rules,
+    identity: &Identity,
+    names: &deskbell_core::directory::Names,
+) -> Verdict {
     let board = deskbell_core::board::Board::default();
     let ev = event(name);
     let ctx = Context {
@@ -41,6 +60,7 @@ pub fn rule(name: &str, rules: &Rules, identity: &Identity) -> Verdict {
         me: Me {
             identity,
             board: &board,
+            names,
         },
         board_change: None,
     };

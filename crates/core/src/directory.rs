@@ -1,0 +1,218 @@
+//! Who is who: the helpdesk's agents and groups by name, as the relay reads
+//! them from Freshworks' REST APIs (Freshdesk agents and groups, Freshcaller
+//! users and teams) and sends them on the stream as a `directory` event
+//! (docs/stream-protocol.md). Rules and the board still match ids; this is
+//! only where an id becomes something an agent can read.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::board::Board;
+
+/// The product an entry comes from, an open set.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Product {
+    Freshdesk,
+    Freshcaller,
+    Freshchat,
+    #[serde(untagged)]
+    Unknown(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryAgent {
+    pub product: Product,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_ids: Vec<String>,
+}
+
+/// A Freshdesk group or a Freshcaller team.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryGroup {
+    pub product: Product,
+    pub id: String,
+    pub name: String,
+}
+
+/// One helpdesk's directory, as the `directory` event carries it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Directory {
+    #[serde(default)]
+    pub agents: Vec<DirectoryAgent>,
+    #[serde(default)]
+    pub groups: Vec<DirectoryGroup>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the directory does not decode: {0}")]
+pub struct DirectoryError(#[from] serde_json::Error);
+
+impl DirectoryError {
+    pub fn code(&self) -> &'static str {
+        "directory_malformed"
+    }
+}
+
+impl Directory {
+    pub fn from_json(data: &str) -> Result<Directory, DirectoryError> {
+        Ok(serde_json::from_str(data)?)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.agents.is_empty() && self.groups.is_empty()
+    }
+}
+
+/// Names by id, merged from every account's directory: what the rules, the
+/// board and the window read. Ids are unique across Freshworks' products in
+/// practice (numbers of different ranges, UUIDs for Freshchat); where two
+/// entries share one, the first account's wins.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Names {
+    agents: HashMap<String, String>,
+    emails: HashMap<String, String>,
+    groups: HashMap<String, String>,
+    /// Every group with a name, for the Rules tab's picker, by name.
+    listed: Vec<DirectoryGroup>,
+}
+
+impl Names {
+    pub fn from_directories<'a>(dirs: impl IntoIterator<Item = &'a Directory>) -> Names {
+        let mut names = Names::default();
+        for dir in dirs {
+            for a in &dir.agents {
+                if let Some(name) = a.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+                    names
+                        .agents
+                        .entry(a.id.clone())
+                        .or_insert_with(|| visible(name));
+                }
+                if let Some(email) = &a.email {
+                    names
+                        .emails
+                        .entry(a.id.clone())
+                        .or_insert_with(|| email.to_ascii_lowercase());
+                }
+            }
+            for g in &dir.groups {
+                let name = g.name.trim();
+                if name.is_empty() || names.groups.contains_key(&g.id) {
+                    continue;
+                }
+                let name = visible(name);
+                names.groups.insert(g.id.clone(), name.clone());
+                names.listed.push(DirectoryGroup { name, ..g.clone() });
+            }
+        }
+        names.listed.sort_by_key(|g| g.name.to_lowercase());
+        names
+    }
+
+    pub fn agent(&self, id: &str) -> Option<&str> {
+        self.agents.get(id).map(String::as_str)
+    }
+
+    pub fn email(&self, id: &str) -> Option<&str> {
+        self.emails.get(id).map(String::as_str)
+    }
+
+    pub fn group(&self, id: &str) -> Option<&str> {
+        self.groups.get(id).map(String::as_str)
+    }
+
+    /// Every named group, sorted by name.
+    pub fn groups(&self) -> &[DirectoryGroup] {
+        &self.listed
+    }
+}
+
+/// Names come from the helpdesk's admins and agents: shown as they read,
+/// with no direction controls to reorder them.
+fn visible(name: &str) -> String {
+    crate::notification::visible_text(name).into_owned()
+}
+
+/// The directory with the board behind it: an agent the directory does not
+/// name may still have said its name in an `onAgentUpdate`.
+#[derive(Clone, Copy)]
+pub struct Lookup<'a> {
+    pub names: &'a Names,
+    pub board: &'a Board,
+}
+
+/// What to say for an agent whose name nobody knows: never the raw id.
+pub const UNKNOWN_AGENT: &str = "an agent not in the directory";
+/// Likewise for a group.
+pub const UNKNOWN_GROUP: &str = "a group not in the directory";
+
+impl Lookup<'_> {
+    pub fn agent(&self, id: &str) -> Option<String> {
+        self.names
+            .agent(id)
+            .map(str::to_owned)
+            .or_else(|| self.board.name_of(id).map(str::to_owned))
+    }
+
+    pub fn group(&self, id: &str) -> Option<String> {
+        self.names.group(id).map(str::to_owned)
+    }
+
+    /// An agent as a person reads it: the name, or [`UNKNOWN_AGENT`].
+    pub fn agent_or_unknown(&self, id: &str) -> String {
+        self.agent(id).unwrap_or_else(|| UNKNOWN_AGENT.to_owned())
+    }
+
+    pub fn group_or_unknown(&self, id: &str) -> String {
+        self.group(id).unwrap_or_else(|| UNKNOWN_GROUP.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_products_keep_their_name_and_names_merge_first_wins() {
+        let a = Directory::from_json(
+            r#"{"agents":[{"product":"freshdesk","id":"1","name":"Ann","email":"Ann@X.example"},{"product":"freshsales","id":"9","name":" "}],
+                "groups":[{"product":"freshdesk","id":"7","name":"Billing"},{"product":"freshcaller","id":"8","name":"apac"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(a.agents[1].product, Product::Unknown("freshsales".into()));
+        let b = Directory::from_json(
+            r#"{"groups":[{"product":"freshdesk","id":"7","name":"Other"}],"extra":1}"#,
+        )
+        .unwrap();
+        let names = Names::from_directories([&a, &b]);
+        assert_eq!(names.agent("1"), Some("Ann"));
+        assert_eq!(names.email("1"), Some("ann@x.example"));
+        assert_eq!(names.agent("9"), None, "a blank name is no name");
+        assert_eq!(names.group("7"), Some("Billing"));
+        let listed: Vec<_> = names.groups().iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(listed, ["apac", "Billing"]);
+        // Round trip: what the relay writes, the desktop reads.
+        assert_eq!(Directory::from_json(&a.to_json()).unwrap(), a);
+    }
+
+    #[test]
+    fn garbage_is_an_error_with_a_code() {
+        let e = Directory::from_json("[1,2]").unwrap_err();
+        assert_eq!(e.code(), "directory_malformed");
+        let lookup = Lookup {
+            names: &Names::default(),
+            board: &Board::default(),
+        };
+        assert_eq!(lookup.agent_or_unknown("2823233e-7122"), UNKNOWN_AGENT);
+    }
+}
