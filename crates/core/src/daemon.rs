@@ -641,7 +641,6 @@ impl Daemon {
         }
     }
 
-    /// The board row of `agent_id`, to the view and to the window.
     /// An account's relay said who is who: names for notifications from
     /// now on, and for the board and the Rules tab at once. Garbage is
     /// logged and changes nothing.
@@ -685,6 +684,7 @@ impl Daemon {
         });
     }
 
+    /// The board row of `agent_id`, named, to the view and to the window.
     fn show_board_change(&mut self, agent_id: &str) {
         let classifier = self.pipeline.classifier();
         let row = classifier

@@ -103,7 +103,11 @@ impl ApiClient {
     /// key is sent only to the API's own host: a `next` link elsewhere is
     /// refused.
     pub async fn get_page(&self, url: Url) -> Result<Page, ApiError> {
-        if url.host_str() != self.base.host_str() || url.port() != self.base.port() {
+        // Nor over another scheme: an http:// link would send it in clear.
+        if url.scheme() != self.base.scheme()
+            || url.host_str() != self.base.host_str()
+            || url.port() != self.base.port()
+        {
             return Err(ApiError::Unexpected(format!(
                 "a link to another host ({}) was not followed",
                 url.host_str().unwrap_or_default()
@@ -180,7 +184,24 @@ fn innermost(e: &reqwest::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::next_link;
+    use super::*;
+
+    #[tokio::test]
+    async fn the_key_never_follows_a_link_to_another_host_port_or_scheme() {
+        let base = Url::parse("https://acme.freshdesk.com/api/v2/").unwrap();
+        let client = ApiClient::new(base, Auth::BasicKey(Secret::new("k"))).unwrap();
+        for link in [
+            "https://evil.example/api/v2/agents?page=2",
+            "https://acme.freshdesk.com:8443/api/v2/agents?page=2",
+            "http://acme.freshdesk.com/api/v2/agents?page=2",
+        ] {
+            let refused = client.get_page(Url::parse(link).unwrap()).await;
+            assert!(
+                matches!(&refused, Err(ApiError::Unexpected(why)) if why.contains("not followed")),
+                "{link}: {refused:?}"
+            );
+        }
+    }
 
     #[test]
     fn the_next_link_is_found_among_others_and_garbage_is_none() {

@@ -69,12 +69,8 @@ struct Inner {
     /// Who is who, as one line of JSON (`crate::directory`); `None` until
     /// first read, or when no API is configured.
     directory: watch::Sender<Option<Arc<str>>>,
-    /// Its parts, per product, and how many agents and groups they hold.
-    directory_parts: Mutex<(
-        [Option<deskbell_core::directory::Directory>; 2],
-        usize,
-        usize,
-    )>,
+    /// Its parts, per product (`crate::directory::Part`).
+    directory_parts: Mutex<[Option<deskbell_core::directory::Directory>; 2]>,
     /// Set when the relay reads the directory.
     directory_metrics: std::sync::OnceLock<Arc<crate::directory::DirectoryMetrics>>,
 }
@@ -146,7 +142,7 @@ impl Relay {
                 metrics,
                 polls,
                 directory: watch::channel(None).0,
-                directory_parts: Mutex::new(([None, None], 0, 0)),
+                directory_parts: Mutex::new([None, None]),
                 directory_metrics: std::sync::OnceLock::new(),
             }),
         }
@@ -162,10 +158,8 @@ impl Relay {
         let Ok(mut parts) = self.inner.directory_parts.lock() else {
             return false;
         };
-        parts.0[part.slot()] = Some(directory);
-        let whole = crate::directory::merged(&parts.0);
-        parts.1 = whole.agents.len();
-        parts.2 = whole.groups.len();
+        parts[part.slot()] = Some(directory);
+        let whole = crate::directory::merged(&*parts);
         drop(parts);
         let json: Arc<str> = whole.to_json().into();
         self.inner.directory.send_if_modified(|held| {
@@ -914,7 +908,12 @@ async fn metrics(State(relay): State<Relay>) -> Response {
             .inner
             .directory_parts
             .lock()
-            .map(|p| (p.1, p.2))
+            .map(|parts| {
+                parts
+                    .iter()
+                    .flatten()
+                    .fold((0, 0), |(a, g), p| (a + p.agents.len(), g + p.groups.len()))
+            })
             .unwrap_or_default();
         text.push_str(&directory.render(agents, groups));
     }

@@ -387,7 +387,7 @@ fn protocol_doc_examples_parse() {
         .skip(1)
         .map(|b| b.split("```").next().unwrap())
         .collect();
-    assert_eq!(blocks.len(), 2, "the event and reset examples");
+    assert_eq!(blocks.len(), 3, "the event, reset and directory examples");
     let mut out = Vec::new();
     let mut p = SseParser::new(1 << 20);
     for b in &blocks {
@@ -410,7 +410,7 @@ fn protocol_doc_examples_parse() {
             }
         })
         .collect();
-    assert_eq!(events.len(), 2);
+    assert_eq!(events.len(), 3);
     assert_eq!(
         (events[0].id.as_deref(), events[0].event.as_str()),
         (Some("42"), "onTicketCreate")
@@ -418,6 +418,12 @@ fn protocol_doc_examples_parse() {
     assert_eq!(events[1].event, "reset");
     let reset: serde_json::Value = serde_json::from_str(&events[1].data).unwrap();
     assert_eq!(reset["resume_from"], 1241);
+    assert_eq!(
+        (events[2].id.as_deref(), events[2].event.as_str()),
+        (None, "directory")
+    );
+    let directory = deskbell_core::directory::Directory::from_json(&events[2].data).unwrap();
+    assert_eq!(directory.groups[0].name, "Billing");
 }
 
 #[tokio::test]
