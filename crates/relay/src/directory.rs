@@ -220,17 +220,13 @@ impl Refresher {
         relay: Relay,
         metrics: Arc<DirectoryMetrics>,
     ) -> Result<Refresher, ApiError> {
-        let url = deskbell_core::stream::relay_client::check_url(&config.url)
-            .map_err(|e| ApiError::Unexpected(e.to_string()))?;
-        let base = url
-            .join("api/v2/")
-            .map_err(|e| ApiError::Unexpected(e.to_string()))?;
-        let key = config
-            .api_key
-            .clone()
-            .ok_or_else(|| ApiError::Unexpected("no API key".into()))?;
         Ok(Refresher {
-            client: ApiClient::new(base, Auth::BasicKey(key))?,
+            client: ApiClient::for_account(
+                &config.url,
+                "api/v2/",
+                config.api_key.as_ref(),
+                Auth::BasicKey,
+            )?,
             every: every.max(Duration::from_secs(1)),
             relay,
             metrics,

@@ -310,16 +310,12 @@ impl Poller {
         relay: Relay,
         metrics: Arc<PollMetrics>,
     ) -> Result<Poller, ApiError> {
-        let url = deskbell_core::stream::relay_client::check_url(&config.url)
-            .map_err(|e| ApiError::Unexpected(e.to_string()))?;
-        let base = url
-            .join("api/v1/")
-            .map_err(|e| ApiError::Unexpected(e.to_string()))?;
-        let key = config
-            .api_key
-            .clone()
-            .ok_or_else(|| ApiError::Unexpected("no API key".into()))?;
-        let client = ApiClient::new(base, Auth::ApiAuthHeader(key))?;
+        let client = ApiClient::for_account(
+            &config.url,
+            "api/v1/",
+            config.api_key.as_ref(),
+            Auth::ApiAuthHeader,
+        )?;
         Ok(Poller {
             client,
             config,

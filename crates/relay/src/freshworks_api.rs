@@ -79,6 +79,26 @@ impl ApiClient {
         Ok(ApiClient { http, base, auth })
     }
 
+    /// The client for an account's API as configured: `url` held to the
+    /// https rule (http only to loopback), `api_path` under it
+    /// (`api/v2/`), and the key in the product's `auth`.
+    pub fn for_account(
+        url: &str,
+        api_path: &str,
+        key: Option<&Secret>,
+        auth: fn(Secret) -> Auth,
+    ) -> Result<ApiClient, ApiError> {
+        let url = deskbell_core::stream::relay_client::check_url(url)
+            .map_err(|e| ApiError::Unexpected(e.to_string()))?;
+        let base = url
+            .join(api_path)
+            .map_err(|e| ApiError::Unexpected(e.to_string()))?;
+        let key = key
+            .cloned()
+            .ok_or_else(|| ApiError::Unexpected("no API key".into()))?;
+        ApiClient::new(base, auth(key))
+    }
+
     pub fn host(&self) -> &str {
         self.base.host_str().unwrap_or_default()
     }
