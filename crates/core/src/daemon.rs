@@ -16,7 +16,7 @@ use crate::board::AgentRow;
 use crate::coalesce::Delivery;
 use crate::config::{AccountConfig, Config, ConfigError, ConfigFile, LinkScope};
 use crate::desktop::{Desktop, SecretStoreError};
-use crate::directory::{Directory, Names};
+use crate::directory::{Directory, Names, WhoAmI};
 use crate::feed::FeedStore;
 use crate::local::Push;
 use crate::notification::Kind;
@@ -101,6 +101,8 @@ struct Running {
     last_id: Option<u64>,
     /// Who is who, as this account's relay last said.
     directory: Option<Directory>,
+    /// Who this account's token belongs to, as its relay last said.
+    me: Option<WhoAmI>,
 }
 
 struct Daemon {
@@ -323,6 +325,7 @@ impl Daemon {
             stop,
             last_id,
             directory: None,
+            me: None,
         };
         let name = account.name().to_owned();
         let secret = match self.desktop.load(&name) {
@@ -502,6 +505,10 @@ impl Daemon {
                         self.set_directory(index, &data);
                         Vec::new()
                     }
+                    Some((index, StreamOutput::Me(data))) => {
+                        self.set_me(index, &data);
+                        Vec::new()
+                    }
                     Some((index, StreamOutput::State(state))) => {
                         tracing::info!(account = index, ?state, "connection");
                         self.report(index, state);
@@ -619,12 +626,9 @@ impl Daemon {
                 edit.apply_to(&mut classifier.rules, &mut classifier.identity);
                 let saved = self.save();
                 let shown = RulesEdit::of(&self.config.rules, &self.config.identity);
-                let me = me_of(&self.config.identity);
                 // The view first: the request answers with what it holds.
-                self.update_view(|v| {
-                    v.rules = shown;
-                    v.me = me;
-                });
+                self.update_view(|v| v.rules = shown);
+                self.refresh_identity();
                 let _ = reply.send(saved);
             }
             Command::Applied(reply) => {
@@ -660,6 +664,42 @@ impl Daemon {
             return;
         }
         self.refresh_names();
+    }
+
+    fn set_me(&mut self, index: usize, data: &str) {
+        let me = match WhoAmI::from_json(data) {
+            Ok(me) => me,
+            Err(e) => {
+                tracing::warn!(account = index, code = e.code(), "the relay's `me`: {e}");
+                return;
+            }
+        };
+        let Some(running) = self.accounts.get_mut(index) else {
+            return;
+        };
+        if running.me.as_ref() == Some(&me) {
+            return;
+        }
+        running.me = Some(me);
+        self.refresh_identity();
+    }
+
+    /// "Me" for the rules and the board: what the agent typed, field by
+    /// field, over what the accounts' relays said.
+    fn refresh_identity(&mut self) {
+        let learned: Vec<Identity> = self
+            .accounts
+            .iter()
+            .filter_map(|a| a.me.as_ref().map(WhoAmI::identity))
+            .collect();
+        let effective = self.config.identity.over(&Identity::merged(&learned));
+        let relay_me: Vec<WhoAmI> = self.accounts.iter().filter_map(|a| a.me.clone()).collect();
+        let me = me_of(&effective);
+        self.pipeline.classifier_mut().identity = effective;
+        self.update_view(|v| {
+            v.me = me;
+            v.relay_me = relay_me;
+        });
     }
 
     /// Names from every directory held, accounts first in config order.
@@ -768,16 +808,21 @@ impl Daemon {
             }
         });
         // Names stay while the clients reconnect; the relay says them again.
-        let mut directories: BTreeMap<String, Directory> = std::mem::take(&mut self.accounts)
-            .into_iter()
-            .filter_map(|a| Some((a.config.name().to_owned(), a.directory?)))
-            .collect();
+        let mut kept: BTreeMap<String, (Option<Directory>, Option<WhoAmI>)> =
+            std::mem::take(&mut self.accounts)
+                .into_iter()
+                .map(|a| (a.config.name().to_owned(), (a.directory, a.me)))
+                .collect();
         for (index, account) in self.config.accounts.clone().iter().enumerate() {
             let mut running = self.launch(index, account, points.get(account.name()).copied());
-            running.directory = directories.remove(account.name());
+            if let Some((directory, me)) = kept.remove(account.name()) {
+                running.directory = directory;
+                running.me = me;
+            }
             self.accounts.push(running);
         }
         self.refresh_names();
+        self.refresh_identity();
         self.tell_window();
     }
 

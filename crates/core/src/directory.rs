@@ -137,6 +137,154 @@ impl Names {
     }
 }
 
+/// One of my agent ids, in the product that gave it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyAgent {
+    pub product: Product,
+    pub id: String,
+}
+
+/// One of my groups (Freshdesk group, Freshcaller team), named where the
+/// directory or the team's state names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyGroup {
+    pub product: Product,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// Who a relay token belongs to: what `GET /v1/me` answers and the stream's
+/// `me` event carries (docs/stream-protocol.md). The token is bound to an
+/// email by `deskbell-relay token add NAME --email EMAIL`; the agent ids and
+/// groups are those of the directory's agents and the team's rows with that
+/// email. An unbound token knows only its name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhoAmI {
+    /// The token's name, as the relay's admin gave it.
+    pub name: String,
+    #[serde(default)]
+    pub emails: Vec<String>,
+    #[serde(default)]
+    pub agents: Vec<MyAgent>,
+    #[serde(default)]
+    pub groups: Vec<MyGroup>,
+}
+
+impl WhoAmI {
+    /// Matches `email` (any case) against the directory and the team's
+    /// state (`onAgentUpdate` payloads; what does not decode is skipped).
+    pub fn resolve<'a>(
+        name: &str,
+        email: Option<&str>,
+        directory: &Directory,
+        team: impl IntoIterator<Item = &'a str>,
+    ) -> WhoAmI {
+        let mut me = WhoAmI {
+            name: name.to_owned(),
+            ..WhoAmI::default()
+        };
+        let Some(email) = email.map(str::trim).filter(|e| !e.is_empty()) else {
+            return me;
+        };
+        me.emails.push(email.to_ascii_lowercase());
+        let group_name = |product: &Product, id: &str| {
+            directory
+                .groups
+                .iter()
+                .find(|g| &g.product == product && g.id == id)
+                .map(|g| visible(&g.name))
+        };
+        for a in &directory.agents {
+            if !a
+                .email
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            {
+                continue;
+            }
+            me.add_agent(a.product.clone(), &a.id);
+            for g in &a.group_ids {
+                me.add_group(a.product.clone(), g, group_name(&a.product, g));
+            }
+        }
+        for data in team {
+            let Ok(crate::event::DecodedEvent {
+                event: crate::event::Event::AgentUpdated(update),
+                ..
+            }) = crate::event::decode(data.as_bytes())
+            else {
+                continue;
+            };
+            let agent = &update.agent;
+            if !agent.email().is_some_and(|e| e.eq_ignore_ascii_case(email)) {
+                continue;
+            }
+            // Freshdesk's agent carries `contact` and `available`;
+            // Freshcaller's a numeric `status` and `teams`.
+            let product = if agent.contact.is_some() || agent.available.is_some() {
+                Product::Freshdesk
+            } else {
+                Product::Freshcaller
+            };
+            if let Some(id) = agent.key() {
+                me.add_agent(product.clone(), &id.to_string());
+            }
+            for t in agent.teams() {
+                let id = t.id.to_string();
+                let named = t
+                    .name
+                    .map(|n| visible(n.as_str()))
+                    .filter(|n| !n.trim().is_empty())
+                    .or_else(|| group_name(&product, &id));
+                me.add_group(product.clone(), &id, named);
+            }
+        }
+        me
+    }
+
+    fn add_agent(&mut self, product: Product, id: &str) {
+        if !self.agents.iter().any(|a| a.id == id) {
+            self.agents.push(MyAgent {
+                product,
+                id: id.to_owned(),
+            });
+        }
+    }
+
+    fn add_group(&mut self, product: Product, id: &str, name: Option<String>) {
+        match self.groups.iter_mut().find(|g| g.id == id) {
+            Some(known) => {
+                if known.name.is_none() {
+                    known.name = name;
+                }
+            }
+            None => self.groups.push(MyGroup {
+                product,
+                id: id.to_owned(),
+                name,
+            }),
+        }
+    }
+
+    pub fn from_json(data: &str) -> Result<WhoAmI, DirectoryError> {
+        Ok(serde_json::from_str(data)?)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// As the rules read "me".
+    pub fn identity(&self) -> crate::rules::Identity {
+        crate::rules::Identity {
+            agent_ids: self.agents.iter().map(|a| a.id.clone()).collect(),
+            emails: self.emails.clone(),
+            group_ids: self.groups.iter().map(|g| g.id.clone()).collect(),
+        }
+    }
+}
+
 /// Names come from the helpdesk's admins and agents: shown as they read,
 /// with no direction controls to reorder them.
 fn visible(name: &str) -> String {

@@ -22,6 +22,7 @@ pub mod desktop;
 pub mod directory;
 pub mod event;
 pub mod feed;
+pub mod invite;
 pub mod local;
 pub mod notification;
 pub mod notified;

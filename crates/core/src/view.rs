@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::board::AgentRow;
 use crate::config::AccountConfig;
-use crate::directory::DirectoryGroup;
+use crate::directory::{DirectoryGroup, WhoAmI};
 use crate::feed::{AwaySummary, Feed, FeedItem};
 use crate::local::{Status, StatusLine};
 use crate::rules::{RulesEdit, Subscriptions};
@@ -66,6 +66,9 @@ pub struct View {
     /// Every named group and team, for the board's and the Rules tab's
     /// pickers (from the relays' directories).
     pub groups: Vec<DirectoryGroup>,
+    /// Who each relay says I am (`GET /v1/me`, the stream's `me` event):
+    /// "About me" shows it; what the agent typed overrides it.
+    pub relay_me: Vec<WhoAmI>,
     pub feed: Feed,
     /// An account whose edit form the window should open (the tray's
     /// sign-in-needed line was clicked); handed to one snapshot only.
@@ -254,6 +257,9 @@ pub struct Snapshot {
     /// Every named group and team, sorted by name.
     #[serde(default)]
     pub groups: Vec<DirectoryGroup>,
+    /// Who each relay says I am, for "About me".
+    #[serde(default)]
+    pub relay_me: Vec<WhoAmI>,
     /// Open this account's edit form (once).
     pub edit_account: Option<String>,
 }
@@ -283,6 +289,7 @@ impl Snapshot {
             config_problem: view.config_problem.clone(),
             stale_after_hours: view.stale_after_hours,
             groups: view.groups.clone(),
+            relay_me: view.relay_me.clone(),
             edit_account: view.edit_request.clone(),
         }
     }

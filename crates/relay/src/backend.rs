@@ -12,7 +12,7 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 
 use crate::log::{self, Appended, LogError, Once, Stored, TeamMember, Writer};
-use crate::tokens;
+use crate::tokens::{self, Redeemed, TokenOwner};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -67,7 +67,7 @@ pub const RETRY_WINDOW_SECS: i64 = 15 * 60;
 /// reading a shared token store cannot serve streams yet.)
 pub async fn reachable(log: &dyn EventLog, within: std::time::Duration) -> bool {
     let both = async {
-        log.bounds().await.is_ok() && log.token_name(crate::tokens::TOKEN_PREFIX).await.is_ok()
+        log.bounds().await.is_ok() && log.token_owner(crate::tokens::TOKEN_PREFIX).await.is_ok()
     };
     matches!(tokio::time::timeout(within, both).await, Ok(true))
 }
@@ -96,8 +96,13 @@ pub trait EventLog: Send + Sync + 'static {
     /// Each agent's latest state (one-line JSON payloads).
     fn team(&self) -> BoxFuture<'_, Result<Vec<String>, LogError>>;
 
-    /// The live token's name; `None` when it is unknown or revoked.
-    fn token_name(&self, token: &str) -> BoxFuture<'_, Result<Option<String>, LogError>>;
+    /// Whom the live token belongs to; `None` when it is unknown or revoked.
+    fn token_owner(&self, token: &str) -> BoxFuture<'_, Result<Option<TokenOwner>, LogError>>;
+
+    /// Exchanges an invitation code for a new token, once; `now` in Unix
+    /// seconds. Refusals are `LogError::Tokens` (`InviteUnknown`,
+    /// `InviteUsed`, `InviteExpired`, `Exists`) and change nothing.
+    fn redeem(&self, code: &str, now: i64) -> BoxFuture<'_, Result<Redeemed, LogError>>;
 
     /// Events as they are committed, in id order. A receiver that lags or
     /// sees a gap reads it back with `read_after`.
@@ -161,9 +166,23 @@ impl EventLog for SqliteLog {
         self.read(log::team)
     }
 
-    fn token_name(&self, token: &str) -> BoxFuture<'_, Result<Option<String>, LogError>> {
+    fn token_owner(&self, token: &str) -> BoxFuture<'_, Result<Option<TokenOwner>, LogError>> {
         let token = token.to_owned();
         self.read(move |c| tokens::verify(c, &token).map_err(LogError::from))
+    }
+
+    fn redeem(&self, code: &str, now: i64) -> BoxFuture<'_, Result<Redeemed, LogError>> {
+        let (code, dir) = (code.to_owned(), self.data_dir.clone());
+        // A connection of its own beside the writer's, as the admin's
+        // commands use: WAL lets one wait for the other.
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let mut conn = log::open(&dir)?;
+                tokens::redeem(&mut conn, &code, now).map_err(LogError::from)
+            })
+            .await
+            .map_err(|_| LogError::ReadStopped)?
+        })
     }
 
     fn follow(&self) -> broadcast::Receiver<Arc<Stored>> {

@@ -1,5 +1,6 @@
 //! `deskbell-relay serve | init | backup FILE | restore FILE | token add NAME
-//! | token list | token revoke NAME`. Every subcommand takes `--data DIR`
+//! [--email EMAIL] | token list | token revoke NAME | invite NAME [--email
+//! EMAIL]`. Every subcommand takes `--data DIR`
 //! (default: the installed service's data, see `config::find_data_dir`),
 //! `--config FILE` and `--log URL` (SQLite in the data directory, or a NATS
 //! JetStream cluster shared by several relays).
@@ -69,12 +70,35 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Invite an agent: prints a one-time code (on the last line) and a
+    /// deskbell:// link that their Deskbell exchanges for a token of its
+    /// own, which goes straight into their keyring.
+    Invite {
+        /// The token's name, as `token add` takes it.
+        name: String,
+        /// The agent's email: binds the token to the agent (see `token add`).
+        #[arg(long, value_name = "EMAIL")]
+        email: Option<String>,
+        /// How long the code works.
+        #[arg(long, value_name = "HOURS", default_value_t = tokens::INVITE_HOURS)]
+        valid_hours: u32,
+        /// The relay's URL as desktops reach it, for the link (default: the
+        /// config's `public_url`).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
 enum TokenAction {
     /// Create a token for NAME; it is printed once, on the last line.
-    Add { name: String },
+    Add {
+        name: String,
+        /// The agent's email: `GET /v1/me` then says who the token is (their
+        /// agent ids and groups), so their Deskbell knows "me" untyped.
+        #[arg(long, value_name = "EMAIL")]
+        email: Option<String>,
+    },
     /// List token names and their state (never the tokens).
     List,
     /// Revoke NAME's token; its open streams close.
@@ -128,13 +152,45 @@ fn run(cli: Cli) -> Result<(), String> {
             let client = jetstream::connect(&servers, &config.nats).await?;
             let store = TokenStore::open(client, &Names::new(&config.nats.stream)).await?;
             let done = match action {
-                TokenAction::Add { name } => store.add(&name).await.map(|t| added(&name, t)),
+                TokenAction::Add { name, email } => store
+                    .add(&name, email.as_deref())
+                    .await
+                    .map(|t| added(&name, t)),
                 TokenAction::List => store.list().await.map(|l| print_tokens(&l)),
                 TokenAction::Revoke { name } => store.revoke(&name).await.map(|()| revoked(&name)),
             };
             done.map_err(log::LogError::from)
         }),
         (Command::Token { action }, LogTarget::Sqlite) => token(data_dir(cli.data, false)?, action),
+        (
+            Command::Invite {
+                name,
+                email,
+                valid_hours,
+                url,
+            },
+            target,
+        ) => {
+            let url = url.or_else(|| config.public_url.clone());
+            let now = log::now_secs();
+            let invitation = match target {
+                LogTarget::Nats { servers } => block_on(async {
+                    let client = jetstream::connect(&servers, &config.nats).await?;
+                    let store = TokenStore::open(client, &Names::new(&config.nats.stream)).await?;
+                    store
+                        .invite(&name, email.as_deref(), valid_hours, now)
+                        .await
+                        .map_err(log::LogError::from)
+                })?,
+                LogTarget::Sqlite => {
+                    let conn = log::open(&data_dir(cli.data, false)?).map_err(|e| e.to_string())?;
+                    tokens::invite(&conn, &name, email.as_deref(), valid_hours, now)
+                        .map_err(|e| e.to_string())?
+                }
+            };
+            invited(&name, url.as_deref(), &invitation);
+            Ok(())
+        }
         (Command::Backup { file }, LogTarget::Sqlite) => {
             let data = data_dir(cli.data, false)?;
             log::backup(&data, &file)
@@ -168,9 +224,9 @@ fn data_dir(flag: Option<PathBuf>, may_create: bool) -> Result<PathBuf, String> 
 }
 
 /// Runs an admin command's async work on a small runtime of its own.
-fn block_on<E: std::fmt::Display>(
-    work: impl std::future::Future<Output = Result<(), E>>,
-) -> Result<(), String> {
+fn block_on<T, E: std::fmt::Display>(
+    work: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, String> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -184,6 +240,32 @@ fn added(name: &str, token: deskbell_core::secret::Secret) {
     println!("{}", token.expose());
 }
 
+/// The link and the code, the code alone on the last line (for scripts).
+fn invited(name: &str, url: Option<&str>, invitation: &tokens::Invitation) {
+    let code = invitation.code.expose();
+    println!(
+        "Invitation for {name}, valid until {} (works once).",
+        date(invitation.expires_at)
+    );
+    match url {
+        Some(url) => println!(
+            "Link: {}",
+            deskbell_core::invite::InviteLink {
+                relay: url.to_owned(),
+                code: code.to_owned(),
+                name: Some(name.to_owned()),
+            }
+            .to_url()
+        ),
+        None => println!(
+            "(give --url or the config's public_url for a deskbell:// link; the agent then \
+             types the relay's URL beside the code)"
+        ),
+    }
+    println!("In Deskbell: Accounts, \"I have an invitation\", or `deskbell account add {name} --relay URL --invite CODE`. The code:");
+    println!("{code}");
+}
+
 fn revoked(name: &str) {
     println!("Revoked {name}");
 }
@@ -194,16 +276,22 @@ fn print_tokens(list: &[TokenInfo]) {
             Some(at) => format!("revoked {}", date(at)),
             None => "active".to_owned(),
         };
-        println!("{}\t{state}\tcreated {}", t.name, date(t.created_at));
+        let email = t.email.as_deref().unwrap_or("(no email)");
+        println!(
+            "{}\t{email}\t{state}\tcreated {}",
+            t.name,
+            date(t.created_at)
+        );
     }
 }
 
 fn token(data: PathBuf, action: TokenAction) -> Result<(), String> {
     let conn = log::open(&data).map_err(|e| e.to_string())?;
     match action {
-        TokenAction::Add { name } => {
-            added(&name, tokens::add(&conn, &name).map_err(|e| e.to_string())?)
-        }
+        TokenAction::Add { name, email } => added(
+            &name,
+            tokens::add(&conn, &name, email.as_deref()).map_err(|e| e.to_string())?,
+        ),
         TokenAction::List => print_tokens(&tokens::list(&conn).map_err(|e| e.to_string())?),
         TokenAction::Revoke { name } => {
             tokens::revoke(&conn, &name).map_err(|e| e.to_string())?;

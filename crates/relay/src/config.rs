@@ -44,6 +44,8 @@ pub struct RelayConfig {
     pub log: Option<String>,
     /// `[nats]`: the JetStream log's names, credentials and TLS.
     pub nats: NatsConfig,
+    /// The URL desktops reach this relay at, for `invite`'s links.
+    pub public_url: Option<String>,
 }
 
 /// `[nats]`. The password and token come from the environment
@@ -233,6 +235,7 @@ impl Default for RelayConfig {
             directory_refresh_seconds: 900,
             log: None,
             nats: NatsConfig::default(),
+            public_url: None,
         }
     }
 }

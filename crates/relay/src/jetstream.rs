@@ -34,7 +34,7 @@ use tokio::task::JoinHandle;
 use crate::backend::{digest, hex, Bounds, BoxFuture, EventLog, NewEvent};
 use crate::config::{NatsConfig, Retention};
 use crate::log::{now_secs, Appended, LogError, Stored, TeamMember};
-use crate::tokens::{self, TokenError, TokenInfo};
+use crate::tokens::{self, Redeemed, TokenError, TokenInfo, TokenOwner};
 
 /// How long the stream remembers a message id: past the platform's three
 /// retries of one POST, and past the poller's look-back for missed calls.
@@ -295,10 +295,29 @@ struct TokenRecord {
     hash: String,
     created_at: i64,
     revoked_at: Option<i64>,
+    #[serde(default)]
+    email: Option<String>,
 }
 
+/// Tokens are keyed `n<hex of the name>`; invitations, in the same bucket,
+/// `i<hash of the code>`.
 fn token_key(name: &str) -> String {
     format!("n{}", hex(name.as_bytes()))
+}
+
+fn invite_key(code_hash: &str) -> String {
+    format!("i{code_hash}")
+}
+
+/// An invitation as the tokens bucket keeps it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct InviteRecord {
+    name: String,
+    #[serde(default)]
+    email: Option<String>,
+    created_at: i64,
+    expires_at: i64,
+    used_at: Option<i64>,
 }
 
 /// An agent's latest state as its bucket keeps it.
@@ -341,21 +360,29 @@ trait Table: Default + Send + Sync + 'static {
 
 #[derive(Default)]
 struct TokenTable {
-    /// Live tokens: hash to name.
-    live: HashMap<String, String>,
+    /// Live tokens: hash to owner.
+    live: HashMap<String, TokenOwner>,
     /// Key to hash, to forget a replaced or deleted token.
     hashes: HashMap<String, String>,
 }
 
 impl Table for TokenTable {
     fn put(&mut self, key: &str, value: &[u8]) {
+        if !key.starts_with('n') {
+            // An invitation: no token until it is redeemed.
+            return;
+        }
         self.remove(key);
         let Ok(record) = serde_json::from_slice::<TokenRecord>(value) else {
             tracing::warn!(key, "a token record the relay cannot read: ignored");
             return;
         };
         if record.revoked_at.is_none() {
-            self.live.insert(record.hash.clone(), record.name);
+            let owner = TokenOwner {
+                name: record.name,
+                email: record.email,
+            };
+            self.live.insert(record.hash.clone(), owner);
         }
         self.hashes.insert(key.to_owned(), record.hash);
     }
@@ -486,6 +513,7 @@ pub struct JetStreamLog {
     live: broadcast::Sender<Arc<Stored>>,
     window: Arc<Mutex<Window>>,
     tokens: Mirror<TokenTable>,
+    tokens_store: kv::Store,
     team: Mirror<TeamTable>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -526,7 +554,7 @@ impl JetStreamLog {
         let team: Mirror<TeamTable> = Arc::default();
         let tasks = vec![
             tokio::spawn(follow(stream.clone(), next, live.clone(), window.clone())),
-            tokio::spawn(watch_bucket(tokens_store, tokens.clone(), "tokens")),
+            tokio::spawn(watch_bucket(tokens_store.clone(), tokens.clone(), "tokens")),
             tokio::spawn(watch_bucket(team_store.clone(), team.clone(), "team")),
         ];
         // Ready to serve once tokens and the team are read; a relay that
@@ -544,6 +572,7 @@ impl JetStreamLog {
             live,
             window,
             tokens,
+            tokens_store,
             team,
             tasks,
         })
@@ -889,7 +918,28 @@ impl EventLog for JetStreamLog {
         Box::pin(async move { team.ok_or(LogError::CatchingUp("team")) })
     }
 
-    fn token_name(&self, token: &str) -> BoxFuture<'_, Result<Option<String>, LogError>> {
+    fn redeem(&self, code: &str, now: i64) -> BoxFuture<'_, Result<Redeemed, LogError>> {
+        let code = code.to_owned();
+        Box::pin(async move {
+            let store = TokenStore(self.tokens_store.clone());
+            let redeemed = store.redeem(&code, now).await?;
+            // The desktop connects with the token at once: this relay
+            // answers for it once its own watch has read it.
+            let hash = tokens::hash(redeemed.token.expose());
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+            while tokio::time::Instant::now() < deadline
+                && !self
+                    .tokens
+                    .read()
+                    .is_ok_and(|m| m.as_ref().is_some_and(|t| t.live.contains_key(&hash)))
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Ok(redeemed)
+        })
+    }
+
+    fn token_owner(&self, token: &str) -> BoxFuture<'_, Result<Option<TokenOwner>, LogError>> {
         // Unknown until the watch has caught up: a revoked token must not
         // pass on a relay that has not read the revocation yet.
         let name = match self.tokens.read() {
@@ -921,9 +971,11 @@ impl TokenStore {
         TokenError::Store(e.to_string())
     }
 
-    /// Creates a token for `name` (or replaces a revoked one); the only time
-    /// the token is seen. Two admins adding one name at once: one wins.
-    pub async fn add(&self, name: &str) -> Result<Secret, TokenError> {
+    /// Creates a token for `name` (or replaces a revoked one), bound to
+    /// `email` when one is given; the only time the token is seen. Two
+    /// admins adding one name at once: one wins.
+    pub async fn add(&self, name: &str, email: Option<&str>) -> Result<Secret, TokenError> {
+        let email = tokens::checked_email(email)?;
         let token = tokens::generate(name)?;
         let key = token_key(name);
         let value = serde_json::to_vec(&TokenRecord {
@@ -931,6 +983,7 @@ impl TokenStore {
             hash: tokens::hash(token.expose()),
             created_at: now_secs(),
             revoked_at: None,
+            email,
         })
         .map_err(Self::store_error)?;
         match self
@@ -993,9 +1046,13 @@ impl TokenStore {
         while let Some(key) = keys.next().await {
             let key = key.map_err(Self::store_error)?;
             if let Some(value) = self.0.get(key.as_str()).await.map_err(Self::store_error)? {
+                if !key.starts_with('n') {
+                    continue;
+                }
                 if let Ok(r) = serde_json::from_slice::<TokenRecord>(&value) {
                     out.push(TokenInfo {
                         name: r.name,
+                        email: r.email,
                         created_at: r.created_at,
                         revoked_at: r.revoked_at,
                     });
@@ -1004,6 +1061,97 @@ impl TokenStore {
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
+    }
+
+    async fn has_live_token(&self, name: &str) -> Result<bool, TokenError> {
+        let entry = self
+            .0
+            .entry(token_key(name).as_str())
+            .await
+            .map_err(Self::store_error)?;
+        Ok(match entry.filter(|e| e.operation == Operation::Put) {
+            Some(e) => serde_json::from_slice::<TokenRecord>(&e.value)
+                .map_err(Self::store_error)?
+                .revoked_at
+                .is_none(),
+            None => false,
+        })
+    }
+
+    /// Stores an invitation for `name` (refused while `name` has a live
+    /// token); the code is shown once.
+    pub async fn invite(
+        &self,
+        name: &str,
+        email: Option<&str>,
+        hours: u32,
+        now: i64,
+    ) -> Result<tokens::Invitation, TokenError> {
+        let (invitation, email) = tokens::new_invitation(name, email, hours, now)?;
+        if self.has_live_token(name).await? {
+            return Err(TokenError::Exists(name.to_owned()));
+        }
+        let hash = tokens::code_hash(invitation.code.expose()).ok_or(TokenError::InviteUnknown)?;
+        let value = serde_json::to_vec(&InviteRecord {
+            name: name.to_owned(),
+            email,
+            created_at: now,
+            expires_at: invitation.expires_at,
+            used_at: None,
+        })
+        .map_err(Self::store_error)?;
+        self.0
+            .create(invite_key(&hash).as_str(), value.into())
+            .await
+            .map_err(Self::store_error)?;
+        Ok(invitation)
+    }
+
+    /// Exchanges a code for a token, once. The invitation is marked used
+    /// at the revision read (of two relays racing with one code, one
+    /// wins), then the token made; if that is refused, the mark is undone.
+    pub async fn redeem(&self, code: &str, now: i64) -> Result<Redeemed, TokenError> {
+        let hash = tokens::code_hash(code).ok_or(TokenError::InviteUnknown)?;
+        let key = invite_key(&hash);
+        let entry = self
+            .0
+            .entry(key.as_str())
+            .await
+            .map_err(Self::store_error)?
+            .filter(|e| e.operation == Operation::Put)
+            .ok_or(TokenError::InviteUnknown)?;
+        let mut record: InviteRecord =
+            serde_json::from_slice(&entry.value).map_err(Self::store_error)?;
+        if record.used_at.is_some() {
+            return Err(TokenError::InviteUsed);
+        }
+        if now >= record.expires_at {
+            return Err(TokenError::InviteExpired);
+        }
+        record.used_at = Some(now);
+        let used = serde_json::to_vec(&record).map_err(Self::store_error)?;
+        let revision = self
+            .0
+            .update(key.as_str(), used.into(), entry.revision)
+            .await
+            // Another relay marked it first.
+            .map_err(|_| TokenError::InviteUsed)?;
+        match self.add(&record.name, record.email.as_deref()).await {
+            Ok(token) => Ok(Redeemed {
+                owner: TokenOwner {
+                    name: record.name,
+                    email: record.email,
+                },
+                token,
+            }),
+            Err(e) => {
+                record.used_at = None;
+                if let Ok(unused) = serde_json::to_vec(&record) {
+                    let _ = self.0.update(key.as_str(), unused.into(), revision).await;
+                }
+                Err(e)
+            }
+        }
     }
 }
 

@@ -91,7 +91,33 @@ CREATE TABLE IF NOT EXISTS tokens (
     created_at INTEGER NOT NULL,
     revoked_at INTEGER
 );
+CREATE TABLE IF NOT EXISTS invites (
+    hash TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    email TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+);
 ";
+
+/// Columns added after a table first shipped: added to an older log when
+/// it is opened.
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[("tokens", "email", "TEXT")];
+
+fn add_missing_columns(conn: &Connection) -> Result<(), rusqlite::Error> {
+    for (table, column, ty) in ADDED_COLUMNS {
+        let has: bool = conn.query_row(
+            &format!("SELECT count(*) FROM pragma_table_info('{table}') WHERE name = ?1"),
+            [column],
+            |r| r.get::<_, i64>(0).map(|n| n > 0),
+        )?;
+        if !has {
+            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {ty}"))?;
+        }
+    }
+    Ok(())
+}
 
 pub fn open(data_dir: &Path) -> Result<Connection, LogError> {
     let path = db_path(data_dir);
@@ -103,6 +129,7 @@ pub fn open(data_dir: &Path) -> Result<Connection, LogError> {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        add_missing_columns(&conn)?;
         Ok(conn)
     };
     open().map_err(|source| LogError::Open { path, source })

@@ -24,6 +24,8 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::backend::{EventLog, NewEvent};
 use crate::log::{self, Appended, Once, Stored};
+use crate::tokens::{TokenError, TokenOwner};
+use deskbell_core::directory::WhoAmI;
 
 /// Largest accepted ingress body.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -47,7 +49,16 @@ pub struct Metrics {
     next_client: AtomicU64,
     /// Per connected stream: the last id it was sent.
     clients: Mutex<HashMap<u64, Arc<AtomicU64>>>,
+    /// Invitation codes refused in the last minute: past
+    /// [`REDEEM_FAILURES_PER_MINUTE`], every redemption waits.
+    redeem_failures: Mutex<MinuteWindow>,
+    invites_redeemed: AtomicU64,
+    invites_refused: AtomicU64,
 }
+
+/// Wrong invitation codes the relay takes per minute, from anyone: with
+/// 60-bit codes that live a day, guessing one stays out of reach.
+pub const REDEEM_FAILURES_PER_MINUTE: u32 = 20;
 
 #[derive(Clone)]
 pub struct Relay {
@@ -171,6 +182,27 @@ impl Relay {
         })
     }
 
+    /// Who `owner` is, from the directory and the team's state (an unbound
+    /// token: its name alone).
+    pub async fn whoami(&self, owner: &TokenOwner) -> Result<WhoAmI, log::LogError> {
+        let directory = self
+            .inner
+            .directory_parts
+            .lock()
+            .map(|parts| crate::directory::merged(&*parts))
+            .unwrap_or_default();
+        let team = match owner.email {
+            Some(_) => self.inner.log.team().await?,
+            None => Vec::new(),
+        };
+        Ok(WhoAmI::resolve(
+            &owner.name,
+            owner.email.as_deref(),
+            &directory,
+            team.iter().map(String::as_str),
+        ))
+    }
+
     /// `/metrics` shows these from now on.
     pub fn show_directory_metrics(&self, metrics: Arc<crate::directory::DirectoryMetrics>) {
         let _ = self.inner.directory_metrics.set(metrics);
@@ -180,6 +212,8 @@ impl Relay {
         Router::new()
             .route("/v1/events", post(ingest))
             .route("/v1/stream", get(stream))
+            .route("/v1/me", get(me))
+            .route("/v1/invites/redeem", post(redeem))
             .route("/healthz", get(healthz))
             .route("/metrics", get(metrics))
             .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -439,21 +473,18 @@ struct StreamQuery {
     last_event_id: Option<String>,
 }
 
-async fn stream(
-    State(relay): State<Relay>,
-    headers: HeaderMap,
-    Query(q): Query<StreamQuery>,
-) -> Response {
-    let Some(token) = bearer(&headers).map(str::to_owned) else {
-        tracing::warn!(status = 401, reason = "no_token", "stream refused");
-        return unauthorized();
+/// The bearer's token owner; the refusal to answer otherwise: 401 for no
+/// token or one that is not live, 503 while the store cannot say.
+async fn owner_of(relay: &Relay, headers: &HeaderMap, what: &str) -> Result<TokenOwner, Response> {
+    let Some(token) = bearer(headers) else {
+        tracing::warn!(status = 401, reason = "no_token", "{what} refused");
+        return Err(unauthorized());
     };
-    // A token that cannot be checked is not accepted.
-    let name = match relay.inner.log.token_name(&token).await {
-        Ok(Some(name)) => name,
+    match relay.inner.log.token_owner(token).await {
+        Ok(Some(owner)) => Ok(owner),
         Ok(None) => {
-            tracing::warn!(status = 401, reason = "unknown_token", "stream refused");
-            return unauthorized();
+            tracing::warn!(status = 401, reason = "unknown_token", "{what} refused");
+            Err(unauthorized())
         }
         // Not accepted, and not a 401 either: a desktop takes that as a
         // revoked token and waits for new credentials. This happens while a
@@ -462,11 +493,138 @@ async fn stream(
             tracing::error!(
                 status = 503,
                 reason = "token_store_unavailable",
-                "stream refused: {e}"
+                "{what} refused: {e}"
             );
-            return unavailable("token_store_unavailable", "1");
+            Err(unavailable("token_store_unavailable", "1"))
         }
+    }
+}
+
+/// `GET /v1/me`: who the bearer's token belongs to.
+async fn me(State(relay): State<Relay>, headers: HeaderMap) -> Response {
+    let owner = match owner_of(&relay, &headers, "me").await {
+        Ok(owner) => owner,
+        Err(refused) => return refused,
     };
+    match relay.whoami(&owner).await {
+        Ok(me) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            me.to_json(),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(status = 503, reason = "log_unavailable", token = %owner.name, "me refused: {e}");
+            unavailable("log_unavailable", "1")
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RedeemRequest {
+    code: String,
+}
+
+/// `POST /v1/invites/redeem {"code": ...}`: a new token for the code's
+/// name, once. Neither the code nor the token is logged.
+async fn redeem(State(relay): State<Relay>, body: Result<Bytes, BytesRejection>) -> Response {
+    let r = &relay.inner;
+    let now = log::now_secs();
+    let failures = r
+        .metrics
+        .redeem_failures
+        .lock()
+        .map(|w| w.count(now as u64))
+        .unwrap_or(0);
+    if failures >= REDEEM_FAILURES_PER_MINUTE {
+        tracing::warn!(
+            status = 429,
+            reason = "too_many_attempts",
+            "invitation refused"
+        );
+        let mut resp = json(
+            StatusCode::TOO_MANY_REQUESTS,
+            serde_json::json!({"error": "too_many_attempts"}),
+        );
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        return resp;
+    }
+    let Some(code) = body
+        .ok()
+        .and_then(|b| serde_json::from_slice::<RedeemRequest>(&b).ok())
+        .map(|r| r.code)
+    else {
+        return json(
+            StatusCode::BAD_REQUEST,
+            serde_json::json!({"error": "bad_request", "message": "expected {\"code\": \"...\"}"}),
+        );
+    };
+    match r.log.redeem(&code, now).await {
+        Ok(redeemed) => {
+            r.metrics.invites_redeemed.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(token = %redeemed.owner.name, bound = redeemed.owner.email.is_some(), "invitation redeemed: a new token");
+            json(
+                StatusCode::OK,
+                serde_json::json!({
+                    "name": redeemed.owner.name,
+                    "email": redeemed.owner.email,
+                    "token": redeemed.token.expose(),
+                }),
+            )
+        }
+        Err(log::LogError::Tokens(e)) => {
+            r.metrics.invites_refused.fetch_add(1, Ordering::Relaxed);
+            let status = match &e {
+                TokenError::InviteUnknown => StatusCode::NOT_FOUND,
+                TokenError::InviteUsed | TokenError::InviteExpired => StatusCode::GONE,
+                TokenError::Exists(_) => StatusCode::CONFLICT,
+                _ => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            if matches!(e, TokenError::InviteUnknown) {
+                if let Ok(mut w) = r.metrics.redeem_failures.lock() {
+                    w.add(now as u64);
+                }
+            }
+            tracing::warn!(
+                status = status.as_u16(),
+                reason = e.code(),
+                "invitation refused"
+            );
+            let name = match &e {
+                TokenError::Exists(name) => Some(name.clone()),
+                _ => None,
+            };
+            json(
+                status,
+                serde_json::json!({"error": e.code(), "message": e.to_string(), "name": name}),
+            )
+        }
+        Err(e) => {
+            tracing::error!(
+                status = 503,
+                reason = "token_store_unavailable",
+                "invitation refused: {e}"
+            );
+            unavailable("token_store_unavailable", "1")
+        }
+    }
+}
+
+async fn stream(
+    State(relay): State<Relay>,
+    headers: HeaderMap,
+    Query(q): Query<StreamQuery>,
+) -> Response {
+    // A token that cannot be checked is not accepted.
+    let owner = match owner_of(&relay, &headers, "stream").await {
+        Ok(owner) => owner,
+        Err(refused) => return refused,
+    };
+    let Some(token) = bearer(&headers).map(str::to_owned) else {
+        return unauthorized();
+    };
+    let name = owner.name.clone();
     let raw_last = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -534,7 +692,7 @@ async fn stream(
         }),
         "stream opened"
     );
-    tokio::spawn(run_stream(relay, token, name, start, filter, live, tx));
+    tokio::spawn(run_stream(relay, token, owner, start, filter, live, tx));
     let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
     }));
@@ -585,13 +743,14 @@ impl Closed {
 async fn run_stream(
     relay: Relay,
     token: String,
-    name: String,
+    owner: TokenOwner,
     start: Start,
     filter: Option<HashSet<String>>,
     mut live: broadcast::Receiver<Arc<Stored>>,
     tx: mpsc::Sender<Bytes>,
 ) {
     let r = &relay.inner;
+    let name = owner.name.clone();
     let client = r.metrics.next_client.fetch_add(1, Ordering::Relaxed);
     let progress = Arc::new(AtomicU64::new(0));
     if let Ok(mut clients) = r.metrics.clients.lock() {
@@ -619,6 +778,8 @@ async fn run_stream(
             s.send_directory(&data).await?;
         }
         s.send_team().await?;
+        // Who the token is, read by the rules before any event.
+        s.send_me(&relay, &owner).await?;
         s.replay_to(None).await?;
         let mut keepalive = tokio::time::interval(r.keepalive);
         keepalive.tick().await;
@@ -631,12 +792,13 @@ async fn run_stream(
                     let held = directory.borrow_and_update().clone();
                     if let Some(data) = held {
                         s.send_directory(&data).await?;
+                        s.send_me(&relay, &owner).await?;
                     }
                     quiet = false;
                 }
                 _ = keepalive.tick() => {
                     // Revoked: end the stream. A read error is not a revocation.
-                    if matches!(r.log.token_name(&token).await, Ok(None)) {
+                    if matches!(r.log.token_owner(&token).await, Ok(None)) {
                         return Err(Closed::Revoked);
                     }
                     if quiet {
@@ -743,6 +905,15 @@ impl StreamState {
     async fn send_directory(&mut self, data: &str) -> Result<(), Closed> {
         let mut frame = String::new();
         write_event(&mut frame, None, "directory", data);
+        self.send(Bytes::from(frame)).await
+    }
+
+    /// Who the stream's token belongs to, one `me` event without an id
+    /// (what `GET /v1/me` answers).
+    async fn send_me(&mut self, relay: &Relay, owner: &TokenOwner) -> Result<(), Closed> {
+        let me = relay.whoami(owner).await.map_err(log_unavailable)?;
+        let mut frame = String::new();
+        write_event(&mut frame, None, "me", &me.to_json());
         self.send(Bytes::from(frame)).await
     }
 
@@ -900,6 +1071,14 @@ async fn metrics(State(relay): State<Relay>) -> Response {
         m.rejected_bad_payload.load(Ordering::Relaxed),
         m.rejected_too_large.load(Ordering::Relaxed),
     );
+    text.push_str(&format!(
+        "# HELP deskbell_relay_invites_total Invitation codes redeemed (a new token) or refused (unknown, used, expired, name taken).\n\
+         # TYPE deskbell_relay_invites_total counter\n\
+         deskbell_relay_invites_total{{outcome=\"redeemed\"}} {}\n\
+         deskbell_relay_invites_total{{outcome=\"refused\"}} {}\n",
+        m.invites_redeemed.load(Ordering::Relaxed),
+        m.invites_refused.load(Ordering::Relaxed),
+    ));
     if let Some(polls) = &relay.inner.polls {
         text.push_str(&polls.render(chrono::Utc::now()));
     }

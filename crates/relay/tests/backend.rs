@@ -11,6 +11,7 @@ use deskbell_relay::backend::{Bounds, EventLog, NewEvent, SqliteLog};
 use deskbell_relay::config::{NatsConfig, Retention};
 use deskbell_relay::jetstream::{self, JetStreamLog, Names, TokenStore};
 use deskbell_relay::log::{self, Once, TeamMember, Writer};
+use deskbell_relay::tokens::{self, Invitation, TokenError};
 use tokio::sync::broadcast;
 
 fn event(n: u32) -> NewEvent {
@@ -20,6 +21,106 @@ fn event(n: u32) -> NewEvent {
         once: None,
         team: None,
     }
+}
+
+/// The admin's side of a backend's token store, as `deskbell-relay
+/// invite` uses it.
+enum Admin {
+    Sqlite(std::path::PathBuf),
+    Nats(TokenStore),
+}
+
+impl Admin {
+    async fn invite(
+        &self,
+        name: &str,
+        email: Option<&str>,
+        now: i64,
+    ) -> Result<Invitation, TokenError> {
+        match self {
+            Admin::Sqlite(dir) => {
+                let conn = log::open(dir).unwrap();
+                tokens::invite(&conn, name, email, 24, now)
+            }
+            Admin::Nats(store) => store.invite(name, email, 24, now).await,
+        }
+    }
+}
+
+fn refusal(e: log::LogError) -> &'static str {
+    match e {
+        log::LogError::Tokens(e) => e.code(),
+        other => panic!("not a refusal: {other}"),
+    }
+}
+
+/// Invitations: a code works once, for its name and email; used, expired,
+/// unknown and taken-name codes change nothing.
+async fn invitations_hold(log: &Arc<dyn EventLog>, admin: &Admin) {
+    let now = 1_800_000_000;
+    let invite = admin
+        .invite("ann-laptop", Some("Ann@Acme.Example"), now)
+        .await
+        .unwrap();
+    assert_eq!(invite.expires_at, now + 24 * 3600);
+    let code = invite.code.expose().to_owned();
+    // A second invitation for the same name may wait beside it.
+    let second = admin.invite("ann-laptop", None, now).await.unwrap();
+    assert_eq!(
+        refusal(log.redeem("0000-0000-0000", now).await.unwrap_err()),
+        "invite_unknown"
+    );
+    assert_eq!(
+        refusal(log.redeem("no code", now).await.unwrap_err()),
+        "invite_unknown"
+    );
+    // Typed in lower case with spaces: the same code.
+    let typed = code.to_ascii_lowercase().replace('-', " ");
+    let redeemed = log.redeem(&typed, now + 60).await.unwrap();
+    assert_eq!(redeemed.owner.name, "ann-laptop");
+    assert_eq!(redeemed.owner.email.as_deref(), Some("ann@acme.example"));
+    let owner = eventually("the redeemed token", || async {
+        log.token_owner(redeemed.token.expose())
+            .await
+            .ok()
+            .flatten()
+    })
+    .await;
+    assert_eq!(owner, redeemed.owner);
+    assert_eq!(
+        refusal(log.redeem(&code, now + 61).await.unwrap_err()),
+        "invite_used"
+    );
+    // The name has a live token now: the other code is refused, and stays
+    // unused (it works once that token is revoked).
+    assert_eq!(
+        refusal(
+            log.redeem(second.code.expose(), now + 62)
+                .await
+                .unwrap_err()
+        ),
+        "token_exists"
+    );
+    // Expired: refused at its expiry, and after.
+    let late = admin.invite("bob", None, now).await.unwrap();
+    assert_eq!(
+        refusal(
+            log.redeem(late.code.expose(), now + 24 * 3600)
+                .await
+                .unwrap_err()
+        ),
+        "invite_expired"
+    );
+    // An invitation is no token, whatever is sent as one.
+    assert_eq!(log.token_owner(late.code.expose()).await.unwrap(), None);
+    assert_eq!(
+        admin
+            .invite("ann-laptop", None, now)
+            .await
+            .err()
+            .map(|e| e.code()),
+        Some("token_exists")
+    );
 }
 
 /// What the HTTP layer relies on, whatever keeps the log. `valid_token`
@@ -107,9 +208,12 @@ async fn promises_hold(log: Arc<dyn EventLog>, valid_token: &str) {
     })
     .await;
 
-    // Tokens: a live one has its name; anything else has none.
-    assert!(log.token_name(valid_token).await.unwrap().is_some());
-    assert_eq!(log.token_name("dbr_not_a_token").await.unwrap(), None);
+    // Tokens: a live one has its owner, bound to an email; anything else
+    // has none.
+    let owner = log.token_owner(valid_token).await.unwrap().unwrap();
+    assert_eq!(owner.name, "tom");
+    assert_eq!(owner.email.as_deref(), Some("tom@acme.example"));
+    assert_eq!(log.token_owner("dbr_not_a_token").await.unwrap(), None);
 }
 
 /// Waits up to five seconds for `check` to answer.
@@ -154,18 +258,15 @@ async fn jetstream_keeps_the_log_promises() {
         again.iter().all(|(_, m)| *m == jetstream::Made::Checked),
         "{again:?}"
     );
-    let token = TokenStore::open(client.clone(), &names)
-        .await
-        .unwrap()
-        .add("tom")
-        .await
-        .unwrap();
+    let admin = TokenStore::open(client.clone(), &names).await.unwrap();
+    let token = admin.add("tom", Some("Tom@Acme.example")).await.unwrap();
     let log: Arc<dyn EventLog> = Arc::new(JetStreamLog::open(client, names, live).await.unwrap());
     eventually("the token watch", || async {
-        log.token_name(token.expose()).await.ok().flatten()
+        log.token_owner(token.expose()).await.ok().flatten()
     })
     .await;
-    promises_hold(log, token.expose()).await;
+    promises_hold(log.clone(), token.expose()).await;
+    invitations_hold(&log, &Admin::Nats(admin)).await;
     drop(cluster);
 }
 
@@ -174,11 +275,12 @@ async fn sqlite_keeps_the_log_promises() {
     let dir = std::env::temp_dir().join(format!("deskbell-backend-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let conn = log::open(&dir).unwrap();
-    let token = deskbell_relay::tokens::add(&conn, "tom").unwrap();
+    let token = tokens::add(&conn, "tom", Some("tom@acme.example")).unwrap();
     let (live, _) = broadcast::channel(64);
     let (writer, thread) = Writer::start(conn, Retention::default(), live.clone());
     let log: Arc<dyn EventLog> = Arc::new(SqliteLog::new(dir.clone(), writer, live));
     promises_hold(log.clone(), token.expose()).await;
+    invitations_hold(&log, &Admin::Sqlite(dir.clone())).await;
     drop(log);
     tokio::task::spawn_blocking(move || thread.join())
         .await

@@ -83,6 +83,7 @@ impl Harness {
                     StreamOutput::Skipped(why) => seen.skipped.push(why),
                     StreamOutput::Reset { .. }
                     | StreamOutput::Team(_)
+                    | StreamOutput::Me(_)
                     | StreamOutput::Directory(_) => {}
                 }
             }

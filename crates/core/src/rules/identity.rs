@@ -29,6 +29,43 @@ impl Identity {
         id
     }
 
+    /// What the agent typed, field by field, over what the relay said
+    /// (`crate::directory::WhoAmI`): a typed field wins, an empty one
+    /// takes the relay's.
+    pub fn over(&self, learned: &Identity) -> Identity {
+        let pick = |typed: &Vec<String>, learned: &Vec<String>| {
+            if typed.is_empty() {
+                learned.clone()
+            } else {
+                typed.clone()
+            }
+        };
+        Identity {
+            agent_ids: pick(&self.agent_ids, &learned.agent_ids),
+            emails: pick(&self.emails, &learned.emails),
+            group_ids: pick(&self.group_ids, &learned.group_ids),
+        }
+    }
+
+    /// Several accounts' identities as one, in order, without repeats.
+    pub fn merged<'a>(all: impl IntoIterator<Item = &'a Identity>) -> Identity {
+        let mut out = Identity::default();
+        for id in all {
+            for (into, from) in [
+                (&mut out.agent_ids, &id.agent_ids),
+                (&mut out.emails, &id.emails),
+                (&mut out.group_ids, &id.group_ids),
+            ] {
+                for v in from {
+                    if !into.contains(v) {
+                        into.push(v.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+
     pub fn is_known(&self) -> bool {
         !(self.agent_ids.is_empty() && self.emails.is_empty() && self.group_ids.is_empty())
     }

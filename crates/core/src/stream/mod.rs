@@ -70,6 +70,9 @@ pub enum StreamOutput {
     /// Who is who (`crate::directory::Directory` as JSON), sent when a
     /// stream starts and whenever the relay's copy changes.
     Directory(String),
+    /// Who the stream's token belongs to (`crate::directory::WhoAmI` as
+    /// JSON), sent after the directory whenever the relay sends that.
+    Me(String),
     /// The resume point was older than the relay's retention.
     Reset {
         dropped: u64,

@@ -71,23 +71,8 @@ pub async fn probe(account: &AccountConfig, secret: &Secret) -> Result<(), Probe
         .user_agent(concat!("deskbell/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| ProbeError::Client(e.to_string()))?;
-    let host = base.host_str().unwrap_or_default().to_owned();
-    let sent = |e: reqwest::Error| {
-        let detail = innermost(&e);
-        if e.is_timeout() {
-            ProbeError::Timeout
-        } else if let Some(problem) = super::certificate_problem(&detail) {
-            ProbeError::Untrusted {
-                host: host.clone(),
-                problem,
-            }
-        } else {
-            ProbeError::Unreachable {
-                host: host.clone(),
-                detail,
-            }
-        }
-    };
+    let at = base.clone();
+    let sent = |e: reqwest::Error| unreachable(&at, &e);
     match account {
         AccountConfig::Relay { .. } => {
             // The first relay only: the one the account names first.
@@ -145,6 +130,19 @@ pub async fn probe(account: &AccountConfig, secret: &Secret) -> Result<(), Probe
                 Err(ProbeError::NotAPbx)
             }
         }
+    }
+}
+
+/// A request to `base` that got no answer, as an agent can act on it.
+pub(crate) fn unreachable(base: &reqwest::Url, e: &reqwest::Error) -> ProbeError {
+    let host = base.host_str().unwrap_or_default().to_owned();
+    let detail = innermost(e);
+    if e.is_timeout() {
+        ProbeError::Timeout
+    } else if let Some(problem) = super::certificate_problem(&detail) {
+        ProbeError::Untrusted { host, problem }
+    } else {
+        ProbeError::Unreachable { host, detail }
     }
 }
 

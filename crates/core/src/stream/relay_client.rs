@@ -295,6 +295,7 @@ impl RelayClient {
             // not a place in the log to resume from.
             Frame::Event(ev) if ev.event == "team" => Some(StreamOutput::Team(ev.data)),
             Frame::Event(ev) if ev.event == "directory" => Some(StreamOutput::Directory(ev.data)),
+            Frame::Event(ev) if ev.event == "me" => Some(StreamOutput::Me(ev.data)),
             Frame::Event(ev) if ev.event == "reset" => {
                 #[derive(serde::Deserialize)]
                 struct Reset {
