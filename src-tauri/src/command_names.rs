@@ -6,6 +6,7 @@ pub const COMMANDS: &[&str] = &[
     "set_subscription",
     "set_dnd",
     "add_account",
+    "redeem_invite",
     "update_account",
     "test_connection",
     "save_rules",

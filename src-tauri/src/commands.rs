@@ -120,6 +120,26 @@ pub async fn add_account(
     self::account(&link, Request::AddAccount { account, secret }).await
 }
 
+/// A relay account from an invitation code: the tray spends the code at
+/// the relay; the token the relay gives never reaches the page.
+#[tauri::command]
+pub async fn redeem_invite(
+    link: State<'_, TrayLink>,
+    account: AccountConfig,
+    code: String,
+) -> Result<AccountConfig, CommandError> {
+    let code = SecretInput::new(code);
+    self::account(
+        &link,
+        Request::RedeemInvite {
+            account,
+            code,
+            show: false,
+        },
+    )
+    .await
+}
+
 /// New settings for an existing account (found by name). A secret, when
 /// given, replaces the keyring's; it is never read back.
 #[tauri::command]

@@ -18,6 +18,7 @@ pub fn run() -> ExitCode {
             crate::commands::set_subscription,
             crate::commands::set_dnd,
             crate::commands::add_account,
+            crate::commands::redeem_invite,
             crate::commands::update_account,
             crate::commands::test_connection,
             crate::commands::save_rules,

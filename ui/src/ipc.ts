@@ -23,6 +23,10 @@ export const ipc = {
   /** The secret goes to the OS keyring; it is never sent back. */
   addAccount: (account: NewAccount, secret: string) =>
     invoke<AccountSettings>('add_account', { account, secret }),
+  /** The code goes to the tray, which spends it at the relay; the token
+   * the relay gives goes to the keyring, never to the page. */
+  redeemInvite: (account: NewAccount, code: string) =>
+    invoke<AccountSettings>('redeem_invite', { account, code }),
   /** A secret, when given, replaces the stored one. */
   updateAccount: (account: NewAccount, secret: string | null) =>
     invoke<AccountSettings>('update_account', { account, secret }),

@@ -6,7 +6,7 @@
 import { focusKey, restoreFocus } from './dom';
 import { commandError, ipc, trayIsDown } from './ipc';
 import type { CommandError, Snapshot } from './types';
-import { editAccount, renderAccounts } from './views/accounts';
+import { editAccount, renderAccounts, showAccountsNotice } from './views/accounts';
 import { BoardView } from './views/board';
 import { newlyArrived, renderFeed } from './views/feed';
 import { renderRules } from './views/rules';
@@ -96,7 +96,7 @@ function draw(s: Snapshot): void {
   });
   renderRules(
     $('rules'),
-    { subscriptions: s.subscriptions, dndUntil: s.dnd_until, rules: s.rules, groups: s.groups ?? [] },
+    { subscriptions: s.subscriptions, dndUntil: s.dnd_until, rules: s.rules, groups: s.groups ?? [], relayMe: s.relay_me ?? [] },
     {
       setSubscription: (kind, on) => ipc.setSubscription(kind, on).catch((e) => showError(commandError(e).message)),
       setDnd: (choice) => ipc.setDnd(choice).then(refresh, (e) => showError(commandError(e).message)),
@@ -105,10 +105,16 @@ function draw(s: Snapshot): void {
   );
   renderAccounts($('accounts'), s.accounts, s.demo, {
     add: (account, secret) => refusal(ipc.addAccount(account, secret)),
+    redeem: (account, code) => refusal(ipc.redeemInvite(account, code)),
     update: (account, secret) => refusal(ipc.updateAccount(account, secret)),
     test: (account, secret) => refusal(ipc.testConnection(account, secret)),
     remove: (name) => ipc.removeAccount(name).catch((e) => showError(commandError(e).message)),
   });
+  // A clicked invitation link: its outcome, on the Accounts tab.
+  if (s.accounts_notice) {
+    selectTab('tab-accounts');
+    showAccountsNotice($('accounts'), s.accounts_notice);
+  }
   // The tray's "sign-in needed" line: straight to the form for a new secret.
   if (s.edit_account) {
     selectTab('tab-accounts');

@@ -100,6 +100,18 @@ export interface Snapshot {
   edit_account?: string | null;
   /** Every named group and team, from the relays' directories, by name. */
   groups?: DirectoryGroup[];
+  /** Who each relay says the agent is (`GET /v1/me`): "About me" shows it. */
+  relay_me?: WhoAmI[];
+  /** Said once on the Accounts tab (an invitation link's outcome). */
+  accounts_notice?: string | null;
+}
+
+/** A relay token's owner: emails, agent ids per product, groups. */
+export interface WhoAmI {
+  name: string;
+  emails: string[];
+  agents: { product: string; id: string }[];
+  groups: { product: string; id: string; name?: string }[];
 }
 
 /** A Freshdesk group or a Freshcaller team, as the directory names it. */

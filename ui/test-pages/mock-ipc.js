@@ -35,7 +35,7 @@
         throw failure;
       }
       if (cmd === 'get_snapshot') return JSON.parse(JSON.stringify(mock.snapshot));
-      if (cmd === 'add_account' || cmd === 'update_account') return args.account;
+      if (cmd === 'add_account' || cmd === 'update_account' || cmd === 'redeem_invite') return args.account;
       if (cmd === 'save_rules') return args.rules;
       return null;
     },

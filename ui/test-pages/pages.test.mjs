@@ -558,6 +558,89 @@ test('groups are picked by name from the directory, and a typed id still works',
   await page.close();
 });
 
+test('joining with an invitation: a pasted link fills the form, a used code is refused at its field, the code leaves the page', async () => {
+  const { page, errors } = await open();
+  await page.click('#tab-accounts');
+  await page.selectOption('#account-kind', 'invite');
+  assert.equal(await page.locator('label[for=account-secret]').innerText(), 'Invitation code, or the deskbell:// link');
+  assert.equal(await page.locator('form.account-form button[type=submit]').innerText(), 'Join');
+  // The link as `deskbell-relay invite` prints it, pasted whole.
+  await page.fill('#account-secret', 'deskbell://invite?relay=https%3A%2F%2Frelay.acme.example%2F&code=K7QM-2XPA-9DHT&name=ann-laptop');
+  assert.equal(await page.inputValue('#account-secret'), 'K7QM-2XPA-9DHT');
+  assert.equal(await page.inputValue('#account-url'), 'https://relay.acme.example/');
+  assert.equal(await page.inputValue('#account-name'), 'ann-laptop');
+  await page.evaluate(() => {
+    window.__mock.failNext.redeem_invite = {
+      code: 'invite_used',
+      field: 'code',
+      message: 'this invitation code was used already; ask your admin for a new one; nothing was saved',
+    };
+  });
+  await page.click('form.account-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#account-secret')?.getAttribute('aria-invalid') === 'true');
+  assert.match(await page.locator('#account-error').innerText(), /used already/);
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'account-secret');
+  assert.equal(await page.inputValue('#account-secret'), '', 'the code is out of the page');
+  await page.fill('#account-secret', 'k7qm 2xpa 9dht');
+  await page.click('form.account-form button[type=submit]');
+  await page.waitForFunction(() => window.__mock.calls.filter((c) => c.cmd === 'redeem_invite').length === 2);
+  const [, joined] = await calls(page, 'redeem_invite');
+  assert.deepEqual(joined.args, {
+    account: { kind: 'relay', name: 'ann-laptop', url: 'https://relay.acme.example/', fallback_urls: [], domains: [] },
+    code: 'k7qm 2xpa 9dht',
+  });
+  assert.deepEqual(await calls(page, 'add_account'), [], 'no token was typed or sent');
+  assert.equal(await page.content().then((html) => /K7QM|k7qm/.test(html)), false);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("a clicked invitation link's outcome is said on the Accounts tab, once", async () => {
+  const { page, errors } = await open();
+  const notice = 'Invitation accepted: account ann-laptop added for ann@acme.example.';
+  // The tray sets it and tells the window, which reads it with the view.
+  await page.evaluate((n) => {
+    window.__mock.snapshot.accounts_notice = n;
+    window.__mock.emit('view-changed', null);
+  }, notice);
+  await page.waitForFunction(() => document.querySelector('p.accounts-notice')?.textContent !== '');
+  assert.equal(await page.getAttribute('#tab-accounts', 'aria-selected'), 'true');
+  assert.equal(await page.locator('p.accounts-notice').innerText(), notice);
+  assert.equal(await page.getAttribute('p.accounts-notice', 'role'), 'status');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('"About me" says who the relay says I am, and an empty field shows what it uses', async () => {
+  const s = snapshot();
+  s.relay_me = [
+    {
+      name: 'tom-desk',
+      emails: ['tom@acme.example'],
+      agents: [{ product: 'freshdesk', id: '43000000001' }, { product: 'freshcaller', id: '5001' }],
+      groups: [{ product: 'freshdesk', id: '351', name: 'Billing' }, { product: 'freshcaller', id: '2201', name: 'Support <i>EU</i>' }],
+    },
+  ];
+  s.rules.me.emails = ['typed@acme.example'];
+  const { page, errors } = await open('light', { snapshot: s });
+  await page.click('#tab-rules');
+  const said = await page.locator('#me-from-relay').innerText();
+  assert.equal(
+    said,
+    'From your relay: You are tom@acme.example · Freshdesk agent 43000000001, Freshcaller agent 5001 · groups Billing, Support <i>EU</i>. A field left empty uses this; what you type overrides it.',
+  );
+  assert.equal(await page.locator('#me-from-relay i').count(), 0, 'names are text');
+  assert.equal(await page.inputValue('#me-agent-ids'), '', 'nothing typed for the agent ids');
+  assert.equal(await page.getAttribute('#me-agent-ids', 'placeholder'), '43000000001, 5001');
+  assert.equal(await page.getAttribute('#me-group-ids', 'placeholder'), '351, 2201');
+  assert.equal(await page.inputValue('#me-emails'), 'typed@acme.example', 'what was typed stays');
+  assert.match(await page.getAttribute('#me-emails', 'aria-describedby'), /me-from-relay/);
+  assert.match(await page.getAttribute('#me-emails', 'aria-describedby'), /me-emails-error/);
+  await page.screenshot({ path: join(results, 'rules-about-me.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('a refused account is marked at its field, described by the reason, and focused', async () => {
   const { page, errors } = await open();
   await page.click('#tab-accounts');

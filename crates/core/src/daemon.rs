@@ -52,6 +52,9 @@ pub enum Command {
     /// Open the window at this account's edit form (its secret was
     /// refused): the request rides on the next snapshot, told at once.
     EditAccount(String),
+    /// Something the Accounts tab says once, when the window next reads
+    /// the view (an invitation link's outcome). Never a secret.
+    AccountsNotice(String),
     /// Rules edited in the window: applied, saved, and the outcome of the
     /// save sent back.
     SaveRules(
@@ -616,6 +619,10 @@ impl Daemon {
                 self.feed_dirty = true;
             }
             Command::Seen => self.update_view(|v| v.unseen = 0),
+            Command::AccountsNotice(text) => {
+                self.update_view(|v| v.accounts_notice = Some(text));
+                self.tell_window();
+            }
             Command::EditAccount(name) => {
                 self.update_view(|v| v.edit_request = Some(name));
                 self.tell_window();

@@ -73,6 +73,9 @@ pub struct View {
     /// An account whose edit form the window should open (the tray's
     /// sign-in-needed line was clicked); handed to one snapshot only.
     pub edit_request: Option<String>,
+    /// What the Accounts tab says once (an invitation link's outcome);
+    /// handed to one snapshot only.
+    pub accounts_notice: Option<String>,
 }
 
 /// The icon the tray shows for a view.
@@ -262,6 +265,9 @@ pub struct Snapshot {
     pub relay_me: Vec<WhoAmI>,
     /// Open this account's edit form (once).
     pub edit_account: Option<String>,
+    /// Show the Accounts tab with this said (once).
+    #[serde(default)]
+    pub accounts_notice: Option<String>,
 }
 
 impl Snapshot {
@@ -291,6 +297,7 @@ impl Snapshot {
             groups: view.groups.clone(),
             relay_me: view.relay_me.clone(),
             edit_account: view.edit_request.clone(),
+            accounts_notice: view.accounts_notice.clone(),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use deskbell_core::config::{AccountConfig, ConfigError, ConfigFile};
+use deskbell_core::invite::{self, InviteError};
 use deskbell_core::secret::Secret;
 use deskbell_core::stream::probe::{probe, ProbeError};
 use deskbell_core::stream::relay_client::check_url;
@@ -39,6 +40,13 @@ pub enum AccountError {
     EmptySecret,
     #[error(transparent)]
     Keyring(#[from] SecretStoreError),
+    /// The invitation gave no token; nothing was saved.
+    #[error("{0}; nothing was saved")]
+    Invite(#[from] deskbell_core::invite::InviteError),
+    #[error("an invitation is for a relay account")]
+    InviteNotRelay,
+    #[error("saving the account stopped before it finished")]
+    Interrupted,
     /// Tried before saving: the server answered and said no.
     #[error("{0}; nothing was saved (check the token, or ask your admin for a new one)")]
     SecretRefused(ProbeError),
@@ -60,6 +68,9 @@ impl AccountError {
             AccountError::EmptySecret => "secret_empty",
             AccountError::Keyring(e) => e.code(),
             AccountError::SecretRefused(_) => "account_secret_refused",
+            AccountError::Invite(e) => e.code(),
+            AccountError::InviteNotRelay => "invite_not_relay",
+            AccountError::Interrupted => "interrupted",
         }
     }
 
@@ -72,6 +83,13 @@ impl AccountError {
             AccountError::BadDomain(_) => Some("domains"),
             AccountError::XelionIncomplete => Some("tenant"),
             AccountError::EmptySecret | AccountError::SecretRefused(_) => Some("secret"),
+            AccountError::Invite(e) => match e {
+                InviteError::Connect(_) | InviteError::NotARelay(_) => Some("url"),
+                InviteError::NameTaken(_) => Some("name"),
+                _ => Some("code"),
+            },
+            AccountError::InviteNotRelay => Some("url"),
+            AccountError::Interrupted => None,
             AccountError::NoConfigDir
             | AccountError::Config(_)
             | AccountError::NoSuchAccount(_)
@@ -165,6 +183,38 @@ pub fn add(new: AccountConfig, secret: &Secret) -> Result<AccountConfig, Account
         return Err(e.into());
     }
     Ok(account)
+}
+
+/// Adds the relay account `new` with the token its relay gives for the
+/// invitation `code`: everything that can be checked here first (the
+/// config, the settings, the name), then the code is spent once, and the
+/// token goes straight into the keyring. The code and the token touch no
+/// file.
+pub async fn add_with_invite(
+    new: AccountConfig,
+    code: &str,
+) -> Result<(AccountConfig, invite::Redeemed), AccountError> {
+    if !matches!(new, AccountConfig::Relay { .. }) {
+        return Err(AccountError::InviteNotRelay);
+    }
+    let file = config_file()?;
+    let config = file.load_strict()?;
+    let account = checked(new)?;
+    let name = account.name().to_owned();
+    if config.accounts.iter().any(|a| a.name() == name) {
+        return Err(AccountError::Exists(name));
+    }
+    let redeemed = invite::redeem(account.url(), code).await?;
+    let saved = tokio::task::spawn_blocking(move || {
+        let added = add(account, &redeemed.token);
+        (added, redeemed)
+    })
+    .await;
+    match saved {
+        Ok((Ok(account), redeemed)) => Ok((account, redeemed)),
+        Ok((Err(e), _)) => Err(e),
+        Err(_) => Err(AccountError::Interrupted),
+    }
 }
 
 /// Replaces the settings of the account with `changed`'s name, in its
@@ -266,6 +316,7 @@ fn execute(action: AccountAction) -> Result<(), String> {
             tenant,
             user,
             admin,
+            invite,
         } => {
             let mut relays = relay.into_iter();
             let new = match (relays.next(), xelion) {
@@ -285,6 +336,19 @@ fn execute(action: AccountAction) -> Result<(), String> {
                 },
                 (None, None) => return Err("give --relay URL or --xelion URL".into()),
             };
+            if let Some(code) = invite {
+                // Nothing on standard input: the relay gives the token.
+                let (_, redeemed) =
+                    crate::block_on(add_with_invite(new, &code)).map_err(|e| e.to_string())?;
+                let who = redeemed
+                    .email
+                    .map_or_else(String::new, |e| format!(" as {e}"));
+                println!(
+                    "Added {name} with the relay's token {:?}{who}; it is in the OS keyring",
+                    redeemed.name
+                );
+                return Ok(());
+            }
             let secret = read_secret()?.ok_or(NO_SECRET)?;
             let new = checked(new).map_err(|e| e.to_string())?;
             // Said before the connection is tried: nothing to try it for.

@@ -19,7 +19,9 @@ use crate::menu::MenuId;
 use crate::tray::Tray;
 use crate::window::Windows;
 
-pub fn run(open_window: bool) -> ExitCode {
+/// `pending`: a request to answer once serving (a clicked invitation link
+/// that found no tray running).
+pub fn run(open_window: bool, pending: Option<Request>) -> ExitCode {
     let started = Instant::now();
     let _log_guard = crate::logging::init();
     // Two workers: the streams, the pipeline and the socket are all I/O.
@@ -29,7 +31,7 @@ pub fn run(open_window: bool) -> ExitCode {
         .enable_all()
         .build();
     match runtime {
-        Ok(rt) => rt.block_on(serve(open_window, started)),
+        Ok(rt) => rt.block_on(serve(open_window, pending, started)),
         Err(e) => {
             eprintln!("deskbell: cannot start: {e}");
             ExitCode::FAILURE
@@ -37,7 +39,7 @@ pub fn run(open_window: bool) -> ExitCode {
     }
 }
 
-async fn serve(open_window: bool, started: Instant) -> ExitCode {
+async fn serve(open_window: bool, pending: Option<Request>, started: Instant) -> ExitCode {
     let socket = path::socket_path();
     let listener = match server::bind(&socket).await {
         Ok(Bound::Listening(listener, _)) => Some(listener),
@@ -45,8 +47,8 @@ async fn serve(open_window: bool, started: Instant) -> ExitCode {
             // Launched again (the menu entry, a second login): the running
             // tray opens its window, and this process is done.
             tracing::info!("Deskbell already runs; opening its window");
-            return crate::remote::ask_async("open", Request::OpenWindow { account: None }, drop)
-                .await;
+            let request = pending.unwrap_or(Request::OpenWindow { account: None });
+            return crate::remote::ask_async("open", request, drop).await;
         }
         // The tray still notifies; only the window and the terminal
         // commands cannot reach it.
@@ -82,8 +84,19 @@ async fn serve(open_window: bool, started: Instant) -> ExitCode {
         tokio::spawn(server::serve(listener, api));
     }
     tracing::info!(elapsed = ?started.elapsed(), "in the tray");
-    if open_window {
-        api.open_window(None);
+    match pending {
+        // It opens the window itself, on its outcome.
+        Some(request) => {
+            let api: Arc<dyn server::LocalApi> = api.clone();
+            tokio::spawn(async move {
+                let outcome = api.answer(request).await;
+                tracing::info!(?outcome, "the link's request");
+            });
+        }
+        None if open_window => {
+            api.open_window(None);
+        }
+        None => {}
     }
     loop {
         tokio::select! {

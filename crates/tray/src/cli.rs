@@ -14,11 +14,21 @@ use deskbell_core::notification::Kind;
 use deskbell_core::schedule::Dnd;
 
 #[derive(Debug, Parser)]
-#[command(name = "deskbell", version, about = "Tray notifier for support agents")]
+#[command(
+    name = "deskbell",
+    version,
+    about = "Tray notifier for support agents",
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     /// Open the window at start (the tray otherwise starts alone).
     #[arg(long)]
     window: bool,
+    /// A deskbell://invite?... link (what the desktop entry passes when one
+    /// is clicked): the account is added with the relay's token, and the
+    /// window says how it went.
+    #[arg(value_name = "LINK")]
+    link: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -154,6 +164,11 @@ pub enum AccountAction {
         /// Subscribe to every Xelion call event (needs an admin login).
         #[arg(long)]
         admin: bool,
+        /// A one-time code from the relay's admin (`deskbell-relay invite`):
+        /// the relay gives this desktop its token, straight into the keyring;
+        /// nothing is read from standard input.
+        #[arg(long, value_name = "CODE", requires = "relay")]
+        invite: Option<String>,
     },
     /// Change an account in place: a new token or password read from
     /// standard input (one line; empty keeps the stored one), and/or a new
@@ -189,6 +204,8 @@ pub enum Invocation {
     Tray {
         open_window: bool,
     },
+    /// A clicked invitation link, for the running tray or a new one.
+    Link(String),
 }
 
 pub fn parse() -> Invocation {
@@ -212,8 +229,11 @@ pub fn parse() -> Invocation {
         Some(Command::Unsubscribe { kind }) => {
             Invocation::Ask("unsubscribe", Request::SetSubscription { kind, on: false })
         }
-        None => Invocation::Tray {
-            open_window: cli.window,
+        None => match cli.link {
+            Some(link) => Invocation::Link(link),
+            None => Invocation::Tray {
+                open_window: cli.window,
+            },
         },
     }
 }

@@ -47,7 +47,14 @@ pub fn run() -> ExitCode {
         cli::Invocation::Autostart(choice) => cli::autostart(choice),
         cli::Invocation::Status { json } => remote::status(json),
         cli::Invocation::Ask(what, request) => remote::ask(what, request, drop),
-        cli::Invocation::Tray { open_window } => app::run(open_window),
+        cli::Invocation::Tray { open_window } => app::run(open_window, None),
+        cli::Invocation::Link(link) => match remote::invite_request(&link) {
+            Ok(request) => remote::ask_or_start("invite", request),
+            Err(e) => {
+                eprintln!("deskbell: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
 

@@ -133,6 +133,44 @@ impl TrayApi {
         }
     }
 
+    /// The code is spent at the relay, the token goes to the keyring; with
+    /// `show`, the window opens on the outcome (a clicked link has no
+    /// terminal to say it in).
+    async fn redeem_invite(
+        &self,
+        account: deskbell_core::config::AccountConfig,
+        code: SecretInput,
+        show: bool,
+    ) -> Outcome {
+        let code = code.into_secret();
+        let added = accounts::add_with_invite(account, code.expose())
+            .await
+            .map_err(|e| {
+                let body = ErrorBody::new(e.code(), e.to_string());
+                match e.field() {
+                    Some(field) => body.with_field(field),
+                    None => body,
+                }
+            });
+        if show {
+            let said = match &added {
+                Ok((account, redeemed)) => format!(
+                    "Invitation accepted: account {} added{}.",
+                    account.name(),
+                    redeemed
+                        .email
+                        .as_deref()
+                        .map_or_else(String::new, |e| format!(" for {e}"))
+                ),
+                Err(e) => format!("The invitation was not accepted: {}", e.message),
+            };
+            let _ = self.command(Command::AccountsNotice(said));
+            let _ = self.open_window(None);
+        }
+        self.saved(added.map(|(a, _)| a), |a| Reply::Account(Box::new(a)))
+            .await
+    }
+
     async fn test_connection(
         &self,
         account: deskbell_core::config::AccountConfig,
@@ -194,6 +232,7 @@ impl LocalApi for TrayApi {
                     // A one-shot request: the next refresh must not open
                     // the form again.
                     v.edit_request = None;
+                    v.accounts_notice = None;
                     Reply::Snapshot(Box::new(snapshot))
                 }),
                 // The server handles it, with `pushes`.
@@ -214,6 +253,11 @@ impl LocalApi for TrayApi {
                     .await;
                     self.saved(added, |a| Reply::Account(Box::new(a))).await
                 }
+                Request::RedeemInvite {
+                    account,
+                    code,
+                    show,
+                } => self.redeem_invite(account, code, show).await,
                 Request::UpdateAccount { account, secret } => {
                     let secret = secret
                         .filter(|s| !s.is_empty())

@@ -38,6 +38,52 @@ pub async fn ask_async(what: &str, request: Request, done: impl FnOnce(Reply)) -
     }
 }
 
+/// The running tray's request for a clicked `deskbell://invite` link: a
+/// relay account named as the link says (else after the relay's host).
+pub fn invite_request(link: &str) -> Result<Request, deskbell_core::invite::InviteError> {
+    use deskbell_core::config::AccountConfig;
+    use deskbell_core::invite::InviteLink;
+    use deskbell_core::local::SecretInput;
+    let link = InviteLink::parse(link)?;
+    let name = link.name.clone().unwrap_or_else(|| {
+        url::Url::parse(&link.relay)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_else(|| "relay".to_owned())
+    });
+    Ok(Request::RedeemInvite {
+        account: AccountConfig::Relay {
+            name,
+            url: link.relay,
+            fallback_urls: Vec::new(),
+            domains: Vec::new(),
+        },
+        code: SecretInput::new(link.code),
+        show: true,
+    })
+}
+
+/// Hands `request` to the running tray; with none running, starts one that
+/// answers it first thing.
+pub fn ask_or_start(what: &str, request: Request) -> ExitCode {
+    let answered = crate::block_on(async {
+        let mut client = Client::connect(ClientKind::Cli).await?;
+        client.request(request.clone()).await
+    });
+    match answered {
+        Ok(Reply::Account(account)) => {
+            println!("Added {}; its token is in the OS keyring", account.name());
+            ExitCode::SUCCESS
+        }
+        Ok(_) => ExitCode::SUCCESS,
+        Err(LocalError::NotRunning(_)) => crate::app::run(true, Some(request)),
+        Err(e) => {
+            eprintln!("deskbell {what}: {e} ({})", e.code());
+            ExitCode::from(2)
+        }
+    }
+}
+
 /// `deskbell status`: one line per account, tab-separated, or the JSON the
 /// socket carries.
 pub fn status(json: bool) -> ExitCode {

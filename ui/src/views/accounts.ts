@@ -25,6 +25,8 @@ export function connectionLabel(a: AccountView): string {
 
 export interface AccountActions {
   add(account: NewAccount, secret: string): Promise<CommandError | null>;
+  /** A relay account from an invitation code (the relay gives the token). */
+  redeem(account: NewAccount, code: string): Promise<CommandError | null>;
   /** A null secret keeps the stored one. */
   update(account: NewAccount, secret: string | null): Promise<CommandError | null>;
   /** A null secret tests with the stored one. */
@@ -47,9 +49,10 @@ export function renderAccounts(root: HTMLElement, accounts: AccountView[], demo:
   let form = root.querySelector<AccountForm>('form.account-form');
   if (!note || !list || !form) {
     note = h('p', { class: 'note' }, 'No account yet: the built-in demo is playing.');
+    const notice = h('p', { class: 'accounts-notice', role: 'status' });
     list = h('ul', { class: 'accounts' });
     form = accountForm(actions);
-    root.replaceChildren(note, list, form);
+    root.replaceChildren(note, notice, list, form);
   }
   note.hidden = !demo;
   const editForm = form;
@@ -88,6 +91,27 @@ export function renderAccounts(root: HTMLElement, accounts: AccountView[], demo:
   );
 }
 
+/** Says `text` once above the list (an invitation link's outcome). */
+export function showAccountsNotice(root: HTMLElement, text: string): void {
+  const notice = root.querySelector<HTMLElement>('p.accounts-notice');
+  if (notice) notice.textContent = text;
+}
+
+/** `deskbell://invite?relay=...&code=...&name=...`, as `deskbell-relay invite` prints it. */
+export function parseInviteLink(text: string): { relay: string; code: string; name: string | null } | null {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'deskbell:' || url.hostname !== 'invite') return null;
+  const relay = url.searchParams.get('relay');
+  const code = url.searchParams.get('code');
+  if (!relay || !code) return null;
+  return { relay, code, name: url.searchParams.get('name') || null };
+}
+
 /** Opens the edit form for `name`, if the list has it; false otherwise. */
 export function editAccount(root: HTMLElement, accounts: AccountView[], name: string): boolean {
   const form = root.querySelector<AccountForm>('form.account-form');
@@ -111,7 +135,13 @@ function field(id: string, label: string | HTMLLabelElement, input: HTMLInputEle
 }
 
 function accountForm(actions: AccountActions): AccountForm {
-  const kind = h('select', {}, h('option', { value: 'relay' }, 'Relay (Freshworks)'), h('option', { value: 'xelion' }, 'Xelion PBX'));
+  const kind = h(
+    'select',
+    {},
+    h('option', { value: 'relay' }, 'Relay (Freshworks)'),
+    h('option', { value: 'invite' }, 'Relay, with an invitation code'),
+    h('option', { value: 'xelion' }, 'Xelion PBX'),
+  );
   const name = h('input', { required: true, autocomplete: 'off' });
   const url = h('input', { type: 'url', required: true, placeholder: 'https://relay.acme.example/' });
   const secret = h('input', { type: 'password', autocomplete: 'new-password' });
@@ -134,7 +164,7 @@ function accountForm(actions: AccountActions): AccountForm {
   /** The account being edited; null while adding. */
   let editing: AccountSettings | null = null;
   /** The inputs a refusal can name (`field` of the tray's answer). */
-  const byField: Record<string, HTMLInputElement> = { name, url, secret, fallback_urls: fallbacks, domains, tenant, user };
+  const byField: Record<string, HTMLInputElement> = { name, url, secret, code: secret, fallback_urls: fallbacks, domains, tenant, user };
   /** Marks the field a refusal names, described by the reason, and focuses it. */
   const markRefused = (refused: CommandError | null) => {
     for (const input of Object.values(byField)) {
@@ -150,12 +180,26 @@ function accountForm(actions: AccountActions): AccountForm {
 
   const showKind = () => {
     const x = kind.value === 'xelion';
+    const invite = kind.value === 'invite';
     for (const f of xelionOnly) f.hidden = !x;
     for (const f of relayOnly) f.hidden = x;
-    const what = x ? 'Password' : 'Agent token';
+    const what = x ? 'Password' : invite ? 'Invitation code, or the deskbell:// link' : 'Agent token';
     secretLabel.textContent = editing ? `New ${what.toLowerCase()} (empty keeps the stored one)` : what;
+    // A code is read aloud and retyped; the token never is.
+    secret.type = invite ? 'text' : 'password';
+    secret.autocomplete = invite ? 'off' : 'new-password';
     secret.required = editing === null;
+    submit.textContent = editing ? 'Save' : invite ? 'Join' : 'Add';
   };
+  // A pasted link fills the relay's URL and the name it offers.
+  secret.addEventListener('input', () => {
+    if (kind.value !== 'invite') return;
+    const link = parseInviteLink(secret.value);
+    if (!link) return;
+    secret.value = link.code;
+    url.value = link.relay;
+    if (name.value.trim() === '' && link.name) name.value = link.name;
+  });
   const read = (): NewAccount => {
     if (kind.value === 'xelion') {
       const kept = editing?.kind === 'xelion' ? editing : null;
@@ -225,6 +269,10 @@ function accountForm(actions: AccountActions): AccountForm {
   };
   cancel.addEventListener('click', toAdding);
   test.addEventListener('click', async () => {
+    if (kind.value === 'invite') {
+      probe.textContent = 'A code works once: Join spends it and connects.';
+      return;
+    }
     if (editing === null && secret.value === '') {
       probe.textContent = `Type the ${kind.value === 'xelion' ? 'password' : 'agent token'} first.`;
       return;
@@ -239,7 +287,11 @@ function accountForm(actions: AccountActions): AccountForm {
     const typed = secret.value;
     // Out of the page at once, whatever the outcome.
     secret.value = '';
-    const refused = editing ? await actions.update(account, typed === '' ? null : typed) : await actions.add(account, typed);
+    const refused = editing
+      ? await actions.update(account, typed === '' ? null : typed)
+      : kind.value === 'invite'
+        ? await actions.redeem(account, typed)
+        : await actions.add(account, typed);
     error.textContent = refused ? refused.message : '';
     markRefused(refused);
     if (!refused) toAdding();

@@ -5,7 +5,21 @@
 
 import { h } from '../dom';
 import { checkRules, DAY_NAME, DAYS, PRIORITIES, SOURCES, STATUSES, splitList, type RuleProblem, type RulesEdit } from '../rules';
-import { KINDS, type CommandError, type DirectoryGroup, type DndChoice, type Kind, type Subscriptions } from '../types';
+import { KINDS, type CommandError, type DirectoryGroup, type DndChoice, type Kind, type Subscriptions, type WhoAmI } from '../types';
+
+const PRODUCT_LABEL: Record<string, string> = { freshdesk: 'Freshdesk', freshcaller: 'Freshcaller', freshchat: 'Freshchat' };
+
+/** What the relays say of "me", in words; empty when they say nothing. */
+export function relayMeText(all: WhoAmI[]): string {
+  const emails = [...new Set(all.flatMap((m) => m.emails))];
+  if (emails.length === 0) return '';
+  const agents = all.flatMap((m) => m.agents).map((a) => `${PRODUCT_LABEL[a.product] ?? a.product} agent ${a.id}`);
+  const groups = [...new Set(all.flatMap((m) => m.groups).map((g) => g.name ?? 'a group not in the directory'))];
+  const parts = [`You are ${emails.join(', ')}`];
+  if (agents.length > 0) parts.push(agents.join(', '));
+  if (groups.length > 0) parts.push(`groups ${groups.join(', ')}`);
+  return `From your relay: ${parts.join(' · ')}. A field left empty uses this; what you type overrides it.`;
+}
 
 export const KIND_LABEL: Record<Kind, string> = {
   missed_call: 'Missed calls',
@@ -28,6 +42,8 @@ export interface RulesState {
   rules: RulesEdit;
   /** Named groups for the pickers; ids typed by hand still work. */
   groups: DirectoryGroup[];
+  /** Who the relays say the agent is; typed values override it. */
+  relayMe: WhoAmI[];
 }
 
 /**
@@ -45,6 +61,7 @@ export function renderRules(root: HTMLElement, state: RulesState, actions: Rules
   }
   live.replaceChildren(switches(state.subscriptions, actions), dnd(state.dndUntil, actions));
   form.setGroups(state.groups);
+  form.setRelayMe(state.relayMe);
   if (!form.dataset.dirty) form.fill(state.rules);
 }
 
@@ -117,7 +134,11 @@ function dnd(dndUntil: string | null, actions: RulesActions): HTMLElement {
   return set;
 }
 
-type RulesForm = HTMLFormElement & { fill(rules: RulesEdit): void; setGroups(groups: DirectoryGroup[]): void };
+type RulesForm = HTMLFormElement & {
+  fill(rules: RulesEdit): void;
+  setGroups(groups: DirectoryGroup[]): void;
+  setRelayMe(all: WhoAmI[]): void;
+};
 
 /**
  * One input (or group of checkboxes) per field, described by its hint and
@@ -178,6 +199,7 @@ function rulesForm(actions: RulesActions): RulesForm {
   const myGroups = h('input', { id: 'me-group-ids', autocomplete: 'off', placeholder: '43000012345' });
   const groupsPicker = groupPicker(groups, 'rule-groups');
   const myGroupsPicker = groupPicker(myGroups, 'me-group-ids');
+  const fromRelay = h('p', { class: 'hint from-relay', id: 'me-from-relay', hidden: true });
   const save = h('button', { type: 'submit', id: 'rules-save' }, 'Save rules');
   const outcome = h('p', { id: 'rules-outcome', role: 'status', 'aria-live': 'polite' });
 
@@ -209,6 +231,7 @@ function rulesForm(actions: RulesActions): RulesForm {
       { class: 'me', 'aria-describedby': 'me-hint' },
       h('legend', {}, 'About me'),
       h('small', { class: 'hint', id: 'me-hint' }, 'Who "me" is, for "only tickets assigned to me", "only my teams" on the board, and tickets or conversations reassigned to or from you. Comma-separated.'),
+      fromRelay,
       fieldRow('me.agent_ids', 'My agent ids', myIds),
       fieldRow('me.emails', 'My emails', myEmails),
       fieldRow('me.group_ids', 'My groups', myGroups, 'Tick them by name below, or type ids.'),
@@ -318,6 +341,24 @@ function rulesForm(actions: RulesActions): RulesForm {
   form.setGroups = (list: DirectoryGroup[]) => {
     groupsPicker.setGroups(list);
     myGroupsPicker.setGroups(list);
+  };
+  form.setRelayMe = (all: WhoAmI[]) => {
+    const text = relayMeText(all);
+    if (fromRelay.textContent !== text) fromRelay.textContent = text;
+    fromRelay.hidden = text === '';
+    // An empty field shows what is used in its stead.
+    const ids = all.flatMap((m) => m.agents.map((a) => a.id));
+    const emails = all.flatMap((m) => m.emails);
+    const groupIds = all.flatMap((m) => m.groups.map((g) => g.id));
+    myIds.placeholder = ids.length > 0 ? ids.join(', ') : '320';
+    myEmails.placeholder = emails.length > 0 ? emails.join(', ') : 'tom@acme.example';
+    myGroups.placeholder = groupIds.length > 0 ? groupIds.join(', ') : '43000012345';
+    // Each field is described by what the relay said, beside its own error.
+    for (const input of [myIds, myEmails, myGroups]) {
+      const ids = (input.getAttribute('aria-describedby') ?? '').split(' ').filter((id) => id !== '' && id !== 'me-from-relay');
+      if (text !== '') ids.push('me-from-relay');
+      input.setAttribute('aria-describedby', ids.join(' '));
+    }
   };
   return form;
 }

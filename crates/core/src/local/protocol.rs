@@ -63,6 +63,16 @@ pub enum Request {
         account: AccountConfig,
         secret: SecretInput,
     },
+    /// A new relay account from a one-time invitation code: the tray
+    /// spends the code at the relay once and puts the token the relay
+    /// gives in the keyring. `Reply::Account`. With `show` (a clicked
+    /// `deskbell://invite` link), the window opens and says the outcome.
+    RedeemInvite {
+        account: AccountConfig,
+        code: SecretInput,
+        #[serde(default)]
+        show: bool,
+    },
     /// New settings for the account of that name; a secret, when given,
     /// replaces the keyring's. `Reply::Account`.
     UpdateAccount {
@@ -127,6 +137,7 @@ impl Request {
             Request::ReloadAccounts => "reload_accounts",
             Request::SaveRules { .. } => "save_rules",
             Request::AddAccount { .. } => "add_account",
+            Request::RedeemInvite { .. } => "redeem_invite",
             Request::UpdateAccount { .. } => "update_account",
             Request::RemoveAccount { .. } => "remove_account",
             Request::TestConnection { .. } => "test_connection",
