@@ -5,7 +5,10 @@
 // see an agent's status change arrive on the board, switch a subscription
 // off in the window and see the tray menu's checkbox follow (and back),
 // save a rule edit, replace the account's token from the window; then the
-// tray killed: the window says so, and starts it again.
+// tray killed: the window says so, and starts it again. The relay reads its
+// directory from the Freshdesk API double, and the token is bound to Tom's
+// email: the Rules tab picks groups by name, and "About me" says who the
+// relay says Tom is.
 // Run inside scripts/headless-session: node --test tests/webdriver/
 // Screenshots of each screen go to target/webdriver/.
 
@@ -29,6 +32,7 @@ const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
 let scratch;
 let relay;
+let api;
 let relayAddr;
 let token;
 let driver;
@@ -151,8 +155,26 @@ before(async () => {
   }
   mkdirSync(SHOTS, { recursive: true });
   scratch = mkdtempSync(join(tmpdir(), 'deskbell-webdriver-'));
-  token = execFileSync(RELAY, ['--data', join(scratch, 'relay'), 'token', 'add', 'webdriver'], { encoding: 'utf8' }).trim().split('\n').pop();
-  relay = spawn(RELAY, ['--data', join(scratch, 'relay'), 'serve', '--listen', '127.0.0.1:0'], {
+  // The Freshdesk API double, with Tom and his group.
+  const KEY = 'webdriver-api-key';
+  api = spawn('python3', [join(ROOT, 'tests/doubles/freshworks_api.py'), '--key', KEY], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const apiBase = (await new Promise((r) => createInterface({ input: api.stdout }).once('line', r))).split('listening on ').pop().trim();
+  const seed = (path, body) =>
+    fetch(`${apiBase}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) =>
+      assert.equal(r.status, 200),
+    );
+  await seed('/_double/agents', [{ id: 43000000001, available: true, group_ids: [351], contact: { name: 'Tom Agent', email: 'tom@acme.example' } }]);
+  await seed('/_double/groups', [{ id: 351, name: 'Billing desk' }]);
+  mkdirSync(join(scratch, 'relay'), { recursive: true });
+  writeFileSync(join(scratch, 'relay', 'api.key'), KEY);
+  const relayConfig = join(scratch, 'relay', 'relay.toml');
+  writeFileSync(relayConfig, `[freshdesk]\nurl = "${apiBase}"\napi_key_file = "${join(scratch, 'relay', 'api.key')}"\n`);
+  const relayArgs = ['--data', join(scratch, 'relay'), '--config', relayConfig];
+  token = execFileSync(RELAY, [...relayArgs, 'token', 'add', 'webdriver', '--email', 'tom@acme.example'], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop();
+  relay = spawn(RELAY, [...relayArgs, 'serve', '--listen', '127.0.0.1:0'], {
     env: { ...process.env, DESKBELL_RELAY_SECRET: SECRET, RUST_LOG: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -175,6 +197,7 @@ after(async () => {
   if (session) await wd('DELETE', s('')).catch(() => {});
   driver?.kill();
   relay?.kill();
+  api?.kill();
   tray?.kill();
   // tauri-driver leaves the window it started running when it is killed,
   // and the window's "Start Deskbell" started a tray of its own.
@@ -221,8 +244,17 @@ test('add a relay account in the window, watch the board, and the tray follows t
   await waitFor('the agent row', async () => (await text(`tr[data-agent="${id}"] .status`)) === 'Busy / on a call');
   await shot('board');
 
-  // Rules: switching "New tickets" off in the window unticks it in the tray.
+  // Rules: groups by the directory's names, and "About me" as the relay
+  // says it (the token is Tom's), with nothing typed.
   await click('#tab-rules');
+  await waitFor('the group named', async () => (await text('label[for="rule-groups-pick-351"]')).trim() === 'Billing desk');
+  await waitFor('About me from the relay', async () => (await text('#me-from-relay')).includes('tom@acme.example'));
+  assert.match(await text('#me-from-relay'), /Freshdesk agent 43000000001/);
+  assert.match(await text('#me-from-relay'), /groups Billing desk/);
+  assert.equal(await script('return document.querySelector("#me-agent-ids").value'), '');
+  await shot('rules-about-me');
+
+  // Rules: switching "New tickets" off in the window unticks it in the tray.
   assert.equal(checkState(trayLayout(), 'New tickets'), 1);
   await click('#sub-new_ticket');
   await waitFor('the tray checkbox', () => checkState(trayLayout(), 'New tickets') === 0);

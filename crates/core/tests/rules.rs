@@ -473,3 +473,68 @@ fn reassignments_and_new_tickets_name_agents_and_groups_from_the_directory() {
     let created = first("freshdesk/ticket-create.json", &none());
     assert!(created.body.contains(" · Billing"), "{}", created.body);
 }
+
+#[test]
+fn who_i_am_comes_from_the_directory_and_the_team_by_email_and_typing_overrides_it() {
+    use deskbell_core::directory::{Directory, Product, WhoAmI};
+    let dir = Directory::from_json(&common::fixture_text("directory/acme.json")).unwrap();
+    let phone = common::fixture_text("freshcaller/agent-update-online.json");
+    let team = [phone.as_str(), "[1,2,3]", "{\"event\":\"onAgentUpdate\"}"];
+    // Tom: Freshdesk agent 320 in Billing (the directory), Freshcaller agent
+    // 5001 in Support and Billing (the team's state), matched in any case.
+    let tom = WhoAmI::resolve("tom-desk", Some("TOM@acme.example"), &dir, team);
+    assert_eq!(tom.emails, ["tom@acme.example"]);
+    let agents: Vec<(Product, &str)> = tom
+        .agents
+        .iter()
+        .map(|a| (a.product.clone(), a.id.as_str()))
+        .collect();
+    assert_eq!(
+        agents,
+        [(Product::Freshdesk, "320"), (Product::Freshcaller, "5001")]
+    );
+    let groups: Vec<(&str, Option<&str>)> = tom
+        .groups
+        .iter()
+        .map(|g| (g.id.as_str(), g.name.as_deref()))
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            ("351", Some("Billing")),
+            ("2201", Some("Support")),
+            ("2202", Some("Billing"))
+        ]
+    );
+    assert_eq!(WhoAmI::from_json(&tom.to_json()).unwrap(), tom);
+    // Unbound, or nobody by that email: the name alone, nothing to match.
+    let nobody = WhoAmI::resolve("kiosk", None, &dir, team);
+    assert!(!nobody.identity().is_known());
+    assert!(WhoAmI::resolve("x", Some("zed@acme.example"), &dir, team)
+        .agents
+        .is_empty());
+
+    // What the agent typed wins field by field; an empty field takes the
+    // relay's. With it, "assigned to you" works with nothing typed.
+    let learned = tom.identity();
+    let typed = Identity {
+        emails: vec!["typed@acme.example".into()],
+        ..Identity::default()
+    };
+    let used = typed.over(&learned);
+    assert_eq!(used.emails, ["typed@acme.example"]);
+    assert_eq!(used.agent_ids, ["320", "5001"]);
+    assert_eq!(used.group_ids, ["351", "2201", "2202"]);
+    let names = acme_names();
+    let moved = "freshdesk/ticket-update-responder-320-to-321.json";
+    let n = notified(common::rule_named(
+        moved,
+        &Rules::default(),
+        &Identity::default().over(&learned),
+        &names,
+    ));
+    assert_eq!(n[0].title, "Ticket #1 taken from you");
+    // Two accounts' relays: merged without repeats.
+    let both = Identity::merged([&learned, &learned]);
+    assert_eq!(both, learned);
+}

@@ -27,7 +27,7 @@ fn event(n: u32) -> NewEvent {
 /// invite` uses it.
 enum Admin {
     Sqlite(std::path::PathBuf),
-    Nats(TokenStore),
+    Nats(Box<TokenStore>),
 }
 
 impl Admin {
@@ -266,7 +266,7 @@ async fn jetstream_keeps_the_log_promises() {
     })
     .await;
     promises_hold(log.clone(), token.expose()).await;
-    invitations_hold(&log, &Admin::Nats(admin)).await;
+    invitations_hold(&log, &Admin::Nats(Box::new(admin))).await;
     drop(cluster);
 }
 

@@ -424,6 +424,15 @@ fn protocol_doc_examples_parse() {
     );
     let directory = deskbell_core::directory::Directory::from_json(&events[2].data).unwrap();
     assert_eq!(directory.groups[0].name, "Billing");
+    // `GET /v1/me`'s example is what the desktop reads.
+    let me = doc
+        .split("```json\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("the /v1/me example");
+    let me = deskbell_core::directory::WhoAmI::from_json(me).unwrap();
+    assert_eq!(me.emails, ["tom@acme.example"]);
+    assert_eq!(me.identity().agent_ids, ["43000000001", "5001"]);
 }
 
 #[tokio::test]
