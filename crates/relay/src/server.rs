@@ -909,8 +909,12 @@ impl StreamState {
     }
 
     /// Who the stream's token belongs to, one `me` event without an id
-    /// (what `GET /v1/me` answers).
+    /// (what `GET /v1/me` answers), for a token bound to an email: of an
+    /// unbound one there is nothing to say.
     async fn send_me(&mut self, relay: &Relay, owner: &TokenOwner) -> Result<(), Closed> {
+        if owner.email.is_none() {
+            return Ok(());
+        }
         let me = relay.whoami(owner).await.map_err(log_unavailable)?;
         let mut frame = String::new();
         write_event(&mut frame, None, "me", &me.to_json());

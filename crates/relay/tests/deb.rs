@@ -122,7 +122,9 @@ fn install_upgrade_and_purge_like_a_debian_package() {
     assert!(String::from_utf8_lossy(&added.stdout).contains("dbr_"));
     assert!(std::path::Path::new("/var/lib/deskbell-relay/relay.sqlite3").exists());
     let listed = as_service_user(&["token", "list"]);
-    assert!(String::from_utf8_lossy(&listed.stdout).starts_with("tom\tactive\tcreated 20"));
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).starts_with("tom\t(no email)\tactive\tcreated 20")
+    );
     as_service_user(&["backup", "/var/lib/deskbell-relay/backup.sqlite3"]);
     assert_eq!(mode("/var/lib/deskbell-relay/backup.sqlite3"), 0o600);
     // The config the service reads passes the relay's own strict check.

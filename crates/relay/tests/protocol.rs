@@ -194,7 +194,7 @@ async fn stream_needs_a_live_token_and_revocation_closes_it() {
     // `token list` names tokens but never shows them.
     let list = relay_cli(&dir.0, &["token", "list"]);
     let text = String::from_utf8(list.stdout).unwrap();
-    assert!(text.starts_with("agent-1\tactive"), "{text}");
+    assert!(text.starts_with("agent-1\t(no email)\tactive"), "{text}");
     assert!(!text.contains(&token));
     // The store holds only the hash.
     for file in support::backend::store_files(&dir.0) {
