@@ -229,6 +229,51 @@ fn an_invited_agent_is_known_by_the_relay_and_types_nothing() {
         "a reassignment between others is not mine: {seen:#?}"
     );
 
+    // A clicked link (the desktop entry runs `deskbell LINK`) while the
+    // tray runs: the tray spends the code and adds the account.
+    let invite = Command::new(&relay)
+        .arg("--data")
+        .arg(&data)
+        .args(["invite", "tom-laptop", "--url", &format!("http://{addr}/")])
+        .output()
+        .unwrap();
+    let link = String::from_utf8(invite.stdout)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Link: ").map(str::to_owned))
+        .expect("a link");
+    let clicked = Command::new(bin())
+        .env("XDG_CONFIG_HOME", &config_home)
+        .env("XDG_STATE_HOME", &state_home)
+        .arg(&link)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        clicked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&clicked.stderr)
+    );
+    assert!(String::from_utf8_lossy(&clicked.stdout).contains("Added tom-laptop"));
+    assert!(
+        support::relay_clients(&addr, 2, Duration::from_secs(20)),
+        "both accounts connected"
+    );
+    // Clicked again: the account is there already; said plainly, and the
+    // code is not even tried.
+    let again = Command::new(bin())
+        .env("XDG_CONFIG_HOME", &config_home)
+        .env("XDG_STATE_HOME", &state_home)
+        .arg(&link)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        said.contains("an account named \"tom-laptop\" exists"),
+        "{said}"
+    );
+
     tray.click("Quit");
     if wait_exit(&mut app, Duration::from_secs(15)).is_none() {
         let _ = app.kill();
@@ -258,9 +303,11 @@ fn an_invited_agent_is_known_by_the_relay_and_types_nothing() {
             );
         }
     }
-    let _ = Command::new(bin())
-        .env("XDG_CONFIG_HOME", &config_home)
-        .args(["account", "remove", "acme"])
-        .output();
+    for name in ["acme", "tom-laptop"] {
+        let _ = Command::new(bin())
+            .env("XDG_CONFIG_HOME", &config_home)
+            .args(["account", "remove", name])
+            .output();
+    }
     let _ = std::fs::remove_dir_all(&scratch);
 }
