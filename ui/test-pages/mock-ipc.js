@@ -10,6 +10,8 @@
     calls: [],
     snapshot: null,
     failNext: {},
+    /** Milliseconds the next call of a command takes to answer. */
+    delayNext: {},
     emit(event, payload) {
       for (const id of listeners.get(event) ?? []) callbacks.get(id)?.({ event, id, payload });
     },
@@ -29,6 +31,11 @@
         return args.handler;
       }
       mock.calls.push({ cmd, args: JSON.parse(JSON.stringify(args)) });
+      const delay = mock.delayNext[cmd];
+      if (delay) {
+        delete mock.delayNext[cmd];
+        await new Promise((r) => setTimeout(r, delay));
+      }
       const failure = mock.failNext[cmd];
       if (failure) {
         delete mock.failNext[cmd];

@@ -595,6 +595,24 @@ test('joining with an invitation: a pasted link fills the form, a used code is r
   await page.close();
 });
 
+test("a connection test's outcome shows though the list was redrawn while it ran", async () => {
+  const { page, errors } = await open();
+  await page.click('#tab-accounts');
+  await page.evaluate(() => {
+    window.__mock.delayNext.test_connection = 400;
+  });
+  await page.click('button[aria-label="Test acme"]');
+  assert.equal(await page.locator('li[data-account="acme"] .probe').innerText(), 'Testing…');
+  // The tray's view changed meanwhile (a relay's `me`, a status): redrawn.
+  await page.evaluate(() => window.__mock.emit('view-changed', null));
+  await page.waitForFunction(() => window.__mock.calls.filter((c) => c.cmd === 'get_snapshot').length === 2);
+  await page.waitForTimeout(100);
+  assert.equal(await page.locator('li[data-account="acme"] .probe').innerText(), 'Testing…', 'still said after the redraw');
+  await page.waitForFunction(() => document.querySelector('li[data-account="acme"] .probe')?.textContent === 'Connection works');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("a clicked invitation link's outcome is said on the Accounts tab, once", async () => {
   const { page, errors } = await open();
   const notice = 'Invitation accepted: account ann-laptop added for ann@acme.example.';

@@ -1134,8 +1134,11 @@ impl TokenStore {
             .0
             .update(key.as_str(), used.into(), entry.revision)
             .await
-            // Another relay marked it first.
-            .map_err(|_| TokenError::InviteUsed)?;
+            .map_err(|e| match e.kind() {
+                // Another relay marked it first.
+                kv::UpdateErrorKind::WrongLastRevision => TokenError::InviteUsed,
+                _ => Self::store_error(e),
+            })?;
         match self.add(&record.name, record.email.as_deref()).await {
             Ok(token) => Ok(Redeemed {
                 owner: TokenOwner {

@@ -66,10 +66,14 @@ export function renderAccounts(root: HTMLElement, accounts: AccountView[], demo:
       const test = h('button', { type: 'button', 'aria-label': `Test ${a.name}`, disabled: settings === null, 'data-focus': `test:${a.name}` }, 'Test');
       if (settings) {
         test.addEventListener('click', async () => {
+          tested.set(a.name, 'Testing…');
           outcome.textContent = 'Testing…';
           const refused = await actions.test(asNew(settings), null);
           tested.set(a.name, refused ? refused.message : 'Connection works');
-          outcome.textContent = tested.get(a.name) ?? '';
+          // The list may have been redrawn meanwhile: the row on the page now.
+          const shown = [...root.querySelectorAll<HTMLElement>('li[data-account]')].find((li) => li.dataset.account === a.name);
+          const now = shown?.querySelector<HTMLElement>('.probe') ?? outcome;
+          now.textContent = tested.get(a.name) ?? '';
         });
       }
       const remove = h('button', { type: 'button', 'aria-label': `Remove ${a.name}`, 'data-focus': `remove:${a.name}` }, 'Remove');
