@@ -11,7 +11,8 @@ export type Kind =
   | 'new_ticket'
   | 'conversation_reassigned'
   | 'ticket_reassigned'
-  | 'agent_status';
+  | 'agent_status'
+  | 'first_response_due';
 
 export const KINDS: Kind[] = [
   'missed_call',
@@ -19,6 +20,7 @@ export const KINDS: Kind[] = [
   'conversation_reassigned',
   'ticket_reassigned',
   'agent_status',
+  'first_response_due',
 ];
 
 /** The core's adjacently tagged enum: {"kind":"online"}, {"kind":"custom","value":"Away"}. */

@@ -18,6 +18,7 @@ use crate::config::{AccountConfig, Config, ConfigError, ConfigFile, LinkScope};
 use crate::desktop::{Desktop, SecretStoreError};
 use crate::directory::{Directory, Names, WhoAmI};
 use crate::feed::FeedStore;
+use crate::first_response::FirstResponseStore;
 use crate::local::Push;
 use crate::notification::Kind;
 use crate::notified::NotifiedStore;
@@ -133,6 +134,7 @@ struct Daemon {
     demo_directory: Option<Directory>,
     /// The notifications already raised, kept across restarts.
     notified_store: Option<NotifiedStore>,
+    first_response_store: Option<FirstResponseStore>,
     /// The pipeline's notification count when that memory was last saved.
     notified_saved: u64,
     /// The config file's modification time as the daemon last read or
@@ -147,6 +149,7 @@ pub struct Files {
     pub resume: Option<ResumeStore>,
     pub feed: Option<FeedStore>,
     pub notified: Option<NotifiedStore>,
+    pub first_responses: Option<FirstResponseStore>,
 }
 
 impl Files {
@@ -157,6 +160,7 @@ impl Files {
             resume: ResumeStore::default_location(),
             feed: FeedStore::default_location(),
             notified: NotifiedStore::default_location(),
+            first_responses: FirstResponseStore::default_location(),
         }
     }
 }
@@ -207,6 +211,7 @@ pub fn start(desktop: Arc<dyn Desktop>, files: Files) -> Handle {
     let mut pipeline = pipeline_for(&config);
     if !config.accounts.is_empty() {
         remember_notified(&mut pipeline, files.notified.as_ref());
+        remember_first_responses(&mut pipeline, files.first_responses.as_ref());
     }
     let points = files
         .resume
@@ -231,6 +236,7 @@ pub fn start(desktop: Arc<dyn Desktop>, files: Files) -> Handle {
         demo: None,
         demo_directory: None,
         notified_store: files.notified,
+        first_response_store: files.first_responses,
         notified_saved: 0,
         config_seen: None,
     };
@@ -259,6 +265,15 @@ fn me_of(identity: &Identity) -> Vec<String> {
         .chain(&identity.emails)
         .cloned()
         .collect()
+}
+
+/// The tickets waiting for a first response before the restart.
+fn remember_first_responses(pipeline: &mut Pipeline, store: Option<&FirstResponseStore>) {
+    if let Some(store) = store {
+        pipeline
+            .classifier_mut()
+            .restore_first_responses(store.load());
+    }
 }
 
 /// What was notified before the restart, so a redelivery stays quiet.
@@ -587,6 +602,25 @@ impl Daemon {
         self.save_resume_points();
         self.save_feed();
         self.save_notified();
+        self.save_first_responses();
+    }
+
+    /// The first-response watch, when it changed (the demo's is not kept).
+    fn save_first_responses(&mut self) {
+        if self.demo.is_some()
+            || !self
+                .pipeline
+                .classifier_mut()
+                .take_first_responses_changed()
+        {
+            return;
+        }
+        let Some(store) = &self.first_response_store else {
+            return;
+        };
+        if let Err(e) = store.save(self.pipeline.classifier().first_responses()) {
+            tracing::warn!("cannot save the first-response watch: {e}");
+        }
     }
 
     fn apply(&mut self, cmd: Command) {
@@ -799,6 +833,7 @@ impl Daemon {
             self.notified_saved = 0;
             if !demo {
                 remember_notified(&mut self.pipeline, self.notified_store.as_ref());
+                remember_first_responses(&mut self.pipeline, self.first_response_store.as_ref());
             }
             match self.demo.take() {
                 Some(stop) => {

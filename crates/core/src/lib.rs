@@ -22,6 +22,7 @@ pub mod desktop;
 pub mod directory;
 pub mod event;
 pub mod feed;
+pub mod first_response;
 pub mod invite;
 pub mod local;
 pub mod notification;

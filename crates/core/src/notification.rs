@@ -18,15 +18,18 @@ pub enum Kind {
     ConversationReassigned,
     TicketReassigned,
     AgentStatus,
+    /// An open, unassigned ticket's first response coming due, or overdue.
+    FirstResponseDue,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::MissedCall,
         Kind::NewTicket,
         Kind::ConversationReassigned,
         Kind::TicketReassigned,
         Kind::AgentStatus,
+        Kind::FirstResponseDue,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -36,6 +39,7 @@ impl Kind {
             Kind::ConversationReassigned => "conversation_reassigned",
             Kind::TicketReassigned => "ticket_reassigned",
             Kind::AgentStatus => "agent_status",
+            Kind::FirstResponseDue => "first_response_due",
         }
     }
 
@@ -47,6 +51,7 @@ impl Kind {
             Kind::ConversationReassigned => ("reassigned conversation", "reassigned conversations"),
             Kind::TicketReassigned => ("reassigned ticket", "reassigned tickets"),
             Kind::AgentStatus => ("agent status change", "agent status changes"),
+            Kind::FirstResponseDue => ("first response coming due", "first responses coming due"),
         };
         format!("{n} {}", if n == 1 { one } else { many })
     }

@@ -11,6 +11,7 @@ use crate::config::LinkScope;
 use crate::dedupe::{event_fingerprint, fingerprint, Dedupe};
 use crate::directory::Names;
 use crate::event::{decode, DecodeError, DecodedEvent, Event};
+use crate::first_response::{FirstResponses, Observed};
 use crate::notification::Notification;
 use crate::rules::{classify, Context, Identity, Me, Rules, Skip, Verdict};
 use crate::wire::Timestamp;
@@ -50,6 +51,10 @@ pub struct Classifier {
     events: Dedupe,
     notifications: Dedupe,
     stats: Stats,
+    /// Tickets waiting for their first response (`crate::first_response`).
+    first_responses: FirstResponses,
+    /// The watch changed since the daemon last saved it.
+    first_responses_changed: bool,
 }
 
 impl Classifier {
@@ -63,7 +68,50 @@ impl Classifier {
             events: Dedupe::new(DEDUPE_CAPACITY, window),
             notifications: Dedupe::new(DEDUPE_CAPACITY, window),
             stats: Stats::default(),
+            first_responses: FirstResponses::default(),
+            first_responses_changed: false,
         }
+    }
+
+    pub fn first_responses(&self) -> &FirstResponses {
+        &self.first_responses
+    }
+
+    /// The watch as saved before a restart.
+    pub fn restore_first_responses(&mut self, watch: FirstResponses) {
+        self.first_responses = watch;
+    }
+
+    /// Whether the watch changed since this was last asked.
+    pub fn take_first_responses_changed(&mut self) -> bool {
+        std::mem::take(&mut self.first_responses_changed)
+    }
+
+    /// The first-response warnings due at `now`, each once (across
+    /// restarts too: they go through the notification memory).
+    pub fn first_responses_due(&mut self, now: DateTime<FixedOffset>) -> Vec<Notification> {
+        let utc = now.with_timezone(&Utc);
+        let lead = self.rules.first_response.lead();
+        let lookup = crate::directory::Lookup {
+            names: &self.names,
+            board: &self.board,
+        };
+        let said = self.first_responses.due(now, lead, lookup);
+        if !said.is_empty() {
+            self.first_responses_changed = true;
+        }
+        // Past their due time for a day: the helpdesk's escalation has them.
+        self.first_responses
+            .forget_older_than(utc, Duration::hours(24));
+        let fresh: Vec<Notification> = said
+            .into_iter()
+            .filter(|n| {
+                self.notifications
+                    .first_time(fingerprint(&n.dedupe_key), utc)
+            })
+            .collect();
+        self.stats.notified += fresh.len() as u64;
+        fresh
     }
 
     pub fn board(&self) -> &Board {
@@ -162,6 +210,9 @@ impl Classifier {
         if !self.events.first_time(event_fingerprint(ev), now) {
             self.stats.duplicates += 1;
             return (Verdict::Skip(Skip::DuplicateEvent), None);
+        }
+        if self.first_responses.observe(ev, &self.rules.new_ticket) != Observed::Unchanged {
+            self.first_responses_changed = true;
         }
         let board_change = match &ev.event {
             Event::AgentUpdated(update) => {
@@ -290,11 +341,27 @@ impl Pipeline {
         }
     }
 
-    /// Releases a finished hold and flushes ended bursts.
+    /// Releases a finished hold, raises the first-response warnings now
+    /// due, and flushes ended bursts.
     pub fn tick(&mut self, now: DateTime<FixedOffset>) -> Vec<Delivery> {
         let mut out = Vec::new();
-        if let Some(summary) = self.gate.release(self.hold_reason(now)) {
+        let hold = self.hold_reason(now);
+        if let Some(summary) = self.gate.release(hold) {
             out.push(Delivery::Held(summary));
+        }
+        // Switched off, the watch waits: switched on again, what is due shows.
+        if self
+            .classifier
+            .rules
+            .subscriptions
+            .is_on(crate::notification::Kind::FirstResponseDue)
+        {
+            let utc = now.with_timezone(&Utc);
+            for n in self.classifier.first_responses_due(now) {
+                if let Some(n) = self.gate.offer(n, hold) {
+                    out.extend(self.coalescer.push(n, utc));
+                }
+            }
         }
         out.extend(self.coalescer.tick(now.with_timezone(&Utc)));
         out

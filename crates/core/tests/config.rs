@@ -162,6 +162,8 @@ fn subscriptions_become_the_stream_filter() {
     assert!(names.contains(&"onTicketCreate") && names.contains(&"onPhoneCallUpdate"));
     rules.subscriptions.set(Kind::NewTicket, false);
     rules.subscriptions.set(Kind::MissedCall, false);
+    // First-response warnings read ticket creations too.
+    rules.subscriptions.set(Kind::FirstResponseDue, false);
     let names = rules.subscriptions.event_names();
     assert!(!names.contains(&"onTicketCreate") && !names.contains(&"onCallUpdate"));
     assert!(

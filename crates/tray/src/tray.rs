@@ -18,6 +18,7 @@ fn kind_label(kind: Kind) -> &'static str {
         Kind::ConversationReassigned => "Reassigned conversations",
         Kind::TicketReassigned => "Reassigned tickets",
         Kind::AgentStatus => "Agent status changes",
+        Kind::FirstResponseDue => "First responses due",
     }
 }
 

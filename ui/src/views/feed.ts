@@ -10,6 +10,7 @@ export const KIND_PLURAL: Record<Kind, string> = {
   conversation_reassigned: 'reassigned conversations',
   ticket_reassigned: 'reassigned tickets',
   agent_status: 'agent status changes',
+  first_response_due: 'first responses coming due',
 };
 
 /** Why an item waited, in words (a glyph alone says nothing to a screen reader). */

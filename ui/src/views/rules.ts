@@ -27,6 +27,7 @@ export const KIND_LABEL: Record<Kind, string> = {
   conversation_reassigned: 'Reassigned conversations',
   ticket_reassigned: 'Reassigned tickets',
   agent_status: 'Agent status changes',
+  first_response_due: 'First responses due',
 };
 
 export interface RulesActions {

@@ -36,6 +36,16 @@ pub struct Ticket {
     pub created_at: LenientTime,
     #[serde(default)]
     pub updated_at: LenientTime,
+    /// When the first response is due (RFC 3339 with any offset, or epoch
+    /// seconds; anything else reads as none).
+    #[serde(default)]
+    pub fr_due_by: LenientTime,
+    /// When the resolution is due.
+    #[serde(default)]
+    pub due_by: LenientTime,
+    /// Freshdesk escalated the ticket for a missed first response.
+    #[serde(default)]
+    pub fr_escalated: Option<bool>,
     /// `{field: [old, new]}`, normalised.
     #[serde(default, deserialize_with = "change::old_new")]
     pub changes: Vec<Change>,

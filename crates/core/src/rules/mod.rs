@@ -32,6 +32,8 @@ use crate::schedule::Schedule;
 pub struct Rules {
     pub subscriptions: Subscriptions,
     pub new_ticket: TicketFilter,
+    /// First responses coming due (`crate::first_response`).
+    pub first_response: crate::first_response::FirstResponseRules,
     pub calls: CallTable,
     pub schedule: Schedule,
 }
@@ -45,6 +47,7 @@ pub struct Subscriptions {
     pub conversation_reassigned: bool,
     pub ticket_reassigned: bool,
     pub agent_status: bool,
+    pub first_response_due: bool,
 }
 
 impl Default for Subscriptions {
@@ -55,6 +58,7 @@ impl Default for Subscriptions {
             conversation_reassigned: true,
             ticket_reassigned: true,
             agent_status: false,
+            first_response_due: true,
         }
     }
 }
@@ -67,6 +71,7 @@ impl Subscriptions {
             Kind::ConversationReassigned => self.conversation_reassigned,
             Kind::TicketReassigned => self.ticket_reassigned,
             Kind::AgentStatus => self.agent_status,
+            Kind::FirstResponseDue => self.first_response_due,
         }
     }
 
@@ -86,8 +91,13 @@ impl Subscriptions {
                 Kind::ConversationReassigned => &["onConversationUpdate"],
                 Kind::TicketReassigned => &["onTicketUpdate"],
                 Kind::AgentStatus => &[],
+                // A ticket's creation arms the warning; its updates move
+                // the due time, assign it or stop its SLA clock.
+                Kind::FirstResponseDue => &["onTicketCreate", "onTicketUpdate"],
             });
         }
+        names.sort_unstable();
+        names.dedup();
         names
     }
 
@@ -98,6 +108,7 @@ impl Subscriptions {
             Kind::ConversationReassigned => &mut self.conversation_reassigned,
             Kind::TicketReassigned => &mut self.ticket_reassigned,
             Kind::AgentStatus => &mut self.agent_status,
+            Kind::FirstResponseDue => &mut self.first_response_due,
         };
         *slot = on;
     }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{join, Context, Skip, Verdict, WithdrawReason, Withdrawal};
-use crate::event::freshdesk::{ticket_source_name, Priority, TicketEvent, TicketStatus};
+use crate::event::freshdesk::{ticket_source_name, Priority, Ticket, TicketEvent, TicketStatus};
 use crate::event::DecodedEvent;
 use crate::notification::{urls, Kind, Notification, Urgency};
 
@@ -65,45 +65,8 @@ pub fn classify(ev: &DecodedEvent, t: &TicketEvent, ctx: &Context<'_>) -> Verdic
             ));
         }
     }
-    if let Some(min) = f.min_priority {
-        let p = ticket.priority.map(|c| c.0).unwrap_or(0);
-        if p < i64::from(min) {
-            return filtered(format!(
-                "priority {} is below the minimum {}",
-                ticket
-                    .priority()
-                    .map(Priority::label)
-                    .unwrap_or_else(|| "(none)".into()),
-                Priority::from_code(i64::from(min)).label()
-            ));
-        }
-    }
-    if !f.groups.is_empty()
-        && !ticket
-            .group_id
-            .as_ref()
-            .is_some_and(|g| f.groups.iter().any(|x| x == g.as_str()))
-    {
-        return filtered("group is not one of the chosen groups".into());
-    }
-    if !f.types.is_empty()
-        && !ticket
-            .ticket_type
-            .as_ref()
-            .is_some_and(|ty| f.types.iter().any(|x| x.eq_ignore_ascii_case(ty)))
-    {
-        return filtered("type is not one of the chosen types".into());
-    }
-    if !f.sources.is_empty() && !ticket.source.is_some_and(|s| f.sources.contains(&s.0)) {
-        return filtered("source is not one of the chosen sources".into());
-    }
-    if !f.tags.is_empty()
-        && !ticket
-            .tags()
-            .iter()
-            .any(|t| f.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
-    {
-        return filtered("has none of the chosen tags".into());
+    if let Err(why) = scope_filter(f, ticket) {
+        return filtered(why);
     }
     if f.only_mine
         && !ticket
@@ -170,6 +133,53 @@ pub fn marked_spam(ev: &DecodedEvent, t: &TicketEvent) -> Option<Withdrawal> {
         title: format!("Ticket #{} was marked as spam", t.ticket.id),
         why: WithdrawReason::MarkedSpam,
     })
+}
+
+/// The filters that say which tickets are this agent's business at all
+/// (priority, groups, types, sources, tags), shared with the
+/// first-response warnings; why not, when a ticket fails one.
+pub(crate) fn scope_filter(f: &TicketFilter, ticket: &Ticket) -> Result<(), String> {
+    if let Some(min) = f.min_priority {
+        let p = ticket.priority.map(|c| c.0).unwrap_or(0);
+        if p < i64::from(min) {
+            return Err(format!(
+                "priority {} is below the minimum {}",
+                ticket
+                    .priority()
+                    .map(Priority::label)
+                    .unwrap_or_else(|| "(none)".into()),
+                Priority::from_code(i64::from(min)).label()
+            ));
+        }
+    }
+    if !f.groups.is_empty()
+        && !ticket
+            .group_id
+            .as_ref()
+            .is_some_and(|g| f.groups.iter().any(|x| x == g.as_str()))
+    {
+        return Err("group is not one of the chosen groups".into());
+    }
+    if !f.types.is_empty()
+        && !ticket
+            .ticket_type
+            .as_ref()
+            .is_some_and(|ty| f.types.iter().any(|x| x.eq_ignore_ascii_case(ty)))
+    {
+        return Err("type is not one of the chosen types".into());
+    }
+    if !f.sources.is_empty() && !ticket.source.is_some_and(|s| f.sources.contains(&s.0)) {
+        return Err("source is not one of the chosen sources".into());
+    }
+    if !f.tags.is_empty()
+        && !ticket
+            .tags()
+            .iter()
+            .any(|t| f.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
+    {
+        return Err("has none of the chosen tags".into());
+    }
+    Ok(())
 }
 
 fn filtered(why: String) -> Verdict {
