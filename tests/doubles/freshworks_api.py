@@ -15,6 +15,13 @@ Freshcaller (https://developers.freshcaller.com/api/), under /api/v1/:
 Freshdesk (https://developers.freshdesk.com/api/), under /api/v2/:
   GET /agents  the helpdesk's agents: id, contact {name, email}, group_ids
   GET /groups  its groups: id, name
+  GET /tickets/{id}   one ticket (responder_id, group_id, status,
+               updated_at, ...), else 404 {"code": "record_not_found"}
+  PUT /tickets/{id}   a JSON object of fields to change (responder_id,
+               ...): the ticket as changed, updated_at now; a responder_id
+               that is no agent's gets 400 {"description": "Validation
+               failed", "errors": [{"field": "responder_id", "code":
+               "invalid_value"}]}
   Auth: Basic with the API key as the user and "X" as the password, else
   401 with {"code": "invalid_credentials", "message"}. Paging: page (from
   1) and per_page (at most 100); a page followed by another carries
@@ -27,11 +34,12 @@ What the test controls, under /_double/:
   POST /_double/calls      a call object (or a list): added
   POST /_double/agents     a JSON list: Freshdesk's agents from now on
   POST /_double/groups     a JSON list: Freshdesk's groups from now on
+  POST /_double/tickets    a JSON list: Freshdesk's tickets from now on
   POST /_double/throttle   {"requests": N, "retry_after": S}: the next N
                            API requests get 429 ({"status": 503} instead:
                            that status, for an API that is down)
   GET  /_double/requests   the API requests so far (method, path, query,
-                           authorized, at)
+                           authorized, at, and a PUT's body)
 
 Usage: freshworks_api.py --key KEY [--port 0]. The first line printed is
 "freshworks-api-double: listening on http://127.0.0.1:PORT".
@@ -57,6 +65,7 @@ state = {
     "calls": [],
     "agents": [],
     "groups": [],
+    "tickets": {},
     "throttle": 0,
     "throttle_status": 429,
     "retry_after": 1,
@@ -117,6 +126,8 @@ class Handler(BaseHTTPRequestHandler):
                 state["agents"] = list(body)
             elif path == "/_double/groups":
                 state["groups"] = list(body)
+            elif path == "/_double/tickets":
+                state["tickets"] = {str(t["id"]): dict(t) for t in body}
             elif path == "/_double/throttle":
                 state["throttle"] = int(body.get("requests", 1))
                 state["retry_after"] = int(body.get("retry_after", 1))
@@ -125,12 +136,16 @@ class Handler(BaseHTTPRequestHandler):
                 return self.error(404, "record_not_found", f"no {path}")
         self.answer(200, {"ok": True})
 
-    def do_GET(self):
+    def do_PUT(self):
+        self.do_GET(method="PUT")
+
+    def do_GET(self, method="GET"):
         url = urlsplit(self.path)
         query = parse_qs(url.query)
         if url.path == "/_double/requests":
             with lock:
                 return self.answer(200, state["requests"])
+        sent = self.body() if method == "PUT" else None
         freshdesk = url.path.startswith("/api/v2/")
         if freshdesk:
             expected = "Basic " + base64.b64encode(f"{self.server.key}:X".encode()).decode()
@@ -138,9 +153,10 @@ class Handler(BaseHTTPRequestHandler):
         else:
             authorized = self.headers.get("X-Api-Auth") == self.server.key
         with lock:
-            state["requests"].append(
-                {"method": "GET", "path": url.path, "query": query, "authorized": authorized, "at": time.time()}
-            )
+            entry = {"method": method, "path": url.path, "query": query, "authorized": authorized, "at": time.time()}
+            if sent is not None:
+                entry["body"] = sent
+            state["requests"].append(entry)
             throttled = state["throttle"] > 0
             if throttled:
                 state["throttle"] -= 1
@@ -171,6 +187,30 @@ class Handler(BaseHTTPRequestHandler):
                 {"error_type": "too_many_requests", "message": "Rate limit exceeded", "errors": []},
                 {"Retry-After": str(retry_after), **(limits if freshdesk else {})},
             )
+        if url.path.startswith("/api/v2/tickets/"):
+            ticket_id = url.path.rsplit("/", 1)[1]
+            with lock:
+                ticket = state["tickets"].get(ticket_id)
+                if ticket is None:
+                    return self.answer(
+                        404, {"code": "record_not_found", "message": "Record not found"}, limits
+                    )
+                if method == "PUT":
+                    if not isinstance(sent, dict):
+                        return self.answer(400, {"description": "Validation failed", "errors": []}, limits)
+                    responder = sent.get("responder_id")
+                    if "responder_id" in sent and responder is not None and not any(
+                        a["id"] == responder for a in state["agents"]
+                    ):
+                        return self.answer(
+                            400,
+                            {"description": "Validation failed",
+                             "errors": [{"field": "responder_id", "message": "There is no agent matching the given responder_id", "code": "invalid_value"}]},
+                            limits,
+                        )
+                    ticket.update(sent)
+                    ticket["updated_at"] = datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
+                return self.answer(200, dict(ticket), limits)
         if url.path in ("/api/v2/agents", "/api/v2/groups"):
             items = agents if url.path == "/api/v2/agents" else groups
             paged = page_of(items, query)

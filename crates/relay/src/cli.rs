@@ -401,6 +401,9 @@ fn serve(
             )
             .map_err(|e| format!("[freshdesk]: {e}"))?;
             relay.show_directory_metrics(metrics);
+            relay.allow_assignments(
+                crate::assign::Assigner::new(fd).map_err(|e| format!("[freshdesk]: {e}"))?,
+            );
             tracing::info!(
                 url = %fd.url,
                 every_s = config.directory_refresh_seconds,

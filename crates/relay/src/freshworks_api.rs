@@ -1,5 +1,6 @@
 //! A client for Freshworks' REST APIs, as the relay calls them with the
-//! helpdesk's admin API key: one GET at a time, JSON answers, `429` with its
+//! helpdesk's admin API key: one request at a time (GET, and the PUT of an
+//! assignment), JSON answers, `429` with its
 //! `Retry-After` reported (never retried here: the caller's schedule waits),
 //! and errors with stable codes for `/metrics` and the log. The key goes
 //! into the request header and nowhere else.
@@ -41,6 +42,8 @@ pub enum ApiError {
     Refused(u16),
     #[error("the API answered {0}")]
     Status(u16),
+    #[error("no such record (404)")]
+    NotFound,
     #[error("cannot reach the API: {0}")]
     Unreachable(String),
     #[error("the API's answer is not what its documentation describes: {0}")]
@@ -54,6 +57,7 @@ impl ApiError {
             ApiError::RateLimited(_) => "rate_limited",
             ApiError::Refused(_) => "refused",
             ApiError::Status(_) => "status",
+            ApiError::NotFound => "not_found",
             ApiError::Unreachable(_) => "unreachable",
             ApiError::Unexpected(_) => "unexpected",
         }
@@ -119,10 +123,32 @@ impl ApiClient {
         Ok(self.get_page(url).await?.body)
     }
 
+    /// `PUT base/path` with a JSON body, the answer as JSON.
+    pub async fn put(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, ApiError> {
+        let url = self
+            .base
+            .join(path)
+            .map_err(|e| ApiError::Unexpected(format!("{path}: {e}")))?;
+        Ok(self.send(reqwest::Method::PUT, url, Some(body)).await?.body)
+    }
+
     /// `GET url`, with the page's links and the rate limit's headers. The
     /// key is sent only to the API's own host: a `next` link elsewhere is
     /// refused.
     pub async fn get_page(&self, url: Url) -> Result<Page, ApiError> {
+        self.send(reqwest::Method::GET, url, None).await
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Page, ApiError> {
         // Nor over another scheme: an http:// link would send it in clear.
         if url.scheme() != self.base.scheme()
             || url.host_str() != self.base.host_str()
@@ -133,7 +159,10 @@ impl ApiClient {
                 url.host_str().unwrap_or_default()
             )));
         }
-        let mut req = self.http.get(url);
+        let mut req = self.http.request(method, url);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
         match &self.auth {
             Auth::ApiAuthHeader(key) => req = req.header("X-Api-Auth", key.expose()),
             Auth::BasicKey(key) => req = req.basic_auth(key.expose(), Some("X")),
@@ -167,6 +196,7 @@ impl ApiClient {
             s @ (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => {
                 Err(ApiError::Refused(s.as_u16()))
             }
+            StatusCode::NOT_FOUND => Err(ApiError::NotFound),
             s => Err(ApiError::Status(s.as_u16())),
         }
     }

@@ -3,6 +3,7 @@
 //! with resume for every agent's desktop.
 //! The wire contract is docs/stream-protocol.md.
 
+pub mod assign;
 pub mod backend;
 pub mod cli;
 pub mod config;

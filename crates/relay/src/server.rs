@@ -84,6 +84,8 @@ struct Inner {
     directory_parts: Mutex<[Option<deskbell_core::directory::Directory>; 2]>,
     /// Set when the relay reads the directory.
     directory_metrics: std::sync::OnceLock<Arc<crate::directory::DirectoryMetrics>>,
+    /// Set when the relay may assign tickets (`[freshdesk]`).
+    assigner: std::sync::OnceLock<crate::assign::Assigner>,
 }
 
 /// The platform's limit for the forwarding app: 50 requests a minute per
@@ -155,6 +157,7 @@ impl Relay {
                 directory: watch::channel(None).0,
                 directory_parts: Mutex::new([None, None]),
                 directory_metrics: std::sync::OnceLock::new(),
+                assigner: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -203,6 +206,11 @@ impl Relay {
         ))
     }
 
+    /// "Assign to me" goes through `assigner` from now on.
+    pub fn allow_assignments(&self, assigner: crate::assign::Assigner) {
+        let _ = self.inner.assigner.set(assigner);
+    }
+
     /// `/metrics` shows these from now on.
     pub fn show_directory_metrics(&self, metrics: Arc<crate::directory::DirectoryMetrics>) {
         let _ = self.inner.directory_metrics.set(metrics);
@@ -214,6 +222,7 @@ impl Relay {
             .route("/v1/stream", get(stream))
             .route("/v1/me", get(me))
             .route("/v1/invites/redeem", post(redeem))
+            .route("/v1/tickets/{id}/assign", post(assign))
             .route("/healthz", get(healthz))
             .route("/metrics", get(metrics))
             .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -517,6 +526,87 @@ async fn me(State(relay): State<Relay>, headers: HeaderMap) -> Response {
             tracing::error!(status = 503, reason = "log_unavailable", token = %owner.name, "me refused: {e}");
             unavailable("log_unavailable", "1")
         }
+    }
+}
+
+/// `POST /v1/tickets/{id}/assign`: the ticket to the bearer's own
+/// Freshdesk agent, if it has none. Every outcome is logged with the
+/// token's name.
+async fn assign(
+    State(relay): State<Relay>,
+    axum::extract::Path(ticket): axum::extract::Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    use crate::assign::AssignError;
+    use deskbell_core::directory::Product;
+    let owner = match owner_of(&relay, &headers, "assignment").await {
+        Ok(owner) => owner,
+        Err(refused) => return refused,
+    };
+    // The path is the client's: only an id goes into the log as it came.
+    let logged =
+        if ticket.len() <= 20 && !ticket.is_empty() && ticket.bytes().all(|b| b.is_ascii_digit()) {
+            ticket.clone()
+        } else {
+            "(not an id)".to_owned()
+        };
+    let refuse = |e: AssignError| {
+        tracing::warn!(token = %owner.name, ticket = %logged, reason = e.code(), "assignment refused ({})", e.code());
+        json(
+            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_GATEWAY),
+            serde_json::json!({"error": e.code(), "message": e.to_string()}),
+        )
+    };
+    let Some(assigner) = relay.inner.assigner.get() else {
+        return refuse(AssignError::NotConfigured);
+    };
+    let me = match relay.whoami(&owner).await {
+        Ok(me) => me,
+        Err(e) => {
+            tracing::error!(
+                status = 503,
+                reason = "log_unavailable",
+                "assignment refused: {e}"
+            );
+            return unavailable("log_unavailable", "1");
+        }
+    };
+    let Some(agent) = me.agents.iter().find(|a| a.product == Product::Freshdesk) else {
+        return refuse(AssignError::NoAgent);
+    };
+    let directory = relay
+        .inner
+        .directory_parts
+        .lock()
+        .map(|parts| crate::directory::merged(&*parts))
+        .unwrap_or_default();
+    let name_of = |id: &str| {
+        directory
+            .agents
+            .iter()
+            .find(|a| a.product == Product::Freshdesk && a.id == id)
+            .and_then(|a| a.name.clone())
+    };
+    match assigner.assign(&ticket, &agent.id, name_of).await {
+        Ok(done) => {
+            let outcome = match &done {
+                crate::assign::Assigned::Assigned { .. } => "assigned",
+                crate::assign::Assigned::AlreadyYours { .. } => "already_yours",
+                crate::assign::Assigned::Taken { .. } => "taken",
+            };
+            tracing::info!(token = %owner.name, ticket = %logged, agent = %agent.id, outcome, "assignment");
+            let body = serde_json::to_value(&done).unwrap_or_default();
+            json(StatusCode::OK, body)
+        }
+        Err(e @ AssignError::RateLimited(after)) => {
+            let mut resp = refuse(e);
+            let secs = after.map_or(60, |d| d.as_secs().max(1));
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            resp
+        }
+        Err(e) => refuse(e),
     }
 }
 
