@@ -326,6 +326,7 @@ impl Pipeline {
         if let Some(Verdict::Notify(list)) = &classified.verdict {
             let hold = self.hold_reason(now);
             for mut n in list.iter().cloned() {
+                self.classifier.rules.stay_until_dismissed.apply(&mut n);
                 if n.url.as_deref().is_some_and(|u| !scope.allows(u)) {
                     tracing::warn!(kind = ?n.kind, "dropped a link outside the source's domains");
                     n.url = None;
@@ -357,7 +358,8 @@ impl Pipeline {
             .is_on(crate::notification::Kind::FirstResponseDue)
         {
             let utc = now.with_timezone(&Utc);
-            for n in self.classifier.first_responses_due(now) {
+            for mut n in self.classifier.first_responses_due(now) {
+                self.classifier.rules.stay_until_dismissed.apply(&mut n);
                 if let Some(n) = self.gate.offer(n, hold) {
                     out.extend(self.coalescer.push(n, utc));
                 }

@@ -443,3 +443,36 @@ fn the_teams_state_fills_the_board_and_an_older_update_never_wins() {
         .is_none());
     assert_eq!(p.classifier().stats().malformed, malformed + 1);
 }
+
+#[test]
+fn missed_calls_and_urgent_tickets_stay_until_dismissed_unless_switched_off() {
+    use deskbell_core::notification::Urgency;
+    let shown = |rules: Rules, fixture: &str| {
+        let mut p = Pipeline::new(rules, Identity::default(), Duration::zero());
+        let d = p
+            .ingest(&bytes(fixture), t("2026-11-20T10:00:00Z"))
+            .deliveries;
+        d[0].notifications()[0].urgency
+    };
+    let call = "freshcaller/call-update-incoming-missed.json";
+    assert_eq!(shown(Rules::default(), call), Urgency::Critical);
+    let mut rules = Rules::default();
+    rules.stay_until_dismissed.missed_call = false;
+    assert_eq!(shown(rules, call), Urgency::Normal, "expires like the rest");
+    // An urgent ticket stays; a normal one expires whatever the setting.
+    let mut urgent: serde_json::Value =
+        serde_json::from_slice(&bytes("freshdesk/ticket-create.json")).unwrap();
+    urgent["data"]["ticket"]["priority"] = serde_json::json!(4);
+    let mut p = Pipeline::new(Rules::default(), Identity::default(), Duration::zero());
+    let d = p
+        .ingest(
+            &serde_json::to_vec(&urgent).unwrap(),
+            t("2026-11-20T10:00:00Z"),
+        )
+        .deliveries;
+    assert_eq!(d[0].notifications()[0].urgency, Urgency::Critical);
+    assert_eq!(
+        shown(Rules::default(), "freshdesk/ticket-create.json"),
+        Urgency::Low
+    );
+}

@@ -93,6 +93,11 @@ fn show(delivery: &Delivery, replace_ids: &mut HashMap<String, u32>) {
             Urgency::Normal => notify_rust::Urgency::Normal,
             Urgency::Critical => notify_rust::Urgency::Critical,
         });
+        // Critical stays until dismissed (the rules' `stay_until_dismissed`
+        // made it so): said outright, for daemons that expire even those.
+        if urgency == Urgency::Critical {
+            n.timeout(notify_rust::Timeout::Never);
+        }
         if link.is_some() {
             n.action("default", "Open").action("open", "Open");
         }

@@ -34,6 +34,8 @@ pub struct Rules {
     pub new_ticket: TicketFilter,
     /// First responses coming due (`crate::first_response`).
     pub first_response: crate::first_response::FirstResponseRules,
+    /// Which kinds' critical notifications stay on screen until dismissed.
+    pub stay_until_dismissed: StayUntilDismissed,
     pub calls: CallTable,
     pub schedule: Schedule,
 }
@@ -111,6 +113,54 @@ impl Subscriptions {
             Kind::FirstResponseDue => &mut self.first_response_due,
         };
         *slot = on;
+    }
+}
+
+/// Per kind: whether its critical notifications (every missed call, an
+/// urgent new ticket, an overdue first response) stay on screen until the
+/// agent dismisses them. A kind switched off here shows them as normal
+/// ones, which expire as the desktop's notifications do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StayUntilDismissed {
+    pub missed_call: bool,
+    pub new_ticket: bool,
+    pub conversation_reassigned: bool,
+    pub ticket_reassigned: bool,
+    pub agent_status: bool,
+    pub first_response_due: bool,
+}
+
+impl Default for StayUntilDismissed {
+    fn default() -> Self {
+        StayUntilDismissed {
+            missed_call: true,
+            new_ticket: true,
+            conversation_reassigned: false,
+            ticket_reassigned: false,
+            agent_status: false,
+            first_response_due: true,
+        }
+    }
+}
+
+impl StayUntilDismissed {
+    pub fn stays(&self, kind: Kind) -> bool {
+        match kind {
+            Kind::MissedCall => self.missed_call,
+            Kind::NewTicket => self.new_ticket,
+            Kind::ConversationReassigned => self.conversation_reassigned,
+            Kind::TicketReassigned => self.ticket_reassigned,
+            Kind::AgentStatus => self.agent_status,
+            Kind::FirstResponseDue => self.first_response_due,
+        }
+    }
+
+    /// `n` as it is shown: critical only where its kind stays.
+    pub fn apply(&self, n: &mut Notification) {
+        if n.urgency == crate::notification::Urgency::Critical && !self.stays(n.kind) {
+            n.urgency = crate::notification::Urgency::Normal;
+        }
     }
 }
 
