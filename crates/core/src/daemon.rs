@@ -561,7 +561,8 @@ impl Daemon {
                 });
                 self.feed_dirty = true;
                 for d in deliveries {
-                    self.desktop.notify(d);
+                    let sound = self.pipeline.classifier().rules.sounds.for_delivery(&d);
+                    self.desktop.notify(d, sound);
                 }
                 self.tell_window();
             }

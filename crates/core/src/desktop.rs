@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use thiserror::Error;
 
 use crate::coalesce::Delivery;
+use crate::rules::Sound;
 use crate::secret::Secret;
 use crate::view::TrayView;
 
@@ -42,8 +43,8 @@ pub trait SecretStore: Send + Sync {
 
 /// The desktop the tray process lives on.
 pub trait Desktop: SecretStore {
-    /// Shows one delivery as a native notification.
-    fn notify(&self, delivery: Delivery);
+    /// Shows one delivery as a native notification, with its sound.
+    fn notify(&self, delivery: Delivery, sound: Option<Sound>);
     /// Shows the tray's icon, tooltip, checks and lines; called when they
     /// changed.
     fn show_tray(&self, tray: &TrayView);
@@ -57,6 +58,8 @@ pub struct MemoryDesktop {
     secrets: Mutex<HashMap<String, Secret>>,
     /// Every delivery, in order.
     pub notified: Mutex<Vec<Delivery>>,
+    /// The sound each delivery asked for, in the same order.
+    pub sounds: Mutex<Vec<Option<Sound>>>,
     /// Every tray view shown, in order.
     pub trays: Mutex<Vec<TrayView>>,
 }
@@ -91,9 +94,12 @@ impl SecretStore for MemoryDesktop {
 }
 
 impl Desktop for MemoryDesktop {
-    fn notify(&self, delivery: Delivery) {
+    fn notify(&self, delivery: Delivery, sound: Option<Sound>) {
         if let Ok(mut n) = self.notified.lock() {
             n.push(delivery);
+        }
+        if let Ok(mut s) = self.sounds.lock() {
+            s.push(sound);
         }
     }
 

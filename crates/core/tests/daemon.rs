@@ -47,6 +47,23 @@ async fn the_demo_notifies_and_commands_reach_the_view_the_tray_and_the_config()
         "the demo notifies"
     );
     assert!(handle.view().unwrap().unseen > 0);
+    // Each popup went with its kind's sound, by the rules (a missed call
+    // rings by default; a new ticket is silent unless chosen).
+    {
+        let notified = desktop.notified.lock().unwrap();
+        let sounds = desktop.sounds.lock().unwrap();
+        assert_eq!(notified.len(), sounds.len());
+        for (d, sound) in notified.iter().zip(sounds.iter()) {
+            assert_eq!(
+                *sound,
+                deskbell_core::rules::Rules::default()
+                    .sounds
+                    .for_delivery(d),
+                "{}",
+                d.title()
+            );
+        }
+    }
     // The demo's agents were heard of now, not when the fixtures were made
     // (the board once said "376 d").
     assert!(until(|| !handle.view().unwrap().board.is_empty()).await);

@@ -538,3 +538,39 @@ fn who_i_am_comes_from_the_directory_and_the_team_by_email_and_typing_overrides_
     let both = Identity::merged([&learned, &learned]);
     assert_eq!(both, learned);
 }
+
+#[test]
+fn a_sound_per_kind_from_the_theme_a_name_or_a_file_and_none_for_a_summary() {
+    use deskbell_core::rules::{Sound, Sounds};
+    let d = Sounds::default();
+    assert_eq!(
+        d.of(Kind::MissedCall),
+        Some(Sound::Theme("phone-incoming-call".into()))
+    );
+    assert_eq!(d.of(Kind::NewTicket), None, "off unless chosen");
+    let rules: Rules = toml::from_str(
+        r#"
+        [sounds]
+        missed_call = false
+        new_ticket = "bell"
+        first_response_due = { file = "/usr/share/sounds/alarm.oga" }
+        "#,
+    )
+    .unwrap();
+    assert_eq!(rules.sounds.of(Kind::MissedCall), None);
+    assert_eq!(
+        rules.sounds.of(Kind::NewTicket),
+        Some(Sound::Theme("bell".into()))
+    );
+    assert_eq!(
+        rules.sounds.of(Kind::FirstResponseDue),
+        Some(Sound::File("/usr/share/sounds/alarm.oga".into()))
+    );
+    // A summary after a hold is no moment for a sound.
+    let held = deskbell_core::coalesce::Delivery::Held(deskbell_core::schedule::HeldSummary {
+        reason: deskbell_core::schedule::HoldReason::DoNotDisturb,
+        counts: Default::default(),
+        items: Vec::new(),
+    });
+    assert_eq!(d.for_delivery(&held), None);
+}

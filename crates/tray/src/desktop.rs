@@ -5,6 +5,7 @@
 
 use deskbell_core::coalesce::Delivery;
 use deskbell_core::desktop::{Desktop, SecretStore, SecretStoreError};
+use deskbell_core::rules::Sound;
 use deskbell_core::secret::Secret;
 use deskbell_core::view::TrayView;
 use tokio::sync::watch;
@@ -12,7 +13,7 @@ use tokio::sync::watch;
 use crate::{notify, secrets};
 
 pub struct OsDesktop {
-    sink: std::sync::mpsc::Sender<Delivery>,
+    sink: std::sync::mpsc::Sender<(Delivery, Option<Sound>)>,
     tray: watch::Sender<Option<TrayView>>,
 }
 
@@ -41,9 +42,9 @@ impl SecretStore for OsDesktop {
 }
 
 impl Desktop for OsDesktop {
-    fn notify(&self, delivery: Delivery) {
+    fn notify(&self, delivery: Delivery, sound: Option<Sound>) {
         // The sink thread ends only with the process.
-        let _ = self.sink.send(delivery);
+        let _ = self.sink.send((delivery, sound));
     }
 
     fn show_tray(&self, view: &TrayView) {

@@ -8,6 +8,7 @@ use std::sync::mpsc;
 
 use deskbell_core::coalesce::Delivery;
 use deskbell_core::notification::Urgency;
+use deskbell_core::rules::Sound;
 
 /// Replace ids remembered, so an update replaces its notification on screen.
 const MAX_REMEMBERED: usize = 1000;
@@ -51,20 +52,33 @@ pub fn safe_link(raw: &str) -> Option<url::Url> {
 }
 
 /// Runs the sink on its own thread: notification calls block on D-Bus.
-pub fn spawn_sink() -> mpsc::Sender<Delivery> {
-    let (tx, rx) = mpsc::channel::<Delivery>();
+pub fn spawn_sink() -> mpsc::Sender<(Delivery, Option<Sound>)> {
+    let (tx, rx) = mpsc::channel::<(Delivery, Option<Sound>)>();
     let _ = std::thread::Builder::new()
         .name("notify-sink".into())
         .spawn(move || {
             let mut replace_ids: HashMap<String, u32> = HashMap::new();
-            for delivery in rx {
-                show(&delivery, &mut replace_ids);
+            for (delivery, sound) in rx {
+                show(&delivery, sound.as_ref(), &mut replace_ids);
             }
         });
     tx
 }
 
-fn show(delivery: &Delivery, replace_ids: &mut HashMap<String, u32>) {
+/// The sound as the freedesktop spec's hints say it: a theme name
+/// (`sound-name`) or a file (`sound-file`, an absolute path only).
+#[cfg(all(unix, not(target_os = "macos")))]
+pub fn sound_hint(sound: &Sound) -> Option<notify_rust::Hint> {
+    match sound {
+        Sound::Theme(name) => Some(notify_rust::Hint::SoundName(name.clone())),
+        Sound::File(path) if path.is_absolute() => {
+            Some(notify_rust::Hint::SoundFile(path.display().to_string()))
+        }
+        Sound::File(_) => None,
+    }
+}
+
+fn show(delivery: &Delivery, sound: Option<&Sound>, replace_ids: &mut HashMap<String, u32>) {
     if let Delivery::Withdrawn { key, title } = delivery {
         withdraw(key, title, replace_ids);
         return;
@@ -98,11 +112,14 @@ fn show(delivery: &Delivery, replace_ids: &mut HashMap<String, u32>) {
         if urgency == Urgency::Critical {
             n.timeout(notify_rust::Timeout::Never);
         }
+        if let Some(hint) = sound.and_then(sound_hint) {
+            n.hint(hint);
+        }
         if link.is_some() {
             n.action("default", "Open").action("open", "Open");
         }
     }
-    let _ = urgency;
+    let _ = (urgency, sound);
     match n.show() {
         Ok(handle) => {
             #[cfg(all(unix, not(target_os = "macos")))]
@@ -172,6 +189,22 @@ mod tests {
         assert!(body.starts_with("&lt;b&gt;URGENT&lt;/b&gt;"));
         let summary = plain_summary(hostile);
         assert!(!summary.contains('<') && !summary.contains('&'));
+    }
+
+    #[cfg(all(unix, not(target_os = "macos")))]
+    #[test]
+    fn sounds_become_the_specs_hints() {
+        assert_eq!(
+            sound_hint(&Sound::Theme("phone-incoming-call".into())),
+            Some(notify_rust::Hint::SoundName("phone-incoming-call".into()))
+        );
+        assert_eq!(
+            sound_hint(&Sound::File("/usr/share/sounds/x.oga".into())),
+            Some(notify_rust::Hint::SoundFile(
+                "/usr/share/sounds/x.oga".into()
+            ))
+        );
+        assert_eq!(sound_hint(&Sound::File("relative.oga".into())), None);
     }
 
     #[test]

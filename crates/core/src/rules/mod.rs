@@ -36,6 +36,8 @@ pub struct Rules {
     pub first_response: crate::first_response::FirstResponseRules,
     /// Which kinds' critical notifications stay on screen until dismissed.
     pub stay_until_dismissed: StayUntilDismissed,
+    /// A sound per kind.
+    pub sounds: Sounds,
     pub calls: CallTable,
     pub schedule: Schedule,
 }
@@ -160,6 +162,94 @@ impl StayUntilDismissed {
     pub fn apply(&self, n: &mut Notification) {
         if n.urgency == crate::notification::Urgency::Critical && !self.stays(n.kind) {
             n.urgency = crate::notification::Urgency::Normal;
+        }
+    }
+}
+
+/// One kind's sound: `false` none, `true` the kind's own from the system's
+/// sound theme, `"name"` another of the theme's, `{ file = "..." }` a file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SoundSetting {
+    Switch(bool),
+    Theme(String),
+    File { file: std::path::PathBuf },
+}
+
+/// A sound to play with a notification, as the desktop plays it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sound {
+    /// A name of the freedesktop sound theme (`phone-incoming-call`).
+    Theme(String),
+    File(std::path::PathBuf),
+}
+
+/// A sound per kind. They play with the popup, so do-not-disturb, quiet
+/// hours and holds silence them as they hold the popup; a summary after a
+/// hold plays none.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Sounds {
+    pub missed_call: SoundSetting,
+    pub new_ticket: SoundSetting,
+    pub conversation_reassigned: SoundSetting,
+    pub ticket_reassigned: SoundSetting,
+    pub agent_status: SoundSetting,
+    pub first_response_due: SoundSetting,
+}
+
+impl Default for Sounds {
+    fn default() -> Self {
+        Sounds {
+            missed_call: SoundSetting::Switch(true),
+            new_ticket: SoundSetting::Switch(false),
+            conversation_reassigned: SoundSetting::Switch(false),
+            ticket_reassigned: SoundSetting::Switch(false),
+            agent_status: SoundSetting::Switch(false),
+            first_response_due: SoundSetting::Switch(true),
+        }
+    }
+}
+
+impl Sounds {
+    /// The sound theme's name for each kind (freedesktop sound naming spec).
+    fn theme_default(kind: Kind) -> &'static str {
+        match kind {
+            Kind::MissedCall => "phone-incoming-call",
+            Kind::FirstResponseDue => "dialog-warning",
+            Kind::NewTicket
+            | Kind::ConversationReassigned
+            | Kind::TicketReassigned
+            | Kind::AgentStatus => "message-new-instant",
+        }
+    }
+
+    pub fn of(&self, kind: Kind) -> Option<Sound> {
+        let setting = match kind {
+            Kind::MissedCall => &self.missed_call,
+            Kind::NewTicket => &self.new_ticket,
+            Kind::ConversationReassigned => &self.conversation_reassigned,
+            Kind::TicketReassigned => &self.ticket_reassigned,
+            Kind::AgentStatus => &self.agent_status,
+            Kind::FirstResponseDue => &self.first_response_due,
+        };
+        match setting {
+            SoundSetting::Switch(false) => None,
+            SoundSetting::Switch(true) => Some(Sound::Theme(Self::theme_default(kind).to_owned())),
+            SoundSetting::Theme(name) if name.trim().is_empty() => None,
+            SoundSetting::Theme(name) => Some(Sound::Theme(name.trim().to_owned())),
+            SoundSetting::File { file } => Some(Sound::File(file.clone())),
+        }
+    }
+
+    /// The sound of a delivery: its kind's, for a popup or a burst; none
+    /// for a summary after a hold or a withdrawal.
+    pub fn for_delivery(&self, d: &crate::coalesce::Delivery) -> Option<Sound> {
+        use crate::coalesce::Delivery;
+        match d {
+            Delivery::Single(n) => self.of(n.kind),
+            Delivery::Burst { kind, .. } => self.of(*kind),
+            Delivery::Held(_) | Delivery::Withdrawn { .. } => None,
         }
     }
 }
