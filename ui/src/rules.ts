@@ -100,6 +100,8 @@ function validRange(s: string): boolean {
 }
 
 const groupId = (g: string) => /^\d{1,20}$/.test(g.trim());
+/** My groups may be Freshchat's too, whose ids are UUIDs. */
+const myGroupId = (g: string) => groupId(g) || /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(g.trim());
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -176,7 +178,12 @@ export function checkRules(edit: RulesEdit): RuleProblem[] {
   }
   many('me.group_ids', edit.me.group_ids.length);
   for (const g of edit.me.group_ids) {
-    if (!groupId(g)) add('me.group_ids', 'rules_group', `group ids are numbers, like 43000012345; "${g}" is not`);
+    if (!myGroupId(g))
+      add(
+        'me.group_ids',
+        'rules_group',
+        `group ids are numbers, like 43000012345, or a Freshchat group's id, like 2f4c5e1a-0b3d-4e6f-8a9b-1c2d3e4f5a6b; "${g}" is neither`,
+      );
   }
   for (const day of DAYS) {
     const ranges = edit.quiet_hours[day] ?? [];

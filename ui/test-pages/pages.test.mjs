@@ -539,8 +539,12 @@ test('groups are picked by name from the directory, and a typed id still works',
   assert.equal(await page.inputValue('#rule-groups'), '43000000352, 999, 43000000351');
   await page.getByLabel('Sales <b>EU</b>').first().uncheck();
   assert.equal(await page.inputValue('#rule-groups'), '999, 43000000351');
-  // "About me" has its own picker.
+  // "About me" has its own picker, with Freshchat's groups too (their ids
+  // are UUIDs: conversations assigned to my group read them).
   await page.check('#me-group-ids-pick-43000000351');
+  await page.check('#me-group-ids-pick-40753ac3-1f66-40d9-b903-23db0a9a70b0');
+  assert.equal(await page.inputValue('#me-group-ids'), '43000000351, 40753ac3-1f66-40d9-b903-23db0a9a70b0');
+  await page.uncheck('#me-group-ids-pick-40753ac3-1f66-40d9-b903-23db0a9a70b0');
   assert.equal(await page.inputValue('#me-group-ids'), '43000000351');
   // A refresh keeps the ticks and the focus on the box.
   await page.focus('#rule-groups-pick-43000000351');

@@ -73,7 +73,7 @@ type GroupPicker = HTMLElement & { setGroups(groups: DirectoryGroup[]): void; sy
  * one adds its id to the field, unticking takes it out, and ids typed by
  * hand stay. Redrawn only when the directory's groups change.
  */
-function groupPicker(input: HTMLInputElement, base: string): GroupPicker {
+function groupPicker(input: HTMLInputElement, base: string, takes: (id: string) => boolean): GroupPicker {
   const picker = h('div', { class: 'choices group-picker', role: 'group', id: `${base}-picker`, 'aria-label': 'Pick groups by name' }) as unknown as GroupPicker;
   let shown = '';
   picker.sync = () => {
@@ -81,8 +81,9 @@ function groupPicker(input: HTMLInputElement, base: string): GroupPicker {
     for (const box of picker.querySelectorAll<HTMLInputElement>('input[type=checkbox]')) box.checked = ids.has(box.value);
   };
   picker.setGroups = (all: DirectoryGroup[]) => {
-    // The fields take numeric ids (Freshdesk groups, Freshcaller teams).
-    const groups = all.filter((g) => /^\d{1,20}$/.test(g.id));
+    // Only the ids the field takes: tickets' groups are numbers; my groups
+    // may be Freshchat's (UUIDs) too.
+    const groups = all.filter((g) => takes(g.id));
     const key = JSON.stringify(groups.map((g) => [g.id, g.name]));
     if (key === shown) return;
     shown = key;
@@ -198,8 +199,9 @@ function rulesForm(actions: RulesActions): RulesForm {
   const myIds = h('input', { id: 'me-agent-ids', autocomplete: 'off', placeholder: '320' });
   const myEmails = h('input', { id: 'me-emails', autocomplete: 'off', placeholder: 'tom@acme.example' });
   const myGroups = h('input', { id: 'me-group-ids', autocomplete: 'off', placeholder: '43000012345' });
-  const groupsPicker = groupPicker(groups, 'rule-groups');
-  const myGroupsPicker = groupPicker(myGroups, 'me-group-ids');
+  const numeric = (id: string) => /^\d{1,20}$/.test(id);
+  const groupsPicker = groupPicker(groups, 'rule-groups', numeric);
+  const myGroupsPicker = groupPicker(myGroups, 'me-group-ids', (id) => numeric(id) || /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
   const fromRelay = h('p', { class: 'hint from-relay', id: 'me-from-relay', hidden: true });
   const save = h('button', { type: 'submit', id: 'rules-save' }, 'Save rules');
   const outcome = h('p', { id: 'rules-outcome', role: 'status', 'aria-live': 'polite' });

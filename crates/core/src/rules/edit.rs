@@ -71,7 +71,7 @@ pub enum RulesEditError {
     AgentId(String),
     #[error("{0:?} is not an email address")]
     Email(String),
-    #[error("group ids are numbers, like 43000012345; {0:?} is not")]
+    #[error("group ids are numbers, like 43000012345, or a Freshchat group's id, like 2f4c5e1a-0b3d-4e6f-8a9b-1c2d3e4f5a6b; {0:?} is neither")]
     MyGroup(String),
 }
 
@@ -201,7 +201,7 @@ impl RulesEdit {
             .map(|e| e.to_ascii_lowercase())
             .collect(),
             group_ids: texts("me.group_ids", &self.me.group_ids, |g| {
-                group_id(g).ok_or_else(|| RulesEditError::MyGroup(g.to_owned()))
+                my_group_id(g).ok_or_else(|| RulesEditError::MyGroup(g.to_owned()))
             })?,
         };
         let mut quiet_hours = BTreeMap::new();
@@ -277,6 +277,23 @@ fn texts(
 
 fn group_id(g: &str) -> Option<()> {
     (!g.is_empty() && g.len() <= 20 && g.bytes().all(|b| b.is_ascii_digit())).then_some(())
+}
+
+/// My groups are tickets' groups (numbers) or Freshchat's, whose ids are
+/// UUIDs: "assigned to your group" for conversations reads those.
+fn my_group_id(g: &str) -> Option<()> {
+    group_id(g).or_else(|| uuid(g))
+}
+
+fn uuid(g: &str) -> Option<()> {
+    let parts: Vec<&str> = g.split('-').collect();
+    let lens = [8, 4, 4, 4, 12];
+    (parts.len() == 5
+        && parts
+            .iter()
+            .zip(lens)
+            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit())))
+    .then_some(())
 }
 
 /// One `@` with text on both sides, no spaces: what a person can mistype,
