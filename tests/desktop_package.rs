@@ -78,8 +78,12 @@ fn the_deb_installs_both_processes_and_they_run_from_it() {
         .collect::<Vec<_>>()
         .join("\n");
     assert!(
-        desktop.contains("\nExec=deskbell\n"),
-        "the menu entry starts the tray: {desktop}"
+        desktop.contains("\nExec=deskbell %u\n"),
+        "the menu entry starts the tray (with a clicked link, if any): {desktop}"
+    );
+    assert!(
+        desktop.contains("\nMimeType=x-scheme-handler/deskbell;\n"),
+        "deskbell:// invitation links open in Deskbell: {desktop}"
     );
     let autostart = unpacked.join("etc/xdg/autostart/deskbell.desktop");
     let text = std::fs::read_to_string(&autostart).expect("the autostart entry");
