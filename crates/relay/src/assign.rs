@@ -14,7 +14,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::config::FreshdeskConfig;
-use crate::freshworks_api::{ApiClient, ApiError, Auth};
+use crate::freshworks_api::{ApiClient, ApiError};
 
 /// The longest `Retry-After` waited out within one request; a longer one is
 /// the desktop's to say ("try again in N s").
@@ -107,12 +107,7 @@ pub struct Assigner {
 impl Assigner {
     pub fn new(config: &FreshdeskConfig) -> Result<Assigner, ApiError> {
         Ok(Assigner {
-            client: ApiClient::for_account(
-                &config.url,
-                "api/v2/",
-                config.api_key.as_ref(),
-                Auth::BasicKey,
-            )?,
+            client: config.api_client()?,
             max_wait: MAX_RETRY_WAIT,
         })
     }

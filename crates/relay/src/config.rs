@@ -199,6 +199,21 @@ pub struct FreshdeskConfig {
     pub api_key: Option<Secret>,
 }
 
+impl FreshdeskConfig {
+    /// The client for Freshdesk's API v2 with this key (Basic auth, `KEY:X`):
+    /// what the directory and assignments both call.
+    pub fn api_client(
+        &self,
+    ) -> Result<crate::freshworks_api::ApiClient, crate::freshworks_api::ApiError> {
+        crate::freshworks_api::ApiClient::for_account(
+            &self.url,
+            "api/v2/",
+            self.api_key.as_ref(),
+            crate::freshworks_api::Auth::BasicKey,
+        )
+    }
+}
+
 pub const FRESHDESK_KEY_ENV: &str = "DESKBELL_FRESHDESK_API_KEY";
 
 #[derive(Clone, Debug, Deserialize)]

@@ -22,7 +22,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::config::FreshdeskConfig;
-use crate::freshworks_api::{ApiClient, ApiError, Auth};
+use crate::freshworks_api::{ApiClient, ApiError};
 use crate::server::Relay;
 
 /// Freshdesk's largest page.
@@ -221,12 +221,7 @@ impl Refresher {
         metrics: Arc<DirectoryMetrics>,
     ) -> Result<Refresher, ApiError> {
         Ok(Refresher {
-            client: ApiClient::for_account(
-                &config.url,
-                "api/v2/",
-                config.api_key.as_ref(),
-                Auth::BasicKey,
-            )?,
+            client: config.api_client()?,
             every: every.max(Duration::from_secs(1)),
             relay,
             metrics,

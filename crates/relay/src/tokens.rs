@@ -107,14 +107,7 @@ pub fn generate(name: &str) -> Result<Secret, TokenError> {
 pub fn add(conn: &Connection, name: &str, email: Option<&str>) -> Result<Secret, TokenError> {
     let email = checked_email(email)?;
     let token = generate(name)?;
-    let live: Option<Option<i64>> = conn
-        .query_row(
-            "SELECT revoked_at FROM tokens WHERE name = ?1",
-            params![name],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if let Some(None) = live {
+    if live_token(conn, name)? {
         return Err(TokenError::Exists(name.to_owned()));
     }
     conn.execute(
