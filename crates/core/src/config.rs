@@ -101,6 +101,14 @@ pub enum LinkScope<'a> {
 }
 
 impl LinkScope<'_> {
+    /// The account itself, when there is one.
+    pub fn account(&self) -> Option<&AccountConfig> {
+        match self {
+            LinkScope::Account(a) => Some(a),
+            LinkScope::Freshworks => None,
+        }
+    }
+
     pub fn allows(&self, link: &str) -> bool {
         match self {
             LinkScope::Account(account) => account.allows_link(link),

@@ -12,6 +12,8 @@ use std::time::Duration;
 use chrono::{Local, Utc};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
+use crate::actions::reminders::ReminderStore;
+use crate::actions::{Action, Pressed};
 use crate::board::AgentRow;
 use crate::coalesce::Delivery;
 use crate::config::{AccountConfig, Config, ConfigError, ConfigFile, LinkScope};
@@ -20,12 +22,13 @@ use crate::directory::{Directory, Names, WhoAmI};
 use crate::feed::FeedStore;
 use crate::first_response::FirstResponseStore;
 use crate::local::Push;
-use crate::notification::Kind;
+use crate::notification::{Kind, Notification};
 use crate::notified::NotifiedStore;
 use crate::pipeline::Pipeline;
 use crate::resume::ResumeStore;
 use crate::rules::{Identity, RulesEdit, ValidRulesEdit};
 use crate::schedule::Dnd;
+use crate::secret::Secret;
 use crate::stream::relay_client::{check_url, RelayClient, RelayEndpoint};
 use crate::stream::xelion_client::{XelionAccount, XelionClient};
 use crate::stream::{ConnectionState, StreamEvent, StreamOutput};
@@ -62,6 +65,10 @@ pub enum Command {
         Box<ValidRulesEdit>,
         oneshot::Sender<Result<(), ConfigError>>,
     ),
+    /// A button pressed on a notification ("Assign to me", "Call back",
+    /// "Remind me later"): carried out, and its outcome shown in place of
+    /// the notification.
+    Act(Box<Pressed>),
     /// Answered once every command sent before it is applied (they are
     /// taken in order): a terminal command that says "done" has its change
     /// in the view, so the next `deskbell status` shows it.
@@ -135,6 +142,10 @@ struct Daemon {
     /// The notifications already raised, kept across restarts.
     notified_store: Option<NotifiedStore>,
     first_response_store: Option<FirstResponseStore>,
+    reminder_store: Option<ReminderStore>,
+    /// Actions carried out off the loop (a request to a relay or the PBX)
+    /// send the notification of their outcome here.
+    outcomes: mpsc::UnboundedSender<Notification>,
     /// The pipeline's notification count when that memory was last saved.
     notified_saved: u64,
     /// The config file's modification time as the daemon last read or
@@ -150,6 +161,7 @@ pub struct Files {
     pub feed: Option<FeedStore>,
     pub notified: Option<NotifiedStore>,
     pub first_responses: Option<FirstResponseStore>,
+    pub reminders: Option<ReminderStore>,
 }
 
 impl Files {
@@ -161,6 +173,7 @@ impl Files {
             feed: FeedStore::default_location(),
             notified: NotifiedStore::default_location(),
             first_responses: FirstResponseStore::default_location(),
+            reminders: ReminderStore::default_location(),
         }
     }
 }
@@ -212,7 +225,11 @@ pub fn start(desktop: Arc<dyn Desktop>, files: Files) -> Handle {
     if !config.accounts.is_empty() {
         remember_notified(&mut pipeline, files.notified.as_ref());
         remember_first_responses(&mut pipeline, files.first_responses.as_ref());
+        if let Some(store) = &files.reminders {
+            pipeline.restore_reminders(store.load());
+        }
     }
+    let (outcomes, outcomes_rx) = mpsc::unbounded_channel();
     let points = files
         .resume
         .as_ref()
@@ -237,6 +254,8 @@ pub fn start(desktop: Arc<dyn Desktop>, files: Files) -> Handle {
         demo_directory: None,
         notified_store: files.notified,
         first_response_store: files.first_responses,
+        reminder_store: files.reminders,
+        outcomes,
         notified_saved: 0,
         config_seen: None,
     };
@@ -249,7 +268,7 @@ pub fn start(desktop: Arc<dyn Desktop>, files: Files) -> Handle {
         daemon.start_demo();
     }
     daemon.show_tray();
-    tokio::spawn(daemon.run(rx, cmd_rx));
+    tokio::spawn(daemon.run(rx, cmd_rx, outcomes_rx));
     Handle {
         view,
         commands: cmd_tx,
@@ -487,6 +506,7 @@ impl Daemon {
         mut self,
         mut rx: mpsc::Receiver<(usize, StreamOutput)>,
         mut commands: mpsc::Receiver<Command>,
+        mut outcomes: mpsc::UnboundedReceiver<Notification>,
     ) {
         // Holds (quiet hours, do-not-disturb) end on the clock, not on an event.
         let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -537,6 +557,7 @@ impl Daemon {
                         Vec::new()
                     }
                 },
+                Some(outcome) = outcomes.recv() => vec![Delivery::Single(outcome)],
                 _ = tick.tick() => {
                     self.reload_if_changed_elsewhere();
                     self.save_all();
@@ -604,6 +625,140 @@ impl Daemon {
         self.save_feed();
         self.save_notified();
         self.save_first_responses();
+        self.save_reminders();
+    }
+
+    /// The reminders, when they changed (the demo's are not kept).
+    fn save_reminders(&mut self) {
+        if !self.pipeline.take_reminders_changed() || self.demo.is_some() {
+            return;
+        }
+        let Some(store) = &self.reminder_store else {
+            return;
+        };
+        if let Err(e) = store.save(self.pipeline.reminders()) {
+            tracing::warn!("cannot save the reminders: {e}");
+        }
+    }
+
+    /// A pressed button. Requests go off the loop; their outcome comes back
+    /// through `outcomes` as the notification that replaces the pressed one.
+    fn act(&mut self, pressed: Pressed) {
+        let Pressed {
+            notification: n,
+            action,
+        } = pressed;
+        tracing::info!(action = %action.id(), key = %n.key, account = ?n.account, "pressed");
+        match action {
+            Action::RemindLater => {
+                let due = self.pipeline.remind(n, Utc::now());
+                tracing::info!(%due, "reminder set");
+            }
+            Action::AssignToMe { ticket } => {
+                // Dealt with, or shown why not: no reminder either way.
+                self.pipeline.settle(&n.key);
+                let target = self.relay_of(n.account.as_deref());
+                let outcomes = self.outcomes.clone();
+                tokio::spawn(async move {
+                    let result = match target {
+                        Ok((relays, token)) => {
+                            crate::actions::assign::assign(&relays, &token, &ticket).await
+                        }
+                        Err(e) => Err(e),
+                    };
+                    match &result {
+                        Ok(done) => tracing::info!(?done, "assign to me"),
+                        Err(e) => tracing::warn!(code = e.code(), "assign to me: {e}"),
+                    }
+                    let shown = crate::actions::assign::outcome(&n, &ticket, &result, Utc::now());
+                    let _ = outcomes.send(shown);
+                });
+            }
+            Action::CallBack { number } => {
+                let target = self.xelion_of(n.account.as_deref());
+                let outcomes = self.outcomes.clone();
+                tokio::spawn(async move {
+                    let result = match target {
+                        Ok(account) => {
+                            crate::actions::call_back::call_back(&account, &number).await
+                        }
+                        Err(e) => Err(e),
+                    };
+                    match &result {
+                        Ok(()) => tracing::info!("call back placed"),
+                        Err(e) => tracing::warn!(code = e.code(), "call back: {e}"),
+                    }
+                    let shown =
+                        crate::actions::call_back::outcome(&n, &number, &result, Utc::now());
+                    let _ = outcomes.send(shown);
+                });
+            }
+        }
+    }
+
+    /// A relay account's relays (its URL, then its fallbacks) and token.
+    fn relay_of(
+        &self,
+        name: Option<&str>,
+    ) -> Result<(Vec<url::Url>, Secret), crate::actions::assign::AssignError> {
+        use crate::actions::assign::AssignError;
+        let name = name.unwrap_or_default();
+        let Some(AccountConfig::Relay {
+            url, fallback_urls, ..
+        }) = self
+            .accounts
+            .iter()
+            .map(|a| &a.config)
+            .find(|c| c.name() == name)
+        else {
+            return Err(AssignError::NoAccount(name.to_owned()));
+        };
+        let relays = std::iter::once(url)
+            .chain(fallback_urls)
+            .filter_map(|u| check_url(u).ok())
+            .collect();
+        let token = self
+            .desktop
+            .load(name)
+            .map_err(|e| AssignError::Keyring(e.to_string()))?;
+        Ok((relays, token))
+    }
+
+    /// A Xelion account, its password from the keyring.
+    fn xelion_of(
+        &self,
+        name: Option<&str>,
+    ) -> Result<XelionAccount, crate::actions::call_back::CallBackError> {
+        use crate::actions::call_back::CallBackError;
+        let name = name.unwrap_or_default();
+        let Some(AccountConfig::Xelion {
+            url,
+            tenant,
+            user,
+            user_space,
+            admin,
+            ..
+        }) = self
+            .accounts
+            .iter()
+            .map(|a| &a.config)
+            .find(|c| c.name() == name)
+        else {
+            return Err(CallBackError::NoAccount(name.to_owned()));
+        };
+        let base = check_url(url).map_err(|e| CallBackError::Unreachable(e.to_string()))?;
+        let password = self
+            .desktop
+            .load(name)
+            .map_err(|e| CallBackError::Keyring(e.to_string()))?;
+        Ok(XelionAccount {
+            base,
+            tenant: tenant.clone(),
+            user: user.clone(),
+            password,
+            user_space: user_space.clone(),
+            admin: *admin,
+        })
     }
 
     /// The first-response watch, when it changed (the demo's is not kept).
@@ -673,6 +828,7 @@ impl Daemon {
                 self.refresh_identity();
                 let _ = reply.send(saved);
             }
+            Command::Act(pressed) => self.act(*pressed),
             Command::Applied(reply) => {
                 let _ = reply.send(());
             }

@@ -64,6 +64,9 @@ pub struct Watched {
     /// arriving later (a retry) changes nothing.
     pub updated_at: Option<Timestamp>,
     pub said: Said,
+    /// The account it came from (its name): where "Assign to me" goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 /// Every watched ticket, by `ticket:<scope>:<id>` (the new-ticket
@@ -119,6 +122,17 @@ impl FirstResponses {
         self.watched.get(key)
     }
 
+    /// The account a ticket event came from, kept with its watch (the
+    /// classifier itself knows no accounts).
+    pub fn tag_account(&mut self, ev: &DecodedEvent, account: &str) {
+        if let Event::TicketCreated(t) | Event::TicketUpdated(t) = &ev.event {
+            let key = format!("ticket:{}:{}", scope(ev), t.ticket.id);
+            if let Some(w) = self.watched.get_mut(&key) {
+                w.account = Some(account.to_owned());
+            }
+        }
+    }
+
     /// A ticket event as the ticket now stands (Freshdesk sends the whole
     /// ticket with every update).
     pub fn observe(&mut self, ev: &DecodedEvent, filter: &TicketFilter) -> Observed {
@@ -163,6 +177,7 @@ impl FirstResponses {
             due,
             updated_at,
             said: Said::Nothing,
+            account: self.watched.get(&key).and_then(|w| w.account.clone()),
         };
         match self.watched.get_mut(&key) {
             Some(w) if w.due == due => {
@@ -285,5 +300,10 @@ fn warning(
             _ => Urgency::Normal,
         },
         at: Some(Timestamp(now.with_timezone(&Utc))),
+        // Unassigned by definition: the agent can take it from the popup.
+        actions: vec![crate::actions::Action::AssignToMe {
+            ticket: w.ticket_id.clone(),
+        }],
+        account: w.account.clone(),
     }
 }

@@ -10,6 +10,7 @@
 //! the [`desktop`]'s sinks, and the [`view`] it keeps) and [`local`], the
 //! per-user socket its terminal commands talk to.
 
+pub mod actions;
 pub mod board;
 pub mod check;
 pub mod coalesce;

@@ -63,7 +63,7 @@ impl fmt::Display for Kind {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     Low,
@@ -71,7 +71,7 @@ pub enum Urgency {
     Critical,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Notification {
     pub kind: Kind,
     /// The thing notified about (a ticket, a call): a later notification with
@@ -86,6 +86,15 @@ pub struct Notification {
     pub urgency: Urgency,
     /// When it happened, from the payload when it says.
     pub at: Option<Timestamp>,
+    /// What the agent can do from it besides opening it (the popup's
+    /// buttons), as the rules found it and its source can do it
+    /// ([`crate::actions`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<crate::actions::Action>,
+    /// The account it came from, by its name in the config: where an
+    /// action goes. `None` for the demo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 /// Links into the products. Only https on the payload's own domain.

@@ -5,9 +5,11 @@
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use serde::Serialize;
 
+use crate::actions::reminders::Reminders;
+use crate::actions::Action;
 use crate::board::{Board, BoardChange};
 use crate::coalesce::{Coalescer, Delivery};
-use crate::config::LinkScope;
+use crate::config::{AccountConfig, LinkScope};
 use crate::dedupe::{event_fingerprint, fingerprint, Dedupe};
 use crate::directory::Names;
 use crate::event::{decode, DecodeError, DecodedEvent, Event};
@@ -80,6 +82,11 @@ impl Classifier {
     /// The watch as saved before a restart.
     pub fn restore_first_responses(&mut self, watch: FirstResponses) {
         self.first_responses = watch;
+    }
+
+    /// The account a ticket event came from, for its first-response watch.
+    pub fn tag_first_response_account(&mut self, ev: &DecodedEvent, account: &str) {
+        self.first_responses.tag_account(ev, account);
     }
 
     /// Whether the watch changed since this was last asked.
@@ -262,6 +269,22 @@ pub struct Pipeline {
     classifier: Classifier,
     gate: crate::schedule::Gate,
     coalescer: Coalescer,
+    /// "Remind me later" (`crate::actions::reminders`).
+    reminders: Reminders,
+    /// The reminders changed since the daemon last saved them.
+    reminders_changed: bool,
+}
+
+/// Keeps the actions `account` can carry out, and adds "Remind me later",
+/// which any notification offers; stamps the account for the daemon.
+fn offer_actions(n: &mut Notification, account: Option<&AccountConfig>) {
+    n.actions.retain(|a| a.possible_from(account));
+    if !n.actions.contains(&Action::RemindLater) {
+        n.actions.push(Action::RemindLater);
+    }
+    if let Some(a) = account {
+        n.account = Some(a.name().to_owned());
+    }
 }
 
 /// One payload's passage: what the rules said, and what to show now.
@@ -277,6 +300,8 @@ impl Pipeline {
             classifier: Classifier::new(rules, identity),
             gate: crate::schedule::Gate::default(),
             coalescer: Coalescer::new(coalesce_window),
+            reminders: Reminders::default(),
+            reminders_changed: false,
         }
     }
 
@@ -290,6 +315,34 @@ impl Pipeline {
 
     pub fn rules_mut(&mut self) -> &mut Rules {
         &mut self.classifier.rules
+    }
+
+    /// "Remind me later" pressed on `n` at `now`: when it comes back.
+    pub fn remind(&mut self, n: Notification, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.reminders_changed = true;
+        self.reminders.add(n, now)
+    }
+
+    /// What `key` is about was dealt with (an assignment made from the
+    /// popup): its reminder is dropped.
+    pub fn settle(&mut self, key: &str) {
+        if self.reminders.settle(key) {
+            self.reminders_changed = true;
+        }
+    }
+
+    pub fn reminders(&self) -> &Reminders {
+        &self.reminders
+    }
+
+    /// The reminders as saved before a restart.
+    pub fn restore_reminders(&mut self, reminders: Reminders) {
+        self.reminders = reminders;
+    }
+
+    /// Whether the reminders changed since this was last asked.
+    pub fn take_reminders_changed(&mut self) -> bool {
+        std::mem::take(&mut self.reminders_changed)
     }
 
     pub fn held_count(&self) -> usize {
@@ -314,7 +367,17 @@ impl Pipeline {
         let classified = self.classifier.classify_bytes(bytes, utc);
         // A status change of mine may end a hold: tick before delivering.
         let mut deliveries = self.tick(now);
+        if let Ok(ev) = &classified.event {
+            if let Some(account) = scope.account() {
+                self.classifier
+                    .tag_first_response_account(ev, account.name());
+            }
+            if let Some(key) = crate::actions::settled_key(ev) {
+                self.settle(&key);
+            }
+        }
         if let Some(Verdict::Withdraw(w)) = &classified.verdict {
+            self.settle(&w.key);
             // Not shown later either: neither after a hold nor in a burst.
             self.gate.withdraw(&w.key);
             self.coalescer.withdraw(&w.key);
@@ -331,6 +394,7 @@ impl Pipeline {
                     tracing::warn!(kind = ?n.kind, "dropped a link outside the source's domains");
                     n.url = None;
                 }
+                offer_actions(&mut n, scope.account());
                 if let Some(n) = self.gate.offer(n, hold) {
                     deliveries.extend(self.coalescer.push(n, utc));
                 }
@@ -360,9 +424,26 @@ impl Pipeline {
             let utc = now.with_timezone(&Utc);
             for mut n in self.classifier.first_responses_due(now) {
                 self.classifier.rules.stay_until_dismissed.apply(&mut n);
+                // Only a relay's ticket can be assigned from here.
+                if n.account.is_none() {
+                    n.actions.clear();
+                }
+                if !n.actions.contains(&Action::RemindLater) {
+                    n.actions.push(Action::RemindLater);
+                }
                 if let Some(n) = self.gate.offer(n, hold) {
                     out.extend(self.coalescer.push(n, utc));
                 }
+            }
+        }
+        let utc = now.with_timezone(&Utc);
+        let due = self.reminders.take_due(utc);
+        if !due.is_empty() {
+            self.reminders_changed = true;
+        }
+        for n in due {
+            if let Some(n) = self.gate.offer(n, hold) {
+                out.extend(self.coalescer.push(n, utc));
             }
         }
         out.extend(self.coalescer.tick(now.with_timezone(&Utc)));

@@ -436,6 +436,8 @@ mod tests {
                 url: None,
                 urgency: Urgency::Normal,
                 at: None,
+                actions: Vec::new(),
+                account: None,
             };
             assert!(gate.offer(n, Some(HoldReason::QuietHours)).is_none());
         }

@@ -57,7 +57,7 @@ async fn serve(open_window: bool, pending: Option<Request>, started: Instant) ->
             None
         }
     };
-    let (desktop, shown) = OsDesktop::new();
+    let (desktop, shown, mut pressed) = OsDesktop::new();
     let handle = daemon::start(Arc::new(desktop), Files::user());
     let (pushes, _) = broadcast::channel::<Push>(256);
     local_api::forward_pushes(&handle, pushes.clone());
@@ -103,6 +103,11 @@ async fn serve(open_window: bool, pending: Option<Request>, started: Instant) ->
             Some(id) = clicked.recv() => {
                 if !on_click(id, &api, tray.as_ref()).await {
                     break;
+                }
+            }
+            Some(p) = pressed.recv() => {
+                if let Err(e) = api.daemon.send(Command::Act(Box::new(p))) {
+                    tracing::warn!("a pressed button: {e}");
                 }
             }
             () = terminated() => break,

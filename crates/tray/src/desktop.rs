@@ -3,12 +3,13 @@
 //! (told through a watch channel, shown by `tray.rs`), and the OS keyring
 //! (`secrets.rs`).
 
+use deskbell_core::actions::Pressed;
 use deskbell_core::coalesce::Delivery;
 use deskbell_core::desktop::{Desktop, SecretStore, SecretStoreError};
 use deskbell_core::rules::Sound;
 use deskbell_core::secret::Secret;
 use deskbell_core::view::TrayView;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::{notify, secrets};
 
@@ -18,14 +19,20 @@ pub struct OsDesktop {
 }
 
 impl OsDesktop {
-    /// The desktop, and what the tray should show as it changes.
-    pub fn new() -> (OsDesktop, watch::Receiver<Option<TrayView>>) {
+    /// The desktop, what the tray should show as it changes, and the
+    /// buttons pressed on its notifications.
+    pub fn new() -> (
+        OsDesktop,
+        watch::Receiver<Option<TrayView>>,
+        mpsc::UnboundedReceiver<Pressed>,
+    ) {
         let (tray, shown) = watch::channel(None);
+        let (pressed_tx, pressed) = mpsc::unbounded_channel();
         let desktop = OsDesktop {
-            sink: notify::spawn_sink(),
+            sink: notify::spawn_sink(pressed_tx),
             tray,
         };
-        (desktop, shown)
+        (desktop, shown, pressed)
     }
 }
 

@@ -6,8 +6,9 @@
 use std::collections::HashMap;
 use std::sync::mpsc;
 
+use deskbell_core::actions::{ActionId, Pressed};
 use deskbell_core::coalesce::Delivery;
-use deskbell_core::notification::Urgency;
+use deskbell_core::notification::{Kind, Notification, Urgency};
 use deskbell_core::rules::Sound;
 
 /// Replace ids remembered, so an update replaces its notification on screen.
@@ -51,18 +52,41 @@ pub fn safe_link(raw: &str) -> Option<url::Url> {
     ok.then_some(url)
 }
 
+/// Where a pressed button goes: the daemon, which carries it out.
+pub type PressedTx = tokio::sync::mpsc::UnboundedSender<Pressed>;
+
 /// Runs the sink on its own thread: notification calls block on D-Bus.
-pub fn spawn_sink() -> mpsc::Sender<(Delivery, Option<Sound>)> {
+pub fn spawn_sink(pressed: PressedTx) -> mpsc::Sender<(Delivery, Option<Sound>)> {
     let (tx, rx) = mpsc::channel::<(Delivery, Option<Sound>)>();
     let _ = std::thread::Builder::new()
         .name("notify-sink".into())
         .spawn(move || {
             let mut replace_ids: HashMap<String, u32> = HashMap::new();
             for (delivery, sound) in rx {
-                show(&delivery, sound.as_ref(), &mut replace_ids);
+                show(&delivery, sound.as_ref(), &mut replace_ids, &pressed);
             }
         });
     tx
+}
+
+/// The buttons, as the spec's (key, label) pairs: Open first where there
+/// is a link ("default" is a click on the body), then the notification's
+/// own actions. A Freshcaller missed call's Open is its call back: the
+/// call opens in Freshcaller, whose button rings the customer.
+pub fn buttons(item: &Notification, has_link: bool) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if has_link {
+        let calls_back = item.kind == Kind::MissedCall
+            && !item.actions.iter().any(|a| a.id() == ActionId::CallBack);
+        let label = if calls_back { "Call back" } else { "Open" };
+        out.push(("default", label.to_owned()));
+        out.push((ActionId::Open.as_str(), label.to_owned()));
+    }
+    for action in &item.actions {
+        let id = action.id();
+        out.push((id.as_str(), id.label()));
+    }
+    out
 }
 
 /// The sound as the freedesktop spec's hints say it: a theme name
@@ -78,7 +102,12 @@ pub fn sound_hint(sound: &Sound) -> Option<notify_rust::Hint> {
     }
 }
 
-fn show(delivery: &Delivery, sound: Option<&Sound>, replace_ids: &mut HashMap<String, u32>) {
+fn show(
+    delivery: &Delivery,
+    sound: Option<&Sound>,
+    replace_ids: &mut HashMap<String, u32>,
+    pressed: &PressedTx,
+) {
     if let Delivery::Withdrawn { key, title } = delivery {
         withdraw(key, title, replace_ids);
         return;
@@ -87,9 +116,9 @@ fn show(delivery: &Delivery, sound: Option<&Sound>, replace_ids: &mut HashMap<St
     n.appname("Deskbell")
         .summary(&plain_summary(&delivery.title()))
         .body(&escape_body(&delivery.body()));
-    let (key, link, urgency) = match delivery {
+    let (single, link, urgency) = match delivery {
         Delivery::Single(item) => (
-            Some(item.key.clone()),
+            Some(item.clone()),
             item.url.as_deref().and_then(safe_link),
             item.urgency,
         ),
@@ -97,6 +126,7 @@ fn show(delivery: &Delivery, sound: Option<&Sound>, replace_ids: &mut HashMap<St
             (None, None, Urgency::Normal)
         }
     };
+    let key = single.as_ref().map(|n| n.key.clone());
     if let Some(id) = key.as_ref().and_then(|k| replace_ids.get(k)) {
         n.id(*id);
     }
@@ -115,8 +145,10 @@ fn show(delivery: &Delivery, sound: Option<&Sound>, replace_ids: &mut HashMap<St
         if let Some(hint) = sound.and_then(sound_hint) {
             n.hint(hint);
         }
-        if link.is_some() {
-            n.action("default", "Open").action("open", "Open");
+        if let Some(item) = &single {
+            for (id, label) in buttons(item, link.is_some()) {
+                n.action(id, &label);
+            }
         }
     }
     let _ = (urgency, sound);
@@ -125,30 +157,51 @@ fn show(delivery: &Delivery, sound: Option<&Sound>, replace_ids: &mut HashMap<St
             #[cfg(all(unix, not(target_os = "macos")))]
             {
                 if let Some(key) = key {
+                    tracing::debug!(id = handle.id(), %key, "notification shown");
                     if replace_ids.len() >= MAX_REMEMBERED {
                         replace_ids.clear();
                     }
                     replace_ids.insert(key, handle.id());
                 }
-                if let Some(link) = link {
+                let acts = single
+                    .as_ref()
+                    .is_some_and(|item| link.is_some() || !item.actions.is_empty());
+                if let (true, Some(item)) = (acts, single) {
+                    let pressed = pressed.clone();
                     // Waiting for a click blocks until the notification closes.
                     let _ = std::thread::Builder::new()
                         .name("notify-action".into())
                         .spawn(move || {
-                            handle.wait_for_action(|action| {
-                                if action == "default" || action == "open" {
-                                    if let Err(e) = open::that_detached(link.as_str()) {
-                                        tracing::warn!("cannot open the link: {e}");
-                                    }
-                                }
-                            });
+                            handle.wait_for_action(|key| on_action(&item, link, key, &pressed));
                         });
                 }
             }
             #[cfg(not(all(unix, not(target_os = "macos"))))]
-            let _ = (handle, link, key);
+            let _ = (handle, link, key, single, pressed);
         }
         Err(e) => tracing::warn!("cannot show a notification: {e}"),
+    }
+}
+
+/// A button pressed (or the notification closed: notify-rust's
+/// "__closed", which names no action and is ignored like any key Deskbell
+/// never sent).
+#[cfg(all(unix, not(target_os = "macos")))]
+fn on_action(item: &Notification, link: Option<url::Url>, key: &str, pressed: &PressedTx) {
+    match ActionId::parse(key) {
+        Some(ActionId::Open) => {
+            if let Some(link) = link {
+                if let Err(e) = open::that_detached(link.as_str()) {
+                    tracing::warn!("cannot open the link: {e}");
+                }
+            }
+        }
+        Some(_) => match Pressed::of(item, key) {
+            // The daemon ends only with the process.
+            Some(p) => drop(pressed.send(p)),
+            None => tracing::warn!(%key, "a button this notification does not have"),
+        },
+        None => {}
     }
 }
 

@@ -26,6 +26,8 @@ pub fn classify(a: &AgentUpdate, ctx: &Context<'_>) -> Verdict {
         url: None,
         urgency: Urgency::Low,
         at: change.since,
+        actions: Vec::new(),
+        account: None,
         key,
     }])
 }

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::{join, Context, Skip, Verdict};
+use crate::actions::Action;
 use crate::event::freshcaller::{Call, CallEvent, Direction};
 use crate::event::xelion::{XelionCallEvent, XelionKind};
 use crate::event::DecodedEvent;
@@ -180,6 +181,8 @@ pub fn freshcaller(ev: &DecodedEvent, c: &CallEvent, ctx: &Context<'_>) -> Verdi
         url: urls::call(ev.domain.as_ref(), call.call_key()),
         urgency: Urgency::Critical,
         at: call.updated_time.0.or(call.created_time.0).or(ev.timestamp),
+        actions: Vec::new(),
+        account: None,
     }])
 }
 
@@ -208,6 +211,12 @@ pub fn xelion(x: &XelionCallEvent) -> Verdict {
         url: None,
         urgency: Urgency::Critical,
         at: call.date.0,
+        // The PBX rings the agent's own phone, then the caller.
+        actions: number
+            .iter()
+            .map(|n| Action::CallBack { number: n.clone() })
+            .collect(),
+        account: None,
     }])
 }
 

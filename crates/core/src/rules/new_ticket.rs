@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{join, Context, Skip, Verdict, WithdrawReason, Withdrawal};
+use crate::actions::Action;
 use crate::event::freshdesk::{ticket_source_name, Priority, Ticket, TicketEvent, TicketStatus};
 use crate::event::DecodedEvent;
 use crate::notification::{urls, Kind, Notification, Urgency};
@@ -116,6 +117,15 @@ pub fn classify(ev: &DecodedEvent, t: &TicketEvent, ctx: &Context<'_>) -> Verdic
             _ => Urgency::Normal,
         },
         at: ticket.created_at.0.or(ev.timestamp),
+        // Nobody has it yet: the agent can take it from the popup.
+        actions: if ticket.responder_id.is_none() {
+            vec![Action::AssignToMe {
+                ticket: ticket.id.to_string(),
+            }]
+        } else {
+            Vec::new()
+        },
+        account: None,
         key,
     }])
 }

@@ -146,6 +146,8 @@ pub fn ticket(ev: &DecodedEvent, t: &TicketEvent, ctx: &Context<'_>) -> Verdict 
         url: urls::ticket(ev.domain.as_ref(), &ticket.id),
         urgency: Urgency::Normal,
         at: when,
+        actions: Vec::new(),
+        account: None,
         key,
     }])
 }
@@ -186,6 +188,8 @@ pub fn chat(ev: &DecodedEvent, c: &ChatConversationEvent, ctx: &Context<'_>) -> 
         }),
         urgency: Urgency::Normal,
         at: ev.timestamp,
+        actions: Vec::new(),
+        account: None,
         key,
     }])
 }

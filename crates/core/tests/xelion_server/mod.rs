@@ -1,6 +1,7 @@
 //! A Xelion PBX double that follows the public API as documented in
 //! docs/stream-protocol.md: login, renewal, the WebSocket with subscribe
-//! and the `test` echo, and notifications pushed by the test.
+//! and the `test` echo, notifications pushed by the test, and
+//! `me/device/pbx_call` (the PBX rings the user's phone, then the number).
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -39,6 +40,10 @@ pub struct Shared {
     pub echoes: AtomicU32,
     push: broadcast::Sender<Push>,
     next: AtomicU32,
+    /// The numbers `pbx_call` was asked to call, in order.
+    pub calls: Mutex<Vec<String>>,
+    /// The user has no phone device: `pbx_call` answers 404.
+    pub no_device: AtomicBool,
 }
 
 pub struct XelionServer {
@@ -59,11 +64,14 @@ impl XelionServer {
             echoes: AtomicU32::new(0),
             push: broadcast::channel(64).0,
             next: AtomicU32::new(1),
+            calls: Mutex::new(Vec::new()),
+            no_device: AtomicBool::new(false),
         });
         let app = Router::new()
             .route("/api/v1/{tenant}/me/login", post(login))
             .route("/api/v1/{tenant}/me/renew", post(renew))
             .route("/api/v1/{tenant}/me/websocket", get(websocket))
+            .route("/api/v1/{tenant}/me/device/pbx_call", post(pbx_call))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -114,6 +122,34 @@ async fn login(State(s): State<Arc<Shared>>, Json(body): Json<serde_json::Value>
             Json(serde_json::json!({"error": "invalid credentials"})),
         )
             .into_response()
+    }
+}
+
+async fn pbx_call(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Json(body): Json<serde_json::Value>,
+) -> Response {
+    if !valid(&s, &headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if s.no_device.load(Ordering::Relaxed) {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({"message": "no device for this user"})),
+        )
+            .into_response();
+    }
+    match body["number"].as_str() {
+        Some(n) if !n.trim().is_empty() => {
+            s.calls.lock().unwrap().push(n.to_owned());
+            Json(serde_json::json!({"status": "calling"})).into_response()
+        }
+        _ => (
+            StatusCode::BAD_REQUEST,
+            Json(serde_json::json!({"message": "number is required"})),
+        )
+            .into_response(),
     }
 }
 

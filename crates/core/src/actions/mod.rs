@@ -1,0 +1,194 @@
+//! What an agent can do from a notification besides opening it: the
+//! popup's buttons. The rules say which a notification offers
+//! ([`Action`] on [`Notification::actions`]), the pipeline keeps only
+//! those its source can do, the desktop shows them and says which was
+//! pressed ([`Pressed`]), and the daemon carries it out: an assignment
+//! through the account's relay ([`assign`]), a call back through the PBX
+//! ([`call_back`]), a reminder kept here ([`reminders`]).
+//!
+//! How each looks on the desktops: docs/actions.md.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::AccountConfig;
+use crate::event::freshdesk::TicketStatus;
+use crate::event::{DecodedEvent, Event};
+use crate::notification::Notification;
+
+#[cfg(feature = "net")]
+pub mod assign;
+#[cfg(feature = "net")]
+pub mod call_back;
+pub mod reminders;
+
+/// How long "Remind me later" waits.
+pub const REMIND_AFTER_MINUTES: i64 = 15;
+
+/// One thing a notification offers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// An unassigned Freshdesk ticket: the account's relay gives it to the
+    /// token's own agent, and only while it still has none.
+    AssignToMe { ticket: String },
+    /// A Xelion missed call: the PBX rings the agent's phone, then this
+    /// number.
+    CallBack { number: String },
+    /// Show it again in [`REMIND_AFTER_MINUTES`], unless dealt with.
+    RemindLater,
+}
+
+impl Action {
+    pub fn id(&self) -> ActionId {
+        match self {
+            Action::AssignToMe { .. } => ActionId::AssignToMe,
+            Action::CallBack { .. } => ActionId::CallBack,
+            Action::RemindLater => ActionId::RemindLater,
+        }
+    }
+
+    /// Whether a notification from `account` can do this: an assignment
+    /// needs a relay, a call back a Xelion account; the demo does neither.
+    pub fn possible_from(&self, account: Option<&AccountConfig>) -> bool {
+        match self {
+            Action::AssignToMe { .. } => matches!(account, Some(AccountConfig::Relay { .. })),
+            Action::CallBack { .. } => matches!(account, Some(AccountConfig::Xelion { .. })),
+            Action::RemindLater => true,
+        }
+    }
+}
+
+/// A button's key in the notification (the freedesktop spec's action
+/// key): a closed set, parsed back when the daemon says one was invoked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ActionId {
+    /// The spec's "default" (a click on the body), and our "Open" button.
+    Open,
+    AssignToMe,
+    CallBack,
+    RemindLater,
+}
+
+impl ActionId {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ActionId::Open => "open",
+            ActionId::AssignToMe => "assign",
+            ActionId::CallBack => "call_back",
+            ActionId::RemindLater => "remind",
+        }
+    }
+
+    /// What the button says.
+    pub fn label(self) -> String {
+        match self {
+            ActionId::Open => "Open".into(),
+            ActionId::AssignToMe => "Assign to me".into(),
+            ActionId::CallBack => "Call back".into(),
+            ActionId::RemindLater => format!("Remind me in {REMIND_AFTER_MINUTES} min"),
+        }
+    }
+
+    /// An invoked key; `None` for one Deskbell never sent.
+    pub fn parse(key: &str) -> Option<ActionId> {
+        Some(match key {
+            "default" | "open" => ActionId::Open,
+            "assign" => ActionId::AssignToMe,
+            "call_back" => ActionId::CallBack,
+            "remind" => ActionId::RemindLater,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for ActionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A button pressed on a notification: the notification as shown, and
+/// which of its actions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pressed {
+    pub notification: Notification,
+    pub action: Action,
+}
+
+impl Pressed {
+    /// The pressed key, if it names one of the notification's actions
+    /// ("open" is the desktop's own business).
+    pub fn of(notification: &Notification, key: &str) -> Option<Pressed> {
+        let id = ActionId::parse(key)?;
+        let action = notification.actions.iter().find(|a| a.id() == id)?;
+        Some(Pressed {
+            notification: notification.clone(),
+            action: action.clone(),
+        })
+    }
+}
+
+/// The notification key an event deals with, if it does: a ticket that
+/// got an agent, or whose first-response clock stopped (pending, resolved,
+/// closed). A reminder about it is no longer wanted.
+pub fn settled_key(ev: &DecodedEvent) -> Option<String> {
+    let t = match &ev.event {
+        Event::TicketCreated(t) | Event::TicketUpdated(t) => &t.ticket,
+        _ => return None,
+    };
+    let settled = t.responder_id.is_some()
+        || matches!(
+            t.status(),
+            Some(TicketStatus::Pending | TicketStatus::Resolved | TicketStatus::Closed)
+        );
+    settled.then(|| format!("ticket:{}:{}", crate::rules::new_ticket::scope(ev), t.id))
+}
+
+/// "2 minutes ago", for what someone else did.
+pub fn ago(then: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> String {
+    let seconds = (now - then).num_seconds();
+    match seconds {
+        s if s < 60 => "just now".into(),
+        s if s < 120 => "a minute ago".into(),
+        s if s < 3600 => format!("{} minutes ago", s / 60),
+        s if s < 7200 => "an hour ago".into(),
+        s if s < 86_400 => format!("{} hours ago", s / 3600),
+        s => format!("{} days ago", s / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip_and_strangers_are_refused() {
+        for id in [
+            ActionId::Open,
+            ActionId::AssignToMe,
+            ActionId::CallBack,
+            ActionId::RemindLater,
+        ] {
+            assert_eq!(ActionId::parse(id.as_str()), Some(id));
+        }
+        assert_eq!(ActionId::parse("default"), Some(ActionId::Open));
+        assert_eq!(ActionId::parse("rm -rf"), None);
+        assert_eq!(ActionId::parse(""), None);
+    }
+
+    #[test]
+    fn ago_reads_as_people_say_it() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-03T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let at = |s: i64| now - chrono::Duration::seconds(s);
+        assert_eq!(ago(at(5), now), "just now");
+        assert_eq!(ago(at(-30), now), "just now");
+        assert_eq!(ago(at(90), now), "a minute ago");
+        assert_eq!(ago(at(150), now), "2 minutes ago");
+        assert_eq!(ago(at(3 * 3600), now), "3 hours ago");
+        assert_eq!(ago(at(3 * 86_400), now), "3 days ago");
+    }
+}
