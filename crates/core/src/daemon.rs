@@ -557,7 +557,10 @@ impl Daemon {
                         Vec::new()
                     }
                 },
-                Some(outcome) = outcomes.recv() => vec![Delivery::Single(outcome)],
+                Some(outcome) = outcomes.recv() => {
+                    self.show_outcome(outcome);
+                    Vec::new()
+                }
                 _ = tick.tick() => {
                     self.reload_if_changed_elsewhere();
                     self.save_all();
@@ -694,6 +697,19 @@ impl Daemon {
                 });
             }
         }
+    }
+
+    /// What a pressed button did, in the pressed notification's place and
+    /// in the feed. Silent: it answers the agent's own press.
+    fn show_outcome(&mut self, n: Notification) {
+        let d = Delivery::Single(n);
+        let now = Utc::now();
+        self.update_view(|v| {
+            v.feed.record(&d, now);
+        });
+        self.feed_dirty = true;
+        self.desktop.notify(d, None);
+        self.tell_window();
     }
 
     /// A relay account's relays (its URL, then its fallbacks) and token.

@@ -22,7 +22,10 @@ pub fn init() -> Option<WorkerGuard> {
             .build(dir)
             .ok()
     });
-    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    // Colours only for a terminal: a session log or journald gets text.
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
     match file {
         Some(appender) => {
             let (writer, guard) = tracing_appender::non_blocking(appender);

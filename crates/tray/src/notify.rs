@@ -260,6 +260,60 @@ mod tests {
         assert_eq!(sound_hint(&Sound::File("relative.oga".into())), None);
     }
 
+    fn notification(kind: Kind, actions: Vec<deskbell_core::actions::Action>) -> Notification {
+        Notification {
+            kind,
+            key: "k".into(),
+            dedupe_key: "d".into(),
+            title: "t".into(),
+            body: "b".into(),
+            url: Some("https://sample.freshdesk.com/a/tickets/1".into()),
+            urgency: Urgency::Normal,
+            at: None,
+            actions,
+            account: Some("acme".into()),
+        }
+    }
+
+    #[test]
+    fn buttons_are_the_notifications_actions_after_open() {
+        use deskbell_core::actions::Action;
+        let ticket = notification(
+            Kind::NewTicket,
+            vec![
+                Action::AssignToMe { ticket: "1".into() },
+                Action::RemindLater,
+            ],
+        );
+        let keys: Vec<(&str, String)> = buttons(&ticket, true);
+        assert_eq!(
+            keys,
+            [
+                ("default", "Open".to_owned()),
+                ("open", "Open".to_owned()),
+                ("assign", "Assign to me".to_owned()),
+                ("remind", "Remind me in 15 min".to_owned()),
+            ]
+        );
+        // No link: no Open, the actions still.
+        assert_eq!(buttons(&ticket, false).len(), 2);
+        // Freshcaller's call back is its call, opened in Freshcaller.
+        let call = notification(Kind::MissedCall, vec![Action::RemindLater]);
+        assert_eq!(buttons(&call, true)[1], ("open", "Call back".to_owned()));
+        // Xelion's is the PBX's: Open stays Open.
+        let xelion = notification(
+            Kind::MissedCall,
+            vec![Action::CallBack {
+                number: "+31".into(),
+            }],
+        );
+        assert_eq!(buttons(&xelion, true)[1], ("open", "Open".to_owned()));
+        assert_eq!(
+            buttons(&xelion, true)[2],
+            ("call_back", "Call back".to_owned())
+        );
+    }
+
     #[test]
     fn only_https_links_open() {
         assert!(safe_link("https://sample.freshdesk.com/a/tickets/1").is_some());
