@@ -74,11 +74,11 @@ export interface FeedItem {
   body: string;
   url: string | null;
   shown_at: string;
-  held: 'do_not_disturb' | 'quiet_hours' | 'on_call' | null;
+  held: 'do_not_disturb' | 'quiet_hours' | 'on_call' | 'away' | null;
 }
 
 export interface AwaySummary {
-  reason: 'do_not_disturb' | 'quiet_hours' | 'on_call';
+  reason: 'do_not_disturb' | 'quiet_hours' | 'on_call' | 'away';
   counts: Partial<Record<Kind, number>>;
   released_at: string;
 }

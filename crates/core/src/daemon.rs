@@ -539,6 +539,16 @@ impl Daemon {
                         }
                         Vec::new()
                     }
+                    Some((index, StreamOutput::CatchUp(payloads))) => {
+                        let scope = self
+                            .accounts
+                            .get(index)
+                            .map_or(LinkScope::Freshworks, |a| LinkScope::Account(&a.config));
+                        self.pipeline
+                            .catch_up(&payloads, Local::now().fixed_offset(), scope)
+                            .into_iter()
+                            .collect()
+                    }
                     Some((index, StreamOutput::Directory(data))) => {
                         self.set_directory(index, &data);
                         Vec::new()

@@ -406,6 +406,50 @@ impl Pipeline {
         }
     }
 
+    /// What a source caught up on after time offline (`payloads`, oldest
+    /// first): through the rules and the dedupe like any event, then shown
+    /// as one "while you were away" summary, never as a burst; during a
+    /// hold they join it instead.
+    pub fn catch_up(
+        &mut self,
+        payloads: &[String],
+        now: DateTime<FixedOffset>,
+        scope: LinkScope<'_>,
+    ) -> Option<Delivery> {
+        let utc = now.with_timezone(&Utc);
+        let hold = self.hold_reason(now);
+        let mut items = Vec::new();
+        for payload in payloads {
+            let classified = self.classifier.classify_bytes(payload.as_bytes(), utc);
+            let Some(Verdict::Notify(list)) = classified.verdict else {
+                continue;
+            };
+            for mut n in list {
+                if n.url.as_deref().is_some_and(|u| !scope.allows(u)) {
+                    n.url = None;
+                }
+                offer_actions(&mut n, scope.account());
+                if hold.is_some() {
+                    let _ = self.gate.offer(n, hold);
+                } else {
+                    items.push(n);
+                }
+            }
+        }
+        if items.is_empty() {
+            return None;
+        }
+        let mut counts = std::collections::BTreeMap::new();
+        for n in &items {
+            *counts.entry(n.kind).or_insert(0) += 1;
+        }
+        Some(Delivery::Held(crate::schedule::HeldSummary {
+            reason: crate::schedule::HoldReason::Away,
+            counts,
+            items,
+        }))
+    }
+
     /// Releases a finished hold, raises the first-response warnings now
     /// due, and flushes ended bursts.
     pub fn tick(&mut self, now: DateTime<FixedOffset>) -> Vec<Delivery> {

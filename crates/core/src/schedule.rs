@@ -174,6 +174,9 @@ pub enum HoldReason {
     DoNotDisturb,
     QuietHours,
     OnCall,
+    /// Not a hold: what a source caught up on after time offline (Xelion's
+    /// missed calls), shown as one summary the same way.
+    Away,
 }
 
 impl HoldReason {
@@ -182,6 +185,7 @@ impl HoldReason {
             HoldReason::DoNotDisturb => "While you were in do-not-disturb",
             HoldReason::QuietHours => "During quiet hours",
             HoldReason::OnCall => "While you were on a call",
+            HoldReason::Away => "While you were away",
         }
     }
 }

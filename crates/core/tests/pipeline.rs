@@ -476,3 +476,46 @@ fn missed_calls_and_urgent_tickets_stay_until_dismissed_unless_switched_off() {
         Urgency::Low
     );
 }
+
+/// A Xelion missed call as the catch-up hands it on.
+fn xelion_missed(id: &str) -> String {
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&bytes("xelion/missed-call.json")).unwrap();
+    v["notification"]["callId"] = serde_json::json!(id);
+    v["notification"]["callerPhoneNumber"] = serde_json::json!(format!("+3120{id}"));
+    v.to_string()
+}
+
+#[test]
+fn a_catch_up_is_one_summary_and_repeats_nothing_already_shown() {
+    let mut p = pipeline(Identity::default());
+    let now = t("2026-12-03T10:00:00+01:00");
+    // Seen live before the connection dropped.
+    let live = p.ingest(xelion_missed("1").as_bytes(), now);
+    assert_eq!(live.deliveries.len(), 1);
+
+    let back = t("2026-12-03T10:30:00+01:00");
+    let payloads = [xelion_missed("1"), xelion_missed("2"), xelion_missed("3")];
+    let summary = p
+        .catch_up(
+            &payloads,
+            back,
+            deskbell_core::config::LinkScope::Freshworks,
+        )
+        .expect("a summary");
+    let Delivery::Held(h) = &summary else {
+        panic!("one summary, not a burst: {summary:?}");
+    };
+    assert_eq!(h.reason, HoldReason::Away);
+    assert_eq!(h.counts.get(&Kind::MissedCall), Some(&2));
+    assert_eq!(summary.title(), "While you were away");
+    assert_eq!(summary.body(), "2 missed calls");
+    // Nothing new: no summary at all.
+    assert!(p
+        .catch_up(
+            &payloads,
+            back,
+            deskbell_core::config::LinkScope::Freshworks
+        )
+        .is_none());
+}

@@ -21,6 +21,8 @@ struct Seen {
     notified: Vec<String>,
     duplicates: u32,
     decoded: u32,
+    /// Each catch-up, as the titles of what it notifies.
+    caught_up: Vec<Vec<String>>,
 }
 
 struct Run {
@@ -73,6 +75,21 @@ fn start(server: &XelionServer, password: &str, admin: bool) -> Run {
                         Some(Verdict::Skip(Skip::DuplicateEvent)) => seen.duplicates += 1,
                         _ => {}
                     }
+                }
+                StreamOutput::CatchUp(payloads) => {
+                    let titles = payloads
+                        .iter()
+                        .filter_map(|p| {
+                            match classifier
+                                .classify_bytes(p.as_bytes(), chrono::Utc::now())
+                                .verdict
+                            {
+                                Some(Verdict::Notify(n)) => Some(n[0].title.clone()),
+                                _ => None,
+                            }
+                        })
+                        .collect();
+                    s.lock().unwrap().caught_up.push(titles);
                 }
                 _ => {}
             }
@@ -294,4 +311,83 @@ async fn test_connection_logs_in_once_and_names_a_refused_password() {
         "the server refused the user name or password (401)"
     );
     assert_eq!(server.shared.logins.load(Ordering::Relaxed), 2);
+}
+
+/// A missed call with its own id, number and date, as the PBX reports it.
+fn missed_call(id: &str, number: &str, date: &str) -> serde_json::Value {
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&common::bytes("xelion/missed-call.json")).unwrap();
+    let n = &mut v["notification"];
+    n["callId"] = serde_json::json!(id);
+    n["callerPhoneNumber"] = serde_json::json!(number);
+    n["date"] = serde_json::json!(date);
+    n.clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_time_offline_the_missed_calls_come_as_one_catch_up() {
+    let server = XelionServer::start(Duration::from_secs(3600)).await;
+    let run = start(&server, PASSWORD, false);
+    live(&run).await;
+    // The first connection has nothing to catch up on.
+    assert!(server.shared.searches.lock().unwrap().is_empty());
+    let seen_live = missed_call("call-1", "+31201110001", "2026-12-03T09:00:00+01:00");
+    server.push(Push::Notification(
+        serde_json::json!({"notificationType": "missedCallEvent", "oid": "1", "notification": seen_live})
+            .to_string(),
+    ));
+    assert!(
+        wait(Duration::from_secs(5), || run
+            .seen
+            .lock()
+            .unwrap()
+            .notified
+            .len()
+            == 1)
+        .await
+    );
+
+    // Offline: two calls missed, one answered, and the one seen live.
+    *server.shared.communications.lock().unwrap() = vec![
+        (true, seen_live),
+        (
+            true,
+            missed_call("call-2", "+31201110002", "2026-12-03T09:05:00+01:00"),
+        ),
+        (
+            false,
+            missed_call("call-3", "+31201110003", "2026-12-03T09:06:00+01:00"),
+        ),
+        (
+            true,
+            missed_call("call-4", "+31201110004", "2026-12-03T09:07:00+01:00"),
+        ),
+    ];
+    server.push(Push::Drop);
+    assert!(
+        wait(Duration::from_secs(10), || !run
+            .seen
+            .lock()
+            .unwrap()
+            .caught_up
+            .is_empty())
+        .await,
+        "a catch-up after the reconnect"
+    );
+    let seen = run.seen.lock().unwrap();
+    assert_eq!(
+        seen.caught_up,
+        [vec![
+            "Missed call from +31201110002".to_owned(),
+            "Missed call from +31201110004".to_owned()
+        ]],
+        "only missed ones, after the last seen, oldest first, in one"
+    );
+    let searches = server.shared.searches.lock().unwrap();
+    assert_eq!(searches.len(), 1);
+    assert!(searches[0].contains("missed=true"), "{searches:?}");
+    assert!(
+        searches[0].contains("after=2026-12-03T08%3A00%3A00Z"),
+        "{searches:?}"
+    );
 }

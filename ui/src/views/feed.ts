@@ -18,12 +18,14 @@ const HELD_REASON = {
   do_not_disturb: 'held during do-not-disturb',
   quiet_hours: 'held during quiet hours',
   on_call: 'held while you were on a call',
+  away: 'missed while you were away',
 };
 
 const AWAY_REASON = {
   do_not_disturb: 'While you were in do-not-disturb',
   quiet_hours: 'During quiet hours',
   on_call: 'While you were on a call',
+  away: 'While you were away',
 };
 
 export interface FeedActions {

@@ -73,6 +73,11 @@ pub enum StreamOutput {
     /// Who the stream's token belongs to (`crate::directory::WhoAmI` as
     /// JSON), sent after the directory whenever the relay sends that.
     Me(String),
+    /// Missed calls from while the connection was down (Xelion's
+    /// communications search, on reconnecting), each a `missedCallEvent`
+    /// payload like the WebSocket's, oldest first: shown as one "while you
+    /// were away" summary, never as a burst.
+    CatchUp(Vec<String>),
     /// The resume point was older than the relay's retention.
     Reset {
         dropped: u64,

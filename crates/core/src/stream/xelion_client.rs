@@ -99,7 +99,16 @@ pub struct XelionClient {
     account: XelionAccount,
     backoff: Backoff,
     timing: Timing,
+    /// When the last live session ended, until a catch-up covered it.
+    offline_since: Option<DateTime<Utc>>,
+    /// The date of the last missed call handed on: a catch-up starts there.
+    last_missed: Option<DateTime<Utc>>,
+    /// The current session reached `Live`.
+    was_live: bool,
 }
+
+/// At most this many missed calls are fetched in one catch-up.
+const CATCH_UP_LIMIT: usize = 100;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -141,6 +150,9 @@ impl XelionClient {
             account,
             backoff: Backoff::default(),
             timing: Timing::default(),
+            offline_since: None,
+            last_missed: None,
+            was_live: false,
         })
     }
 
@@ -176,9 +188,115 @@ impl XelionClient {
         session_from(resp).await
     }
 
+    /// The missed calls since the connection went down (from the last one
+    /// seen, or from when it went down), by Xelion's communications search
+    /// (docs/actions.md has what is assumed of it). A failed search costs
+    /// the summary, never the connection.
+    async fn catch_up(&mut self, token: &str, tx: &mpsc::Sender<StreamOutput>) {
+        let Some(offline) = self.offline_since else {
+            return;
+        };
+        // A dead socket is noticed only after `idle`: calls in that time
+        // were missed too.
+        let noticed_late = chrono::Duration::from_std(self.timing.idle).unwrap_or_default();
+        let since = self
+            .last_missed
+            .map_or(offline - noticed_late, |m| m.min(offline));
+        let mut url = self.account.api("communications");
+        url.query_pairs_mut()
+            .append_pair("missed", "true")
+            .append_pair(
+                "after",
+                &since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            )
+            .append_pair("limit", &CATCH_UP_LIMIT.to_string());
+        let answer = self
+            .http
+            .get(url)
+            .header("Authorization", format!("xelion {token}"))
+            .send()
+            .await;
+        let body: serde_json::Value = match answer {
+            Ok(r) if r.status().is_success() => r.json().await.unwrap_or_default(),
+            Ok(r) => {
+                tracing::warn!(
+                    status = r.status().as_u16(),
+                    "the missed-call catch-up was refused"
+                );
+                return;
+            }
+            Err(e) => {
+                tracing::warn!("the missed-call catch-up failed: {}", e.without_url());
+                return;
+            }
+        };
+        self.offline_since = None;
+        let mut calls: Vec<(DateTime<Utc>, String)> = body["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .take(CATCH_UP_LIMIT)
+            .filter_map(|item| {
+                let call = item.get("object").unwrap_or(item);
+                let date = call["date"]
+                    .as_str()
+                    .and_then(|d| DateTime::parse_from_rfc3339(d).ok())?
+                    .with_timezone(&Utc);
+                // Strictly after: the last one seen was shown already.
+                (date > since).then(|| {
+                    let payload = serde_json::json!({
+                        "notificationType": "missedCallEvent",
+                        "oid": call.get("oid").cloned().unwrap_or(serde_json::Value::Null),
+                        "notification": call,
+                    });
+                    (date, payload.to_string())
+                })
+            })
+            .collect();
+        calls.sort_by_key(|(date, _)| *date);
+        if let Some((latest, _)) = calls.last() {
+            self.last_missed = Some(*latest);
+        }
+        if !calls.is_empty() {
+            let payloads = calls.into_iter().map(|(_, p)| p).collect();
+            let _ = tx.send(StreamOutput::CatchUp(payloads)).await;
+        }
+    }
+
+    /// The date of a missed call handed on, for the next catch-up.
+    fn saw(&mut self, text: &str) {
+        let v: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+        if v["notificationType"] != "missedCallEvent" {
+            return;
+        }
+        if let Some(date) = v["notification"]["date"]
+            .as_str()
+            .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
+        {
+            let date = date.with_timezone(&Utc);
+            if self.last_missed.is_none_or(|m| date > m) {
+                self.last_missed = Some(date);
+            }
+        }
+    }
+
+    /// One session; when a live one ends, the time offline starts.
+    async fn session_then_offline(
+        &mut self,
+        tx: &mpsc::Sender<StreamOutput>,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Ended {
+        self.was_live = false;
+        let ended = self.session(tx, stop).await;
+        if self.was_live && self.offline_since.is_none() {
+            self.offline_since = Some(Utc::now());
+        }
+        ended
+    }
+
     /// One login and one WebSocket, until it fails or `stop`.
     async fn session(
-        &self,
+        &mut self,
         tx: &mpsc::Sender<StreamOutput>,
         stop: &mut watch::Receiver<bool>,
     ) -> Ended {
@@ -220,6 +338,9 @@ impl XelionClient {
         {
             return Ended::Stopped;
         }
+        self.was_live = true;
+        // Subscribed first: a call missed during the search arrives live.
+        self.catch_up(&session.authentication, tx).await;
         let mut heartbeat = tokio::time::interval(self.timing.heartbeat);
         heartbeat.tick().await;
         let mut test_seq: u64 = 0;
@@ -264,6 +385,7 @@ impl XelionClient {
                     last_message = tokio::time::Instant::now();
                     if let Message::Text(text) = msg {
                         if let Some(name) = notification_type(text.as_str()) {
+                            self.saw(text.as_str());
                             let ev = StreamEvent { id: None, name, data: text.as_str().to_owned() };
                             if tx.send(StreamOutput::Event(ev)).await.is_err() {
                                 return Ended::Stopped;
@@ -334,7 +456,7 @@ impl Connect for XelionClient {
         tx: &mpsc::Sender<StreamOutput>,
         stop: &mut watch::Receiver<bool>,
     ) -> impl std::future::Future<Output = Ended> + Send {
-        self.session(tx, stop)
+        self.session_then_offline(tx, stop)
     }
 }
 

@@ -44,6 +44,10 @@ pub struct Shared {
     pub calls: Mutex<Vec<String>>,
     /// The user has no phone device: `pbx_call` answers 404.
     pub no_device: AtomicBool,
+    /// The communications the search finds, as (missed, object).
+    pub communications: Mutex<Vec<(bool, serde_json::Value)>>,
+    /// The searches asked for, by their query strings.
+    pub searches: Mutex<Vec<String>>,
 }
 
 pub struct XelionServer {
@@ -66,12 +70,15 @@ impl XelionServer {
             next: AtomicU32::new(1),
             calls: Mutex::new(Vec::new()),
             no_device: AtomicBool::new(false),
+            communications: Mutex::new(Vec::new()),
+            searches: Mutex::new(Vec::new()),
         });
         let app = Router::new()
             .route("/api/v1/{tenant}/me/login", post(login))
             .route("/api/v1/{tenant}/me/renew", post(renew))
             .route("/api/v1/{tenant}/me/websocket", get(websocket))
             .route("/api/v1/{tenant}/me/device/pbx_call", post(pbx_call))
+            .route("/api/v1/{tenant}/communications", get(communications))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -123,6 +130,49 @@ async fn login(State(s): State<Arc<Shared>>, Json(body): Json<serde_json::Value>
         )
             .into_response()
     }
+}
+
+/// The communications search: `missed=true` keeps missed calls only,
+/// `after` (RFC 3339) those later than it; `{"data": [{"object": ...}]}`.
+async fn communications(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    if !valid(&s, &headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let query = query.unwrap_or_default();
+    s.searches.lock().unwrap().push(query.clone());
+    let mut missed_only = false;
+    let mut after = None;
+    for pair in query.split('&') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = v.replace("%3A", ":").replace("%2B", "+");
+        match k {
+            "missed" => missed_only = v == "true",
+            "after" => after = chrono::DateTime::parse_from_rfc3339(&v).ok(),
+            _ => {}
+        }
+    }
+    let data: Vec<serde_json::Value> = s
+        .communications
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(missed, _)| *missed || !missed_only)
+        .filter(|(_, c)| {
+            let date = c["date"]
+                .as_str()
+                .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok());
+            match (after, date) {
+                (Some(a), Some(d)) => d >= a,
+                _ => true,
+            }
+        })
+        .map(|(_, c)| serde_json::json!({ "object": c }))
+        .collect();
+    Json(serde_json::json!({ "data": data })).into_response()
 }
 
 async fn pbx_call(
