@@ -12,6 +12,7 @@ pub const COMMANDS: &[&str] = &[
     "save_rules",
     "remove_account",
     "open_feed_item",
+    "act_on_feed_item",
     "dismiss_away",
     "start_tray",
 ];

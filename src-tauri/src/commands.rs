@@ -189,6 +189,17 @@ pub async fn open_feed_item(link: State<'_, TrayLink>, id: u64) -> Result<(), Co
     done(&link, Request::OpenFeedItem { id }).await
 }
 
+/// A feed row's button ("assign", "call_back", "remind"): the tray carries
+/// it out as from the popup.
+#[tauri::command]
+pub async fn act_on_feed_item(
+    link: State<'_, TrayLink>,
+    id: u64,
+    action: deskbell_core::actions::ActionId,
+) -> Result<(), CommandError> {
+    done(&link, Request::ActOnFeedItem { id, action }).await
+}
+
 #[tauri::command]
 pub async fn dismiss_away(link: State<'_, TrayLink>) -> Result<(), CommandError> {
     done(&link, Request::DismissAway).await

@@ -24,6 +24,7 @@ pub fn run() -> ExitCode {
             crate::commands::save_rules,
             crate::commands::remove_account,
             crate::commands::open_feed_item,
+            crate::commands::act_on_feed_item,
             crate::commands::dismiss_away,
             crate::commands::start_tray,
         ])

@@ -10,6 +10,7 @@ import type {
   AgentRow,
   CommandError,
   DndChoice,
+  FeedActionId,
   Kind,
   NewAccount,
   RulesEdit,
@@ -37,6 +38,8 @@ export const ipc = {
   /** Answers with the rules as saved. */
   saveRules: (rules: RulesEdit) => invoke<RulesEdit>('save_rules', { rules }),
   openFeedItem: (id: number) => invoke<void>('open_feed_item', { id }),
+  /** A row's button, carried out by the tray as from the popup. */
+  actOnFeedItem: (id: number, action: FeedActionId) => invoke<void>('act_on_feed_item', { id, action }),
   dismissAway: () => invoke<void>('dismiss_away'),
   /** Starts the tray process when none runs; resolves once it answers. */
   startTray: () => invoke<void>('start_tray'),

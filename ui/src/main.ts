@@ -92,6 +92,7 @@ function draw(s: Snapshot): void {
   board.load(s.board, s.me, s.stale_after_hours ?? 0);
   renderFeed($('feed'), s.feed, s.away, {
     open: (id) => ipc.openFeedItem(id).catch((e) => showError(commandError(e).message)),
+    act: (id, action) => ipc.actOnFeedItem(id, action).catch((e) => showError(commandError(e).message)),
     dismissAway: () => ipc.dismissAway().then(refresh, (e) => showError(commandError(e).message)),
   });
   renderRules(

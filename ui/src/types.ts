@@ -75,7 +75,18 @@ export interface FeedItem {
   url: string | null;
   shown_at: string;
   held: 'do_not_disturb' | 'quiet_hours' | 'on_call' | 'away' | null;
+  /** What the row's buttons do, as the popup's (absent: none). */
+  actions?: FeedAction[];
 }
+
+/** A feed row's action, as the core sends it. */
+export type FeedAction =
+  | { action: 'assign_to_me'; ticket: string }
+  | { action: 'call_back'; number: string }
+  | { action: 'remind_later' };
+
+/** The key the tray takes back for each (`ActionId` in the core). */
+export type FeedActionId = 'assign' | 'call_back' | 'remind';
 
 export interface AwaySummary {
   reason: 'do_not_disturb' | 'quiet_hours' | 'on_call' | 'away';

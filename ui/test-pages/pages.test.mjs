@@ -85,6 +85,7 @@ function snapshot() {
         url: 'https://acme.freshdesk.com/a/tickets/42',
         shown_at: new Date().toISOString(),
         held: null,
+        actions: [{ action: 'assign_to_me', ticket: '42' }, { action: 'remind_later' }],
       },
       {
         id: 1,
@@ -175,6 +176,14 @@ test('the feed shows the away summary and opens an item through the app', async 
   assert.equal(await page.locator('li[data-feed="1"] .held-note').innerText(), 'held while you were on a call');
   assert.equal(await page.getByRole('list', { name: 'Recent notifications' }).count(), 1);
   assert.equal(await page.locator('li[data-feed="1"] button.open').count(), 0, 'no link, no Open');
+  // A row's buttons act as the popup's: through the tray, named for their item.
+  await page.getByRole('button', { name: 'Assign to me: New ticket #42: <script>alert(1)</script>' }).click();
+  await page.getByRole('button', { name: 'Remind me in 15 min: New ticket #42: <script>alert(1)</script>' }).click();
+  assert.deepEqual(await calls(page, 'act_on_feed_item'), [
+    { cmd: 'act_on_feed_item', args: { id: 2, action: 'assign' } },
+    { cmd: 'act_on_feed_item', args: { id: 2, action: 'remind' } },
+  ]);
+  assert.equal(await page.locator('li[data-feed="1"] button.act').count(), 0, 'no actions, no buttons');
   await page.click('.away button');
   assert.deepEqual(await calls(page, 'dismiss_away'), [{ cmd: 'dismiss_away', args: {} }]);
   assert.deepEqual(errors, []);

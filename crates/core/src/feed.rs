@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, VecDeque};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::actions::Action;
 use crate::coalesce::Delivery;
-use crate::notification::Kind;
+use crate::notification::{Kind, Notification};
 use crate::schedule::HoldReason;
 use crate::state_file::StateFile;
 
@@ -28,6 +29,34 @@ pub struct FeedItem {
     pub shown_at: DateTime<Utc>,
     /// Held back while the agent was away, and shown in a summary.
     pub held: Option<HoldReason>,
+    /// The thing it is about (the notification's key): the newest item of
+    /// a key carries its buttons, older ones none.
+    #[serde(default)]
+    pub key: String,
+    /// What the agent can do from the row, as from the popup.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<Action>,
+    /// The account it came from, where its actions go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+}
+
+impl FeedItem {
+    /// The notification it shows, for carrying out one of its actions.
+    pub fn notification(&self) -> Notification {
+        Notification {
+            kind: self.kind,
+            key: self.key.clone(),
+            dedupe_key: String::new(),
+            title: self.title.clone(),
+            body: self.body.clone(),
+            url: self.url.clone(),
+            urgency: crate::notification::Urgency::Normal,
+            at: Some(crate::wire::Timestamp(self.shown_at)),
+            actions: self.actions.clone(),
+            account: self.account.clone(),
+        }
+    }
 }
 
 /// What arrived while the agent was away, from the last released hold.
@@ -62,6 +91,11 @@ impl Feed {
         };
         let mut added = Vec::new();
         for n in delivery.notifications() {
+            // A later word on the same thing (an outcome, an update, a
+            // reminder) takes the buttons over.
+            for old in self.items.iter_mut().filter(|i| i.key == n.key) {
+                old.actions.clear();
+            }
             let item = FeedItem {
                 id: self.next_id,
                 kind: n.kind,
@@ -70,6 +104,9 @@ impl Feed {
                 url: n.url.clone(),
                 shown_at: now,
                 held,
+                key: n.key.clone(),
+                actions: n.actions.clone(),
+                account: n.account.clone(),
             };
             self.next_id += 1;
             self.items.push_front(item.clone());

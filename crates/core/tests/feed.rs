@@ -89,3 +89,47 @@ fn the_feed_is_bounded_and_survives_a_restart_or_a_damaged_file() {
     assert!(store.load().is_empty());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn the_newest_word_on_a_ticket_carries_its_buttons() {
+    use deskbell_core::actions::{Action, Pressed};
+    use deskbell_core::coalesce::Delivery;
+    use deskbell_core::config::{AccountConfig, LinkScope};
+    let account = AccountConfig::Relay {
+        name: "acme".into(),
+        url: "https://relay.acme.example/".into(),
+        fallback_urls: Vec::new(),
+        domains: Vec::new(),
+    };
+    let mut p = Pipeline::new(Rules::default(), Identity::default(), Duration::zero());
+    let now = t("2026-12-03T09:41:00Z");
+    let shown = p
+        .ingest_from(
+            &bytes("freshdesk/ticket-create-unassigned-fr-due.json"),
+            now,
+            LinkScope::Account(&account),
+        )
+        .deliveries;
+    let mut feed = deskbell_core::feed::Feed::default();
+    let first = feed.record(&shown[0], now.to_utc()).remove(0);
+    assert_eq!(
+        first.actions,
+        [
+            Action::AssignToMe {
+                ticket: "4201".into()
+            },
+            Action::RemindLater
+        ]
+    );
+    // From the row as from the popup: the same notification, its account.
+    let pressed = Pressed::of(&first.notification(), "assign").unwrap();
+    assert_eq!(pressed.notification.account.as_deref(), Some("acme"));
+    assert_eq!(pressed.notification.key, "ticket:sample.freshdesk.com:4201");
+
+    // The outcome, same key: the old row's buttons go.
+    let mut outcome = first.notification();
+    outcome.title = "Ticket #4201 is yours".into();
+    outcome.actions.clear();
+    feed.record(&Delivery::Single(outcome), now.to_utc());
+    assert!(feed.get(first.id).unwrap().actions.is_empty());
+}

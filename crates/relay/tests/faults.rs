@@ -84,6 +84,7 @@ impl Harness {
                     StreamOutput::Reset { .. }
                     | StreamOutput::Team(_)
                     | StreamOutput::Me(_)
+                    | StreamOutput::CatchUp(_)
                     | StreamOutput::Directory(_) => {}
                 }
             }

@@ -4,6 +4,7 @@
 //! reader live in `deskbell_core::local`; the keyring and config writes run
 //! off the async workers (they block on D-Bus and files).
 
+use deskbell_core::actions::{ActionId, Pressed};
 use deskbell_core::daemon::{self, Command};
 use deskbell_core::local::server::{Answer, LocalApi};
 use deskbell_core::local::{ErrorBody, Outcome, Push, Reply, Request, SecretInput};
@@ -214,6 +215,29 @@ impl TrayApi {
     }
 }
 
+impl TrayApi {
+    /// A feed row's button: the daemon carries it out as from the popup.
+    fn act_on_feed_item(&self, id: u64, action: ActionId) -> Outcome {
+        let item = match self.daemon.view() {
+            Some(v) => match v.feed.get(id) {
+                Some(item) => item.notification(),
+                None => return refused("feed_item_missing", format!("no feed item {id}")),
+            },
+            None => return unavailable(),
+        };
+        let Some(pressed) = Pressed::of(&item, action.as_str()) else {
+            return refused(
+                "no_such_action",
+                format!("this item offers no {:?}", action.label()),
+            );
+        };
+        match self.daemon.send(Command::Act(Box::new(pressed))) {
+            Ok(()) => Outcome::Ok(Reply::Done),
+            Err(_) => unavailable(),
+        }
+    }
+}
+
 impl LocalApi for TrayApi {
     fn answer(&self, request: Request) -> Answer<'_> {
         Box::pin(async move {
@@ -277,6 +301,7 @@ impl LocalApi for TrayApi {
                     self.test_connection(account, secret).await
                 }
                 Request::OpenFeedItem { id } => self.open_feed_item(id),
+                Request::ActOnFeedItem { id, action } => self.act_on_feed_item(id, action),
             }
         })
     }

@@ -2,7 +2,7 @@
 // arrived while the agent was away.
 
 import { clear, h } from '../dom';
-import type { AwaySummary, FeedItem, Kind } from '../types';
+import type { AwaySummary, FeedAction, FeedActionId, FeedItem, Kind } from '../types';
 
 export const KIND_PLURAL: Record<Kind, string> = {
   missed_call: 'missed calls',
@@ -30,7 +30,21 @@ const AWAY_REASON = {
 
 export interface FeedActions {
   open(id: number): void;
+  act(id: number, action: FeedActionId): void;
   dismissAway(): void;
+}
+
+/** A row's action: its key for the tray, its label, and a name that says
+ * which item it acts on (a list of "Assign to me" buttons says nothing). */
+function actionButton(a: FeedAction, title: string): { id: FeedActionId; label: string; name: string } {
+  switch (a.action) {
+    case 'assign_to_me':
+      return { id: 'assign', label: 'Assign to me', name: `Assign to me: ${title}` };
+    case 'call_back':
+      return { id: 'call_back', label: 'Call back', name: `Call back ${a.number}` };
+    case 'remind_later':
+      return { id: 'remind', label: 'Remind me in 15 min', name: `Remind me in 15 min: ${title}` };
+  }
 }
 
 export function renderFeed(root: HTMLElement, items: FeedItem[], away: AwaySummary | null, actions: FeedActions): void {
@@ -63,6 +77,12 @@ export function renderFeed(root: HTMLElement, items: FeedItem[], away: AwaySumma
       const open = h('button', { type: 'button', class: 'open', 'aria-label': `Open ${item.title}`, 'data-focus': `open-${item.id}` }, 'Open');
       open.addEventListener('click', () => actions.open(item.id));
       li.append(open);
+    }
+    for (const a of item.actions ?? []) {
+      const b = actionButton(a, item.title);
+      const button = h('button', { type: 'button', class: `act act-${b.id}`, 'aria-label': b.name, 'data-focus': `${b.id}-${item.id}` }, b.label);
+      button.addEventListener('click', () => actions.act(item.id, b.id));
+      li.append(button);
     }
     list.append(li);
   }

@@ -61,13 +61,18 @@ impl Action {
 }
 
 /// A button's key in the notification (the freedesktop spec's action
-/// key): a closed set, parsed back when the daemon says one was invoked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// key) and in the window's feed: a closed set, parsed back when the
+/// daemon says one was invoked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ActionId {
     /// The spec's "default" (a click on the body), and our "Open" button.
+    #[serde(rename = "open")]
     Open,
+    #[serde(rename = "assign")]
     AssignToMe,
+    #[serde(rename = "call_back")]
     CallBack,
+    #[serde(rename = "remind")]
     RemindLater,
 }
 

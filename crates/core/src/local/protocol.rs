@@ -93,6 +93,13 @@ pub enum Request {
     OpenFeedItem {
         id: u64,
     },
+    /// A feed row's button ("assign", "call_back", "remind"), as if pressed
+    /// on its popup. `Reply::Done` once the tray took it; the outcome comes
+    /// as a notification (and a feed item) of its own.
+    ActOnFeedItem {
+        id: u64,
+        action: crate::actions::ActionId,
+    },
     /// The agent read the summary of what arrived while away.
     DismissAway,
 }
@@ -142,6 +149,7 @@ impl Request {
             Request::RemoveAccount { .. } => "remove_account",
             Request::TestConnection { .. } => "test_connection",
             Request::OpenFeedItem { .. } => "open_feed_item",
+            Request::ActOnFeedItem { .. } => "act_on_feed_item",
             Request::DismissAway => "dismiss_away",
         }
     }
