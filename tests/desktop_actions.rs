@@ -5,10 +5,14 @@
 //! "Assign to me" sends one PUT with the agent's own id and says so in
 //! place of the popup; a ticket someone took first gets no PUT and names
 //! them; a 429 is said plainly; "Remind me in 15 min" is kept in the
-//! state dir.
+//! state dir. On a Xelion account (the Xelion double), "Call back" asks
+//! the PBX's `pbx_call` for the caller's number, and after time offline the
+//! missed calls come back as one "While you were away" summary.
 //! Ignored under plain `cargo test`; scripts/test runs it with --ignored.
 
 mod support;
+#[path = "doubles/xelion_server.rs"]
+mod xelion_server;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -61,11 +65,11 @@ fn new_ticket(id: u64, subject: &str) -> Value {
     v
 }
 
-/// The id dunst gave the notification for ticket `id`, from the app's log
-/// (the spec's ids are the daemon's; only the app learns them).
-fn shown_id(log: &Path, ticket: u64) -> Option<u32> {
+/// The id dunst gave the notification with `key`, from the app's log (the
+/// spec's ids are the daemon's; only the app learns them).
+fn shown_id(log: &Path, key: &str) -> Option<u32> {
     let text = std::fs::read_to_string(log).unwrap_or_default();
-    let key = format!("key=ticket:sample.freshdesk.com:{ticket}");
+    let key = format!("key={key}");
     text.lines()
         .rev()
         .filter(|l| l.contains("notification shown") && l.contains(&key))
@@ -111,15 +115,34 @@ fn ticket_requests(api: &str, ticket: u64) -> Vec<(String, Value)> {
 /// Posts the ticket, waits for its popup, presses `action` on it.
 fn post_and_press(log: &Path, relay: &str, id: u64, subject: &str, action: &str) {
     post(relay, "/v1/events", Some(SECRET), &new_ticket(id, subject));
+    press(
+        wait_shown(log, &format!("ticket:sample.freshdesk.com:{id}")),
+        action,
+    );
+}
+
+fn wait_shown(log: &Path, key: &str) -> u32 {
     let mut shown = None;
     assert!(
         wait_until(Duration::from_secs(15), || {
-            shown = shown_id(log, id);
+            shown = shown_id(log, key);
             shown.is_some()
         }),
-        "the popup for #{id}"
+        "the popup for {key}"
     );
-    press(shown.unwrap(), action);
+    shown.unwrap()
+}
+
+/// A Xelion missed call from `number`, as the PBX's WebSocket sends it.
+fn xelion_missed(id: &str, number: &str, date: &str) -> Value {
+    let mut v: Value =
+        serde_json::from_slice(&std::fs::read(fixture("xelion/missed-call.json")).unwrap())
+            .unwrap();
+    let n = &mut v["notification"];
+    n["callId"] = json!(id);
+    n["callerPhoneNumber"] = json!(number);
+    n["date"] = json!(date);
+    v
 }
 
 fn wait_seen(summary: &str) -> Vec<(String, String)> {
@@ -134,7 +157,7 @@ fn wait_seen(summary: &str) -> Vec<(String, String)> {
 
 #[test]
 #[ignore = "needs a headless desktop: scripts/test runs it"]
-fn buttons_on_the_popup_assign_say_who_was_first_and_remind_later() {
+fn popup_buttons_assign_call_back_and_remind_and_xelion_catches_up() {
     require_headless_desktop();
     let scratch = std::env::temp_dir().join(format!("deskbell-actions-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
@@ -241,6 +264,28 @@ fn buttons_on_the_popup_assign_say_who_was_first_and_remind_later() {
         "{}",
         String::from_utf8_lossy(&joined.stderr)
     );
+    // The PBX: its double on this test's own runtime.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let pbx = runtime.block_on(xelion_server::XelionServer::start(Duration::from_secs(
+        3600,
+    )));
+    let added = support::output_with_stdin(
+        Command::new(bin())
+            .env("XDG_CONFIG_HOME", &config_home)
+            .args(["account", "add", "pbx", "--xelion", &pbx.base])
+            .args([
+                "--tenant",
+                xelion_server::TENANT,
+                "--user",
+                xelion_server::USER,
+            ]),
+        format!("{}\n", xelion_server::PASSWORD).as_bytes(),
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
     // Each ticket its own popup, with its buttons: no burst summaries.
     let config_file = config_home.join("deskbell/config.toml");
     let text = std::fs::read_to_string(&config_file).unwrap();
@@ -340,6 +385,49 @@ fn buttons_on_the_popup_assign_say_who_was_first_and_remind_later() {
     );
     assert!(ticket_requests(&api_addr, 7003).is_empty());
 
+    // Call back on a Xelion missed call: the PBX rings Tom, then the caller.
+    assert!(
+        wait_until(Duration::from_secs(20), || !pbx
+            .shared
+            .subscriptions
+            .lock()
+            .unwrap()
+            .is_empty()),
+        "the app subscribed at the PBX"
+    );
+    let now = chrono::Utc::now();
+    let call = xelion_missed("call-77", "+31201110077", &now.to_rfc3339());
+    pbx.push(xelion_server::Push::Notification(call.to_string()));
+    press(wait_shown(&log, "xelion:call-77"), "call_back");
+    wait_seen("Calling +31201110077");
+    assert_eq!(*pbx.shared.calls.lock().unwrap(), ["+31201110077"]);
+
+    // Offline, two more calls missed: back online, one summary of them.
+    let later = |s: i64| (now + chrono::Duration::seconds(s)).to_rfc3339();
+    *pbx.shared.communications.lock().unwrap() = vec![
+        (
+            true,
+            xelion_missed("call-78", "+31201110078", &later(60))["notification"].clone(),
+        ),
+        (
+            true,
+            xelion_missed("call-79", "+31201110079", &later(120))["notification"].clone(),
+        ),
+    ];
+    pbx.push(xelion_server::Push::Drop);
+    let seen = wait_seen("While you were away");
+    assert!(
+        seen.iter()
+            .any(|(s, b)| s == "While you were away" && b == "2 missed calls"),
+        "{seen:#?}"
+    );
+    assert!(
+        !seen
+            .iter()
+            .any(|(s, _)| s == "Missed call from +31201110078"),
+        "no popup of its own: {seen:#?}"
+    );
+
     tray.click("Quit");
     if wait_exit(&mut app, Duration::from_secs(15)).is_none() {
         let _ = app.kill();
@@ -354,9 +442,12 @@ fn buttons_on_the_popup_assign_say_who_was_first_and_remind_later() {
     let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
     assert!(token.starts_with("dbr_"));
     assert!(!std::fs::read_to_string(&log).unwrap().contains(&token));
-    let _ = Command::new(bin())
-        .env("XDG_CONFIG_HOME", &config_home)
-        .args(["account", "remove", "acme"])
-        .output();
+    for name in ["acme", "pbx"] {
+        let _ = Command::new(bin())
+            .env("XDG_CONFIG_HOME", &config_home)
+            .args(["account", "remove", name])
+            .output();
+    }
+    drop(runtime);
     let _ = std::fs::remove_dir_all(&scratch);
 }

@@ -688,6 +688,8 @@ impl Daemon {
                 });
             }
             Action::CallBack { number } => {
+                // The call returned: no reminder of it.
+                self.pipeline.settle(&n.key);
                 let target = self.xelion_of(n.account.as_deref());
                 let outcomes = self.outcomes.clone();
                 tokio::spawn(async move {

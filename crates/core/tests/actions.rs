@@ -5,6 +5,8 @@
 //! `pbx_call`.
 
 mod common;
+// Shared with the desktop tests (tests/desktop_actions.rs).
+#[path = "../../../tests/doubles/xelion_server.rs"]
 mod xelion_server;
 
 use chrono::{DateTime, Duration, FixedOffset};

@@ -1,6 +1,8 @@
 //! The Xelion client against a PBX double that follows the public API.
 
 mod common;
+// Shared with the desktop tests (tests/desktop_actions.rs).
+#[path = "../../../tests/doubles/xelion_server.rs"]
 mod xelion_server;
 
 use std::sync::atomic::Ordering;

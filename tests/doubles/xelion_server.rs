@@ -1,5 +1,6 @@
 //! A Xelion PBX double that follows the public API as documented in
-//! docs/stream-protocol.md: login, renewal, the WebSocket with subscribe
+//! docs/stream-protocol.md and docs/actions.md, for the core's tests and
+//! the desktop tests: login, renewal, the WebSocket with subscribe
 //! and the `test` echo, notifications pushed by the test, and
 //! `me/device/pbx_call` (the PBX rings the user's phone, then the number).
 #![allow(dead_code)]
