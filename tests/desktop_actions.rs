@@ -51,6 +51,11 @@ fn post(addr: &str, path: &str, secret: Option<&str>, body: &Value) {
 
 /// A new ticket nobody has, due for a first response in three hours.
 fn new_ticket(id: u64, subject: &str) -> Value {
+    ticket_due(id, subject, chrono::Duration::hours(3))
+}
+
+/// A new ticket nobody has, its first response due `due_in` from now.
+fn ticket_due(id: u64, subject: &str, due_in: chrono::Duration) -> Value {
     let mut v: Value = serde_json::from_slice(
         &std::fs::read(fixture("freshdesk/ticket-create-unassigned-fr-due.json")).unwrap(),
     )
@@ -61,18 +66,29 @@ fn new_ticket(id: u64, subject: &str) -> Value {
     t["subject"] = json!(subject);
     t["created_at"] = json!(now.to_rfc3339());
     t["updated_at"] = json!(now.to_rfc3339());
-    t["fr_due_by"] = json!((now + chrono::Duration::hours(3)).to_rfc3339());
+    t["fr_due_by"] = json!((now + due_in).to_rfc3339());
     v
 }
 
-/// The id dunst gave the notification with `key`, from the app's log (the
-/// spec's ids are the daemon's; only the app learns them).
-fn shown_id(log: &Path, key: &str) -> Option<u32> {
+/// The same ticket updated: `edit` changes it, a second later.
+fn updated(mut v: Value, edit: impl FnOnce(&mut Value)) -> Value {
+    v["event"] = json!("onTicketUpdate");
+    let t = &mut v["data"]["ticket"];
+    t["updated_at"] = json!((chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339());
+    edit(t);
+    v
+}
+
+/// The id dunst gave the notification with `key` (and of `kind`, when
+/// given), from the app's log (the spec's ids are the daemon's; only the
+/// app learns them).
+fn shown_id(log: &Path, key: &str, kind: Option<&str>) -> Option<u32> {
     let text = std::fs::read_to_string(log).unwrap_or_default();
-    let key = format!("key={key}");
+    let key = format!("key={key} ");
+    let kind = kind.map(|k| format!("kind={k}")).unwrap_or_default();
     text.lines()
         .rev()
-        .filter(|l| l.contains("notification shown") && l.contains(&key))
+        .filter(|l| l.contains("notification shown") && l.contains(&key) && l.contains(&kind))
         .find_map(|l| {
             l.split_whitespace()
                 .find_map(|w| w.strip_prefix("id="))
@@ -122,10 +138,14 @@ fn post_and_press(log: &Path, relay: &str, id: u64, subject: &str, action: &str)
 }
 
 fn wait_shown(log: &Path, key: &str) -> u32 {
+    wait_shown_as(log, key, None)
+}
+
+fn wait_shown_as(log: &Path, key: &str, kind: Option<&str>) -> u32 {
     let mut shown = None;
     assert!(
         wait_until(Duration::from_secs(15), || {
-            shown = shown_id(log, key);
+            shown = shown_id(log, key, kind);
             shown.is_some()
         }),
         "the popup for {key}"
@@ -384,6 +404,64 @@ fn popup_buttons_assign_call_back_and_remind_and_xelion_catches_up() {
         "the reminder is kept: {kept}"
     );
     assert!(ticket_requests(&api_addr, 7003).is_empty());
+
+    // First responses: not due within the lead time, then moved into it
+    // (re-armed: warned, and assignable from the warning); one created
+    // Pending and one assigned at once are never warned.
+    post(
+        &api_addr,
+        "/_double/tickets",
+        None,
+        &json!([{"id": 7020, "responder_id": null, "status": 2, "updated_at": "2026-12-03T09:00:00Z"}]),
+    );
+    let late = ticket_due(7020, "Late one", chrono::Duration::minutes(40));
+    post(&addr, "/v1/events", Some(SECRET), &late);
+    let pending = updated(
+        ticket_due(7021, "Waiting on customer", chrono::Duration::minutes(5)),
+        |t| {
+            t["status"] = json!(3);
+        },
+    );
+    post(&addr, "/v1/events", Some(SECRET), &pending);
+    let taken = updated(
+        ticket_due(7022, "Taken at once", chrono::Duration::minutes(5)),
+        |t| {
+            t["responder_id"] = json!(RITA);
+        },
+    );
+    post(&addr, "/v1/events", Some(SECRET), &taken);
+    let moved = updated(late, |t| {
+        t["fr_due_by"] = json!((chrono::Utc::now() + chrono::Duration::minutes(5)).to_rfc3339());
+    });
+    post(&addr, "/v1/events", Some(SECRET), &moved);
+    // Pressed while on screen (looking at dunst's history closes it).
+    let warning = wait_shown_as(
+        &log,
+        "ticket:sample.freshdesk.com:7020",
+        Some("first_response_due"),
+    );
+    press(warning, "assign");
+    let seen = wait_seen("Ticket #7020 is yours");
+    assert!(
+        seen.iter()
+            .any(|(s, _)| s.starts_with("First response due in ") && s.ends_with("#7020 Late one")),
+        "the warning came first: {seen:#?}"
+    );
+    assert!(
+        !seen
+            .iter()
+            .any(|(s, _)| s.contains("#7021") || s.contains("#7022")),
+        "no warning for a pending or an assigned ticket: {seen:#?}"
+    );
+    // One press, one assignment: the replaced new-ticket popup's button
+    // does not act as well.
+    assert_eq!(
+        ticket_requests(&api_addr, 7020),
+        [
+            ("GET".to_owned(), Value::Null),
+            ("PUT".to_owned(), json!({"responder_id": TOM})),
+        ]
+    );
 
     // Call back on a Xelion missed call: the PBX rings Tom, then the caller.
     assert!(

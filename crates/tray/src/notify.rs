@@ -55,15 +55,47 @@ pub fn safe_link(raw: &str) -> Option<url::Url> {
 /// Where a pressed button goes: the daemon, which carries it out.
 pub type PressedTx = tokio::sync::mpsc::UnboundedSender<Pressed>;
 
+/// Which showing of each notification id is current. A replacement keeps
+/// the id (the spec's `replaces_id`) and sends no `NotificationClosed`, so
+/// the replaced one's waiter still listens: it acts only while its showing
+/// is the current one, or a press would be carried out twice, the second
+/// time with what the replaced popup said.
+#[derive(Clone, Default)]
+pub struct Showings(std::sync::Arc<std::sync::Mutex<HashMap<u32, u64>>>);
+
+impl Showings {
+    /// A new showing of `id`; the one before it is no longer current.
+    pub fn begin(&self, id: u32, showing: u64) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= MAX_REMEMBERED {
+                map.clear();
+            }
+            map.insert(id, showing);
+        }
+    }
+
+    pub fn is_current(&self, id: u32, showing: u64) -> bool {
+        self.0
+            .lock()
+            .map(|map| map.get(&id) == Some(&showing))
+            .unwrap_or(false)
+    }
+}
+
 /// Runs the sink on its own thread: notification calls block on D-Bus.
 pub fn spawn_sink(pressed: PressedTx) -> mpsc::Sender<(Delivery, Option<Sound>)> {
     let (tx, rx) = mpsc::channel::<(Delivery, Option<Sound>)>();
     let _ = std::thread::Builder::new()
         .name("notify-sink".into())
         .spawn(move || {
-            let mut replace_ids: HashMap<String, u32> = HashMap::new();
+            let mut sink = Sink {
+                replace_ids: HashMap::new(),
+                showings: Showings::default(),
+                shown: 0,
+                pressed,
+            };
             for (delivery, sound) in rx {
-                show(&delivery, sound.as_ref(), &mut replace_ids, &pressed);
+                show(&delivery, sound.as_ref(), &mut sink);
             }
         });
     tx
@@ -102,12 +134,18 @@ pub fn sound_hint(sound: &Sound) -> Option<notify_rust::Hint> {
     }
 }
 
-fn show(
-    delivery: &Delivery,
-    sound: Option<&Sound>,
-    replace_ids: &mut HashMap<String, u32>,
-    pressed: &PressedTx,
-) {
+/// The sink thread's memory.
+struct Sink {
+    /// The id each key was last shown with, so an update replaces it.
+    replace_ids: HashMap<String, u32>,
+    showings: Showings,
+    /// Showings so far: each one's number.
+    shown: u64,
+    pressed: PressedTx,
+}
+
+fn show(delivery: &Delivery, sound: Option<&Sound>, sink: &mut Sink) {
+    let replace_ids = &mut sink.replace_ids;
     if let Delivery::Withdrawn { key, title } = delivery {
         withdraw(key, title, replace_ids);
         return;
@@ -157,7 +195,8 @@ fn show(
             #[cfg(all(unix, not(target_os = "macos")))]
             {
                 if let Some(key) = key {
-                    tracing::debug!(id = handle.id(), %key, "notification shown");
+                    let kind = single.as_ref().map(|n| n.kind.as_str()).unwrap_or_default();
+                    tracing::debug!(id = handle.id(), %key, %kind, "notification shown");
                     if replace_ids.len() >= MAX_REMEMBERED {
                         replace_ids.clear();
                     }
@@ -166,18 +205,27 @@ fn show(
                 let acts = single
                     .as_ref()
                     .is_some_and(|item| link.is_some() || !item.actions.is_empty());
+                sink.shown += 1;
+                let showing = sink.shown;
+                sink.showings.begin(handle.id(), showing);
                 if let (true, Some(item)) = (acts, single) {
-                    let pressed = pressed.clone();
+                    let pressed = sink.pressed.clone();
+                    let showings = sink.showings.clone();
                     // Waiting for a click blocks until the notification closes.
                     let _ = std::thread::Builder::new()
                         .name("notify-action".into())
                         .spawn(move || {
-                            handle.wait_for_action(|key| on_action(&item, link, key, &pressed));
+                            let id = handle.id();
+                            handle.wait_for_action(|key| {
+                                if showings.is_current(id, showing) {
+                                    on_action(&item, link, key, &pressed);
+                                }
+                            });
                         });
                 }
             }
             #[cfg(not(all(unix, not(target_os = "macos"))))]
-            let _ = (handle, link, key, single, pressed);
+            let _ = (handle, link, key, single, &sink.pressed);
         }
         Err(e) => tracing::warn!("cannot show a notification: {e}"),
     }
@@ -312,6 +360,18 @@ mod tests {
             buttons(&xelion, true)[2],
             ("call_back", "Call back".to_owned())
         );
+    }
+
+    #[test]
+    fn a_replaced_popup_no_longer_acts() {
+        let showings = Showings::default();
+        showings.begin(5, 1);
+        assert!(showings.is_current(5, 1));
+        // The first-response warning replaces the new-ticket popup (id 5).
+        showings.begin(5, 2);
+        assert!(!showings.is_current(5, 1));
+        assert!(showings.is_current(5, 2));
+        assert!(!showings.is_current(6, 2));
     }
 
     #[test]
