@@ -310,11 +310,34 @@ fn popup_buttons_assign_call_back_and_remind_and_xelion_catches_up() {
     let config_file = config_home.join("deskbell/config.toml");
     let text = std::fs::read_to_string(&config_file).unwrap();
     assert!(text.contains("coalesce_seconds = 10\n"), "{text}");
+    assert!(text.contains("call_back = \"freshcaller\"\n"), "{text}");
+    // And Freshcaller's call back by the desktop's tel: handler.
     std::fs::write(
         &config_file,
-        text.replace("coalesce_seconds = 10\n", "coalesce_seconds = 0\n"),
+        text.replace("coalesce_seconds = 10\n", "coalesce_seconds = 0\n")
+            .replace("call_back = \"freshcaller\"\n", "call_back = \"tel\"\n"),
     )
     .unwrap();
+    // The desktop's handler for links: a stand-in that notes each.
+    let opened = scratch.join("opened");
+    let handler = scratch.join("bin/xdg-open");
+    std::fs::create_dir_all(handler.parent().unwrap()).unwrap();
+    std::fs::write(
+        &handler,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\n",
+            opened.display()
+        ),
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(&handler).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&handler, perms).unwrap();
+    let path = format!(
+        "{}:{}",
+        handler.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
 
     let log = scratch.join("app.log");
     let mut app = Reaped(
@@ -322,6 +345,7 @@ fn popup_buttons_assign_call_back_and_remind_and_xelion_catches_up() {
             .env("XDG_CONFIG_HOME", &config_home)
             .env("XDG_STATE_HOME", &state_home)
             .env("RUST_LOG", "debug")
+            .env("PATH", &path)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -461,6 +485,29 @@ fn popup_buttons_assign_call_back_and_remind_and_xelion_catches_up() {
             ("GET".to_owned(), Value::Null),
             ("PUT".to_owned(), json!({"responder_id": TOM})),
         ]
+    );
+
+    // Call back on a Freshcaller missed call: dialled by tel:, with the
+    // caller's number and nothing else.
+    let missed: Value = serde_json::from_slice(
+        &std::fs::read(fixture("freshcaller/call-update-incoming-missed.json")).unwrap(),
+    )
+    .unwrap();
+    post(&addr, "/v1/events", Some(SECRET), &missed);
+    let call = wait_shown_as(&log, "call:acme.freshcaller.com:70001", Some("missed_call"));
+    press(call, "dial");
+    assert!(
+        wait_until(Duration::from_secs(10), || std::fs::read_to_string(&opened)
+            .is_ok_and(|o| o.lines().any(|l| l.starts_with("tel:+")))),
+        "dialled: {:?}",
+        std::fs::read_to_string(&opened)
+    );
+    let dialled = std::fs::read_to_string(&opened).unwrap();
+    assert!(
+        dialled
+            .lines()
+            .all(|l| l.starts_with("tel:+") && l[5..].bytes().all(|b| b.is_ascii_digit())),
+        "{dialled}"
     );
 
     // Call back on a Xelion missed call: the PBX rings Tom, then the caller.

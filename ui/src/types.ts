@@ -83,10 +83,11 @@ export interface FeedItem {
 export type FeedAction =
   | { action: 'assign_to_me'; ticket: string }
   | { action: 'call_back'; number: string }
-  | { action: 'remind_later' };
+  | { action: 'remind_later' }
+  | { action: 'dial'; number: string };
 
 /** The key the tray takes back for each (`ActionId` in the core). */
-export type FeedActionId = 'assign' | 'call_back' | 'remind';
+export type FeedActionId = 'assign' | 'call_back' | 'remind' | 'dial';
 
 export interface AwaySummary {
   reason: 'do_not_disturb' | 'quiet_hours' | 'on_call' | 'away';

@@ -663,6 +663,8 @@ impl Daemon {
         } = pressed;
         tracing::info!(action = %action.id(), key = %n.key, account = ?n.account, "pressed");
         match action {
+            // The desktop dials itself; nothing for the daemon to do.
+            Action::Dial { .. } => {}
             Action::RemindLater => {
                 let due = self.pipeline.remind(n, Utc::now());
                 tracing::info!(%due, "reminder set");

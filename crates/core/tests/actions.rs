@@ -127,6 +127,40 @@ fn each_source_offers_only_what_it_can_do() {
 }
 
 #[test]
+fn a_freshcaller_call_back_dials_by_tel_when_configured() {
+    use deskbell_core::rules::missed_call::CallBackVia;
+    let account = relay();
+    let missed = "freshcaller/call-update-incoming-missed.json";
+    // By default the call opens in Freshcaller: no action of its own.
+    let n = shown(
+        &mut pipeline(),
+        missed,
+        "2026-12-03T09:41:00Z",
+        LinkScope::Account(&account),
+    );
+    assert_eq!(n[0].actions, [Action::RemindLater]);
+
+    let rules = Rules {
+        call_back: CallBackVia::Tel,
+        ..Rules::default()
+    };
+    let mut p = Pipeline::new(rules, Identity::default(), Duration::zero());
+    let n = shown(
+        &mut p,
+        missed,
+        "2026-12-03T09:41:00Z",
+        LinkScope::Account(&account),
+    );
+    let Action::Dial { number } = &n[0].actions[0] else {
+        panic!("{:?}", n[0].actions);
+    };
+    assert!(
+        deskbell_core::actions::tel_link(number).is_some(),
+        "{number}"
+    );
+}
+
+#[test]
 fn a_reminder_comes_back_once_after_15_minutes_and_survives_a_restart() {
     let account = relay();
     let mut p = pipeline();

@@ -225,6 +225,10 @@ impl TrayApi {
             },
             None => return unavailable(),
         };
+        if action == ActionId::Dial && item.actions.iter().any(|a| a.id() == ActionId::Dial) {
+            crate::notify::dial(&item);
+            return Outcome::Ok(Reply::Done);
+        }
         let Some(pressed) = Pressed::of(&item, action.as_str()) else {
             return refused(
                 "no_such_action",

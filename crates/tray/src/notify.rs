@@ -109,7 +109,10 @@ pub fn buttons(item: &Notification, has_link: bool) -> Vec<(&'static str, String
     let mut out = Vec::new();
     if has_link {
         let calls_back = item.kind == Kind::MissedCall
-            && !item.actions.iter().any(|a| a.id() == ActionId::CallBack);
+            && !item
+                .actions
+                .iter()
+                .any(|a| matches!(a.id(), ActionId::CallBack | ActionId::Dial));
         let label = if calls_back { "Call back" } else { "Open" };
         out.push(("default", label.to_owned()));
         out.push((ActionId::Open.as_str(), label.to_owned()));
@@ -244,12 +247,30 @@ fn on_action(item: &Notification, link: Option<url::Url>, key: &str, pressed: &P
                 }
             }
         }
+        Some(ActionId::Dial) => dial(item),
         Some(_) => match Pressed::of(item, key) {
             // The daemon ends only with the process.
             Some(p) => drop(pressed.send(p)),
             None => tracing::warn!(%key, "a button this notification does not have"),
         },
         None => {}
+    }
+}
+
+/// "Call back" by the desktop's `tel:` handler (a softphone), with the
+/// number the notification's Dial action holds, if it is a phone number.
+pub fn dial(item: &Notification) {
+    let number = item.actions.iter().find_map(|a| match a {
+        deskbell_core::actions::Action::Dial { number } => Some(number.as_str()),
+        _ => None,
+    });
+    match number.and_then(deskbell_core::actions::tel_link) {
+        Some(link) => {
+            if let Err(e) = open::that_detached(&link) {
+                tracing::warn!("cannot dial: {e}");
+            }
+        }
+        None => tracing::warn!("no phone number to dial"),
     }
 }
 

@@ -42,6 +42,8 @@ function actionButton(a: FeedAction, title: string): { id: FeedActionId; label: 
       return { id: 'assign', label: 'Assign to me', name: `Assign to me: ${title}` };
     case 'call_back':
       return { id: 'call_back', label: 'Call back', name: `Call back ${a.number}` };
+    case 'dial':
+      return { id: 'dial', label: 'Call back', name: `Call back ${a.number}` };
     case 'remind_later':
       return { id: 'remind', label: 'Remind me in 15 min', name: `Remind me in 15 min: ${title}` };
   }

@@ -38,6 +38,10 @@ pub enum Action {
     CallBack { number: String },
     /// Show it again in [`REMIND_AFTER_MINUTES`], unless dealt with.
     RemindLater,
+    /// A Freshcaller missed call with `[rules] call_back = "tel"`: the
+    /// desktop's `tel:` handler dials the number (the tray does it; no
+    /// request leaves the machine).
+    Dial { number: String },
 }
 
 impl Action {
@@ -46,6 +50,7 @@ impl Action {
             Action::AssignToMe { .. } => ActionId::AssignToMe,
             Action::CallBack { .. } => ActionId::CallBack,
             Action::RemindLater => ActionId::RemindLater,
+            Action::Dial { .. } => ActionId::Dial,
         }
     }
 
@@ -55,7 +60,7 @@ impl Action {
         match self {
             Action::AssignToMe { .. } => matches!(account, Some(AccountConfig::Relay { .. })),
             Action::CallBack { .. } => matches!(account, Some(AccountConfig::Xelion { .. })),
-            Action::RemindLater => true,
+            Action::RemindLater | Action::Dial { .. } => true,
         }
     }
 }
@@ -74,6 +79,8 @@ pub enum ActionId {
     CallBack,
     #[serde(rename = "remind")]
     RemindLater,
+    #[serde(rename = "dial")]
+    Dial,
 }
 
 impl ActionId {
@@ -83,6 +90,7 @@ impl ActionId {
             ActionId::AssignToMe => "assign",
             ActionId::CallBack => "call_back",
             ActionId::RemindLater => "remind",
+            ActionId::Dial => "dial",
         }
     }
 
@@ -93,6 +101,7 @@ impl ActionId {
             ActionId::AssignToMe => "Assign to me".into(),
             ActionId::CallBack => "Call back".into(),
             ActionId::RemindLater => format!("Remind me in {REMIND_AFTER_MINUTES} min"),
+            ActionId::Dial => "Call back".into(),
         }
     }
 
@@ -103,6 +112,7 @@ impl ActionId {
             "assign" => ActionId::AssignToMe,
             "call_back" => ActionId::CallBack,
             "remind" => ActionId::RemindLater,
+            "dial" => ActionId::Dial,
             _ => return None,
         })
     }
@@ -133,6 +143,26 @@ impl Pressed {
             action: action.clone(),
         })
     }
+}
+
+/// A `tel:` link for `number`, or `None` when it is no phone number: only
+/// digits, a leading `+`, and the separators people write (dropped), so a
+/// payload cannot hand the desktop's handler anything else.
+pub fn tel_link(number: &str) -> Option<String> {
+    let trimmed = number.trim();
+    let (plus, rest) = match trimmed.strip_prefix('+') {
+        Some(r) => ("+", r),
+        None => ("", trimmed),
+    };
+    let mut digits = String::new();
+    for c in rest.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '-' | '.' | '(' | ')' => {}
+            _ => return None,
+        }
+    }
+    (digits.len() >= 3 && digits.len() <= 20).then(|| format!("tel:{plus}{digits}"))
 }
 
 /// The notification key an event deals with, if it does: a ticket that
@@ -175,12 +205,35 @@ mod tests {
             ActionId::AssignToMe,
             ActionId::CallBack,
             ActionId::RemindLater,
+            ActionId::Dial,
         ] {
             assert_eq!(ActionId::parse(id.as_str()), Some(id));
         }
         assert_eq!(ActionId::parse("default"), Some(ActionId::Open));
         assert_eq!(ActionId::parse("rm -rf"), None);
         assert_eq!(ActionId::parse(""), None);
+    }
+
+    #[test]
+    fn only_phone_numbers_become_tel_links() {
+        assert_eq!(
+            tel_link("+1 (415) 555-0123").as_deref(),
+            Some("tel:+14155550123")
+        );
+        assert_eq!(
+            tel_link("020 7946 0958").as_deref(),
+            Some("tel:02079460958")
+        );
+        for bad in [
+            "",
+            "12",
+            "+1;ext=evil",
+            "javascript:alert(1)",
+            "1234\n5678",
+            "++123",
+        ] {
+            assert_eq!(tel_link(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -31,6 +31,17 @@ pub struct CallTable {
     pub outgoing_direction_codes: Vec<i64>,
 }
 
+/// What "Call back" does on a Freshcaller missed call: open the call in
+/// Freshcaller (whose own button rings the customer), or dial the number
+/// with the desktop's `tel:` handler (a softphone).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallBackVia {
+    #[default]
+    Freshcaller,
+    Tel,
+}
+
 /// The shared table, as shipped.
 pub const SHIPPED_CALL_TABLE: &str =
     include_str!("../../../../freshworks-app/server/call-table.json");
@@ -153,6 +164,7 @@ pub fn freshcaller(ev: &DecodedEvent, c: &CallEvent, ctx: &Context<'_>) -> Verdi
     };
 
     let number = customer.caller_number.as_ref().map(|t| t.to_string());
+    let dial = number.clone();
     let name = customer
         .caller_name
         .as_ref()
@@ -181,7 +193,10 @@ pub fn freshcaller(ev: &DecodedEvent, c: &CallEvent, ctx: &Context<'_>) -> Verdi
         url: urls::call(ev.domain.as_ref(), call.call_key()),
         urgency: Urgency::Critical,
         at: call.updated_time.0.or(call.created_time.0).or(ev.timestamp),
-        actions: Vec::new(),
+        actions: match (ctx.rules.call_back, dial) {
+            (CallBackVia::Tel, Some(number)) => vec![Action::Dial { number }],
+            _ => Vec::new(),
+        },
         account: None,
     }])
 }

@@ -39,6 +39,8 @@ pub struct Rules {
     /// A sound per kind.
     pub sounds: Sounds,
     pub calls: CallTable,
+    /// What "Call back" does on a Freshcaller missed call.
+    pub call_back: missed_call::CallBackVia,
     pub schedule: Schedule,
 }
 
