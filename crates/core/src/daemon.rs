@@ -1021,6 +1021,9 @@ impl Daemon {
             if !demo {
                 remember_notified(&mut self.pipeline, self.notified_store.as_ref());
                 remember_first_responses(&mut self.pipeline, self.first_response_store.as_ref());
+                if let Some(store) = &self.reminder_store {
+                    self.pipeline.restore_reminders(store.load());
+                }
             }
             match self.demo.take() {
                 Some(stop) => {

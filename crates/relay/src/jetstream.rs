@@ -349,6 +349,10 @@ fn caught_up<T>(mirror: &Mirror<T>) -> bool {
     mirror.read().is_ok_and(|m| m.is_some())
 }
 
+/// How long an unknown token waits for the tokens bucket's watch before
+/// it is refused: a token added on another machine a moment ago.
+const TOKEN_GRACE: Duration = Duration::from_millis(750);
+
 /// How long a starting relay waits to have read tokens and the team.
 const CATCH_UP_WAIT: Duration = Duration::from_secs(10);
 
@@ -940,18 +944,32 @@ impl EventLog for JetStreamLog {
     }
 
     fn token_owner(&self, token: &str) -> BoxFuture<'_, Result<Option<TokenOwner>, LogError>> {
+        let well_formed = token.starts_with(tokens::TOKEN_PREFIX);
+        let hash = tokens::hash(token);
         // Unknown until the watch has caught up: a revoked token must not
         // pass on a relay that has not read the revocation yet.
-        let name = match self.tokens.read() {
-            Ok(m) => m.as_ref().map(|t| {
-                token
-                    .starts_with(tokens::TOKEN_PREFIX)
-                    .then(|| t.live.get(&tokens::hash(token)).cloned())
-                    .flatten()
-            }),
+        let look = move |tokens: &Mirror<TokenTable>| match tokens.read() {
+            Ok(m) => m
+                .as_ref()
+                .map(|t| well_formed.then(|| t.live.get(&hash).cloned()).flatten()),
             Err(_) => None,
         };
-        Box::pin(async move { name.ok_or(LogError::CatchingUp("tokens")) })
+        Box::pin(async move {
+            let mut owner = look(&self.tokens);
+            // A token added a moment ago (`token add` on another machine)
+            // reaches this relay through the bucket's watch: give it that
+            // moment before refusing. Only a well-formed token waits, so
+            // garbage is refused at once.
+            let deadline = tokio::time::Instant::now() + TOKEN_GRACE;
+            while well_formed
+                && matches!(owner, Some(None))
+                && tokio::time::Instant::now() < deadline
+            {
+                tokio::time::sleep(Duration::from_millis(25)).await;
+                owner = look(&self.tokens);
+            }
+            owner.ok_or(LogError::CatchingUp("tokens"))
+        })
     }
 
     fn follow(&self) -> broadcast::Receiver<Arc<Stored>> {
