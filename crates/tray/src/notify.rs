@@ -64,13 +64,29 @@ pub type PressedTx = tokio::sync::mpsc::UnboundedSender<Pressed>;
 pub struct Showings(std::sync::Arc<std::sync::Mutex<HashMap<u32, u64>>>);
 
 impl Showings {
-    /// A new showing of `id`; the one before it is no longer current.
+    /// A new showing of `id` with buttons; the one before it is no longer
+    /// current. Kept until its waiter ends (`end`): a popup that stays on
+    /// screen all day keeps its buttons.
     pub fn begin(&self, id: u32, showing: u64) {
         if let Ok(mut map) = self.0.lock() {
-            if map.len() >= MAX_REMEMBERED {
-                map.clear();
-            }
             map.insert(id, showing);
+        }
+    }
+
+    /// `id` shown again without buttons: no earlier showing acts.
+    pub fn forget(&self, id: u32) {
+        if let Ok(mut map) = self.0.lock() {
+            map.remove(&id);
+        }
+    }
+
+    /// The showing's waiter ended (the popup closed, or a button was
+    /// pressed): forgotten, unless a later showing took the id over.
+    pub fn end(&self, id: u32, showing: u64) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.get(&id) == Some(&showing) {
+                map.remove(&id);
+            }
         }
     }
 
@@ -210,8 +226,11 @@ fn show(delivery: &Delivery, sound: Option<&Sound>, sink: &mut Sink) {
                     .is_some_and(|item| link.is_some() || !item.actions.is_empty());
                 sink.shown += 1;
                 let showing = sink.shown;
-                sink.showings.begin(handle.id(), showing);
+                if !acts {
+                    sink.showings.forget(handle.id());
+                }
                 if let (true, Some(item)) = (acts, single) {
+                    sink.showings.begin(handle.id(), showing);
                     let pressed = sink.pressed.clone();
                     let showings = sink.showings.clone();
                     // Waiting for a click blocks until the notification closes.
@@ -224,6 +243,7 @@ fn show(delivery: &Delivery, sound: Option<&Sound>, sink: &mut Sink) {
                                     on_action(&item, link, key, &pressed);
                                 }
                             });
+                            showings.end(id, showing);
                         });
                 }
             }
@@ -393,6 +413,15 @@ mod tests {
         assert!(!showings.is_current(5, 1));
         assert!(showings.is_current(5, 2));
         assert!(!showings.is_current(6, 2));
+        // The first showing's waiter ends late: the second keeps the id.
+        showings.end(5, 1);
+        assert!(showings.is_current(5, 2));
+        showings.end(5, 2);
+        assert!(!showings.is_current(5, 2));
+        // Shown again without buttons: nothing earlier acts.
+        showings.begin(7, 3);
+        showings.forget(7);
+        assert!(!showings.is_current(7, 3));
     }
 
     #[test]

@@ -305,6 +305,25 @@ mod tests {
                 }
             }
         );
+        let act: ClientMessage = serde_json::from_str(
+            r#"{"type":"request","id":9,"request":{"name":"act_on_feed_item","args":{"id":12,"action":"assign"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            act,
+            ClientMessage::Request {
+                id: 9,
+                request: Request::ActOnFeedItem {
+                    id: 12,
+                    action: crate::actions::ActionId::AssignToMe
+                }
+            }
+        );
+        // A key Deskbell never offers is refused with the frame.
+        assert!(serde_json::from_str::<ClientMessage>(
+            r#"{"type":"request","id":9,"request":{"name":"act_on_feed_item","args":{"id":12,"action":"rm"}}}"#,
+        )
+        .is_err());
         let status: ClientMessage =
             serde_json::from_str(r#"{"type":"request","id":1,"request":{"name":"status"}}"#)
                 .unwrap();
