@@ -726,6 +726,14 @@ impl Daemon {
         self.tell_window();
     }
 
+    /// The running account of that name (an action's `account`).
+    fn account_named(&self, name: &str) -> Option<&AccountConfig> {
+        self.accounts
+            .iter()
+            .map(|a| &a.config)
+            .find(|c| c.name() == name)
+    }
+
     /// A relay account's relays (its URL, then its fallbacks) and token.
     fn relay_of(
         &self,
@@ -735,11 +743,7 @@ impl Daemon {
         let name = name.unwrap_or_default();
         let Some(AccountConfig::Relay {
             url, fallback_urls, ..
-        }) = self
-            .accounts
-            .iter()
-            .map(|a| &a.config)
-            .find(|c| c.name() == name)
+        }) = self.account_named(name)
         else {
             return Err(AssignError::NoAccount(name.to_owned()));
         };
@@ -768,11 +772,7 @@ impl Daemon {
             user_space,
             admin,
             ..
-        }) = self
-            .accounts
-            .iter()
-            .map(|a| &a.config)
-            .find(|c| c.name() == name)
+        }) = self.account_named(name)
         else {
             return Err(CallBackError::NoAccount(name.to_owned()));
         };

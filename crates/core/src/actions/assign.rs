@@ -13,7 +13,7 @@ use thiserror::Error;
 use url::Url;
 
 use super::ago;
-use crate::notification::{Notification, Urgency};
+use crate::notification::Notification;
 use crate::secret::Secret;
 
 const ASSIGN_TIMEOUT: Duration = Duration::from_secs(45);
@@ -148,9 +148,7 @@ pub async fn assign(relays: &[Url], token: &Secret, ticket: &str) -> Result<Assi
     Err(last)
 }
 
-/// The notification that replaces the pressed one: the same key (so it
-/// takes its place on screen), no buttons but Open, and never critical (it
-/// expires like any other).
+/// The notification that replaces the pressed one ([`super::outcome`]).
 pub fn outcome(
     pressed: &Notification,
     ticket: &str,
@@ -182,18 +180,7 @@ pub fn outcome(
         }
         Err(e) => (format!("Could not assign #{ticket} to you"), e.to_string()),
     };
-    Notification {
-        kind: pressed.kind,
-        key: pressed.key.clone(),
-        dedupe_key: format!("assign:{}:{}", pressed.key, now.timestamp_millis()),
-        title,
-        body,
-        url: pressed.url.clone(),
-        urgency: Urgency::Normal,
-        at: Some(crate::wire::Timestamp(now)),
-        actions: Vec::new(),
-        account: pressed.account.clone(),
-    }
+    super::outcome(pressed, "assign", title, body, now)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
-use crate::notification::{Notification, Urgency};
+use crate::notification::Notification;
 use crate::stream::xelion_client::XelionAccount;
 
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -119,16 +119,5 @@ pub fn outcome(
         ),
         Err(e) => (format!("Could not call {number} back"), e.to_string()),
     };
-    Notification {
-        kind: pressed.kind,
-        key: pressed.key.clone(),
-        dedupe_key: format!("call-back:{}:{}", pressed.key, now.timestamp_millis()),
-        title,
-        body,
-        url: pressed.url.clone(),
-        urgency: Urgency::Normal,
-        at: Some(crate::wire::Timestamp(now)),
-        actions: Vec::new(),
-        account: pressed.account.clone(),
-    }
+    super::outcome(pressed, "call-back", title, body, now)
 }

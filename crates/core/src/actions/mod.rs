@@ -181,6 +181,31 @@ pub fn settled_key(ev: &DecodedEvent) -> Option<String> {
     settled.then(|| format!("ticket:{}:{}", crate::rules::new_ticket::scope(ev), t.id))
 }
 
+/// What a pressed button did, as the notification that takes the pressed
+/// one's place: the same key, kind, link and account, no buttons, and
+/// never critical (it expires like any other). `tag` keeps each outcome
+/// its own dedupe key.
+pub fn outcome(
+    pressed: &Notification,
+    tag: &str,
+    title: String,
+    body: String,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Notification {
+    Notification {
+        kind: pressed.kind,
+        key: pressed.key.clone(),
+        dedupe_key: format!("{tag}:{}:{}", pressed.key, now.timestamp_millis()),
+        title,
+        body,
+        url: pressed.url.clone(),
+        urgency: crate::notification::Urgency::Normal,
+        at: Some(crate::wire::Timestamp(now)),
+        actions: Vec::new(),
+        account: pressed.account.clone(),
+    }
+}
+
 /// "2 minutes ago", for what someone else did.
 pub fn ago(then: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> String {
     let seconds = (now - then).num_seconds();
