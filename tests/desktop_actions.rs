@@ -14,29 +14,19 @@ mod support;
 #[path = "doubles/xelion_server.rs"]
 mod xelion_server;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use support::{
-    bin, dunst_seen, fixture, http, relay_bin, require_headless_desktop, wait_exit, wait_until,
-    Reaped, Tray,
+    bin, dunst_seen, fixture, http, require_headless_desktop, wait_exit, wait_until, Reaped, Tray,
 };
 
 const SECRET: &str = "actions-test-ingress";
 const KEY: &str = "actions-test-api-key";
 const TOM: u64 = 43000000001;
 const RITA: u64 = 43000000002;
-
-fn first_line(child: &mut std::process::Child) -> String {
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    line
-}
 
 fn post(addr: &str, path: &str, secret: Option<&str>, body: &Value) {
     let (status, said) = http(
@@ -185,21 +175,7 @@ fn popup_buttons_assign_call_back_and_remind_and_xelion_catches_up() {
     let config_home = scratch.join("config");
     let state_home = scratch.join("state");
 
-    let mut double = Reaped(
-        Command::new("python3")
-            .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/doubles/freshworks_api.py"))
-            .args(["--key", KEY])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let api = first_line(&mut double)
-        .rsplit("listening on ")
-        .next()
-        .unwrap()
-        .trim()
-        .to_owned();
-    let api_addr = api.trim_start_matches("http://").to_owned();
+    let (double, api, api_addr) = support::api_double(KEY);
     post(
         &api_addr,
         "/_double/agents",
@@ -233,39 +209,8 @@ fn popup_buttons_assign_call_back_and_remind_and_xelion_catches_up() {
         ),
     )
     .unwrap();
-    let relay = relay_bin();
-    let mut relay_proc = Reaped(
-        Command::new(&relay)
-            .arg("--data")
-            .arg(&data)
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-            .arg(&config)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let addr = first_line(&mut relay_proc)
-        .rsplit("http://")
-        .next()
-        .unwrap()
-        .trim()
-        .to_owned();
-    let invite = Command::new(&relay)
-        .arg("--data")
-        .arg(&data)
-        .args(["invite", "tom-desk", "--email", "tom@acme.example"])
-        .args(["--url", &format!("http://{addr}/")])
-        .output()
-        .unwrap();
-    assert!(invite.status.success(), "{invite:?}");
-    let code = String::from_utf8(invite.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .trim()
-        .to_owned();
+    let (relay_proc, addr) = support::relay_serving(&data, &config);
+    let code = support::invite_code(&data, "tom-desk", "tom@acme.example", &addr);
     let joined = Command::new(bin())
         .env("XDG_CONFIG_HOME", &config_home)
         .args([

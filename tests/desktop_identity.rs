@@ -9,7 +9,6 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -21,14 +20,6 @@ use support::{
 
 const SECRET: &str = "identity-test-ingress";
 const KEY: &str = "identity-test-api-key";
-
-fn first_line(child: &mut std::process::Child) -> String {
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    line
-}
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -86,21 +77,7 @@ fn an_invited_agent_is_known_by_the_relay_and_types_nothing() {
     let config_home = scratch.join("config");
     let state_home = scratch.join("state");
 
-    let mut double = Reaped(
-        Command::new("python3")
-            .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/doubles/freshworks_api.py"))
-            .args(["--key", KEY])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let api = first_line(&mut double)
-        .rsplit("listening on ")
-        .next()
-        .unwrap()
-        .trim()
-        .to_owned();
-    let api_addr = api.trim_start_matches("http://").to_owned();
+    let (double, api, api_addr) = support::api_double(KEY);
     let agents = serde_json::json!([
         {"id": 43000000001u64, "available": true, "group_ids": [351],
          "contact": {"name": "Tom Agent", "email": "tom@acme.example"}},
@@ -137,38 +114,8 @@ fn an_invited_agent_is_known_by_the_relay_and_types_nothing() {
     )
     .unwrap();
     let relay = relay_bin();
-    let mut relay_proc = Reaped(
-        Command::new(&relay)
-            .arg("--data")
-            .arg(&data)
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-            .arg(&config)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let addr = first_line(&mut relay_proc)
-        .rsplit("http://")
-        .next()
-        .unwrap()
-        .trim()
-        .to_owned();
-    let invite = Command::new(&relay)
-        .arg("--data")
-        .arg(&data)
-        .args(["invite", "tom-desk", "--email", "tom@acme.example"])
-        .args(["--url", &format!("http://{addr}/")])
-        .output()
-        .unwrap();
-    assert!(invite.status.success(), "{invite:?}");
-    let code = String::from_utf8(invite.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .trim()
-        .to_owned();
+    let (relay_proc, addr) = support::relay_serving(&data, &config);
+    let code = support::invite_code(&data, "tom-desk", "tom@acme.example", &addr);
 
     // Joined with the code: nothing typed, nothing on standard input.
     let joined = join(&config_home, "acme", &addr, &code);

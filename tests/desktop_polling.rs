@@ -7,8 +7,6 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -19,14 +17,6 @@ use support::{
 
 const SECRET: &str = "polling-test-ingress";
 const KEY: &str = "polling-test-api-key";
-
-fn first_line(child: &mut std::process::Child) -> String {
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    line
-}
 
 #[test]
 #[ignore = "needs a headless desktop: scripts/test runs it"]
@@ -39,21 +29,8 @@ fn a_missed_call_only_the_api_knows_is_one_popup_however_it_arrives() {
     let config_home = scratch.join("config");
     let state_home = scratch.join("state");
 
-    let mut double = Reaped(
-        Command::new("python3")
-            .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/doubles/freshworks_api.py"))
-            .args(["--key", KEY])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let api = first_line(&mut double)
-        .rsplit("listening on ")
-        .next()
-        .unwrap()
-        .trim()
-        .to_owned();
-    let api_addr = api.trim_start_matches("http://").to_owned();
+    // Both held to the end of the test.
+    let (_double, api, api_addr) = support::api_double(KEY);
 
     let data = scratch.join("relay");
     std::fs::create_dir_all(&data).unwrap();
@@ -83,23 +60,7 @@ fn a_missed_call_only_the_api_knows_is_one_popup_however_it_arrives() {
     .last()
     .unwrap()
     .to_owned();
-    let mut relay_proc = Reaped(
-        Command::new(&relay)
-            .arg("--data")
-            .arg(&data)
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-            .arg(&config)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let addr = first_line(&mut relay_proc)
-        .rsplit("http://")
-        .next()
-        .unwrap()
-        .trim()
-        .to_owned();
+    let (_relay_proc, addr) = support::relay_serving(&data, &config);
 
     let added = output_with_stdin(
         Command::new(bin())

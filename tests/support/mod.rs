@@ -4,7 +4,7 @@
 
 pub mod tls;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -420,4 +420,78 @@ pub fn relay_clients(addr: &str, n: usize, timeout: Duration) -> bool {
             .lines()
             .any(|l| l == want)
     })
+}
+
+/// The first line a child prints (where a server says its address).
+pub fn first_line(child: &mut Child) -> String {
+    use std::io::{BufRead, BufReader};
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    line
+}
+
+/// The Freshworks API double (tests/doubles/freshworks_api.py) with the
+/// admin key `key`: the process, its base URL and its `host:port`.
+pub fn api_double(key: &str) -> (Reaped, String, String) {
+    let mut double = Reaped(
+        Command::new("python3")
+            .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/doubles/freshworks_api.py"))
+            .args(["--key", key])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let base = first_line(&mut double)
+        .rsplit("listening on ")
+        .next()
+        .unwrap()
+        .trim()
+        .to_owned();
+    let addr = base.trim_start_matches("http://").to_owned();
+    (double, base, addr)
+}
+
+/// `deskbell-relay serve` over `data` with `config`, on a free loopback
+/// port: the process and its `host:port`.
+pub fn relay_serving(data: &Path, config: &Path) -> (Reaped, String) {
+    let mut relay = Reaped(
+        Command::new(relay_bin())
+            .arg("--data")
+            .arg(data)
+            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+            .arg(config)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let addr = first_line(&mut relay)
+        .rsplit("http://")
+        .next()
+        .unwrap()
+        .trim()
+        .to_owned();
+    (relay, addr)
+}
+
+/// A one-time code from `deskbell-relay invite NAME --email EMAIL` for
+/// the relay at `addr` (the last line it prints).
+pub fn invite_code(data: &Path, name: &str, email: &str, addr: &str) -> String {
+    let invite = Command::new(relay_bin())
+        .arg("--data")
+        .arg(data)
+        .args(["invite", name, "--email", email])
+        .args(["--url", &format!("http://{addr}/")])
+        .output()
+        .unwrap();
+    assert!(invite.status.success(), "{invite:?}");
+    String::from_utf8(invite.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_owned()
 }
