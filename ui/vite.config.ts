@@ -5,5 +5,7 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   base: './',
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022' },
+  // The catalogs live in ../locales, shared with the core.
+  server: { fs: { allow: ['..'] } },
   test: { environment: 'happy-dom', include: ['test/**/*.test.ts'] },
 });

@@ -1,6 +1,7 @@
 // The board's logic, free of the DOM: labels, filters and counts. Pure
 // functions of the rows and the filter, tested in test/board.test.ts.
 
+import { formatDateTime, locale, t } from './l10n';
 import type { AgentRow, AgentStatus } from './types';
 
 /** A status as one key for filters and counts: "online", "custom:Away". */
@@ -20,19 +21,19 @@ export function statusKey(status: AgentStatus): string {
 export function statusLabel(status: AgentStatus): string {
   switch (status.kind) {
     case 'online':
-      return 'Online';
+      return t('status-online');
     case 'busy':
-      return 'Busy / on a call';
+      return t('status-busy');
     case 'after_call_work':
-      return 'After-call work';
+      return t('status-after-call-work');
     case 'offline':
-      return 'Offline';
+      return t('status-offline');
     case 'custom':
       return status.value;
     case 'unknown':
-      return `Status ${status.value}`;
+      return t('status-unknown', { code: status.value });
     case 'stale':
-      return 'Unknown';
+      return t('status-stale');
   }
 }
 
@@ -40,7 +41,7 @@ export function statusLabel(status: AgentStatus): string {
 export function statusText(status: AgentStatus): string {
   if (status.kind !== 'stale') return statusLabel(status);
   const heard = new Date(status.value);
-  return `Unknown since ${heard.toLocaleDateString(undefined, { day: 'numeric', month: 'short' })} ${heard.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })}`;
+  return t('status-stale-since', { when: formatDateTime(heard) });
 }
 
 /**
@@ -58,14 +59,14 @@ export function asShown(row: AgentRow, now: Date, staleMs: number): AgentRow {
 export function availableOnLabel(row: AgentRow): string {
   const on = row.available_on;
   if (on === null || on === 'nowhere') return '—';
-  if (on === 'browser') return 'Browser';
-  if (on === 'mobile') return 'Mobile';
-  return `Device ${on.unknown}`;
+  if (on === 'browser') return t('available-browser');
+  if (on === 'mobile') return t('available-mobile');
+  return t('available-device', { code: on.unknown });
 }
 
 export function teamNames(row: AgentRow): string[] {
   // Never a bare id: the directory has not named this team (yet).
-  return row.teams.map((t) => t.name ?? 'a team not in the directory');
+  return row.teams.map((team) => team.name ?? t('team-unknown'));
 }
 
 export interface BoardFilter {
@@ -102,7 +103,8 @@ export function teamStatusNews(before: AgentRow | undefined, after: AgentRow | n
   const self = new Set(me.map((m) => m.toLowerCase()));
   if (self.has(after.id.toLowerCase()) || (after.email !== null && self.has(after.email.toLowerCase()))) return null;
   if (!after.teams.some((t) => mine.has(t.id))) return null;
-  return `${after.name ?? after.email ?? `Agent ${after.id}`} is now ${statusLabel(after.status)}`;
+  const name = after.name ?? after.email ?? t('agent-fallback-name', { id: after.id });
+  return t('team-status-news', { name, status: statusLabel(after.status) });
 }
 
 /** Whether `row` passes everything but the status filter. */
@@ -147,17 +149,17 @@ export function timeInStatus(since: string | null, now: Date): string {
   const start = Date.parse(since);
   if (Number.isNaN(start)) return '—';
   const minutes = Math.max(0, Math.floor((now.getTime() - start) / 60000));
-  if (minutes < 1) return 'just now';
-  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 1) return t('in-status-just-now');
+  if (minutes < 60) return t('in-status-minutes', { minutes });
   const hours = Math.floor(minutes / 60);
-  if (hours < 24) return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
-  return `${Math.floor(hours / 24)} d`;
+  if (hours < 24) return minutes % 60 === 0 ? t('in-status-hours', { hours }) : t('in-status-hours-minutes', { hours, minutes: minutes % 60 });
+  return t('in-status-days', { days: Math.floor(hours / 24) });
 }
 
 /** Rows sorted for display: by name (then id), stable across updates. */
 export function sortRows(rows: AgentRow[]): AgentRow[] {
   return [...rows].sort((a, b) =>
-    (a.name ?? a.id).localeCompare(b.name ?? b.id, undefined, { sensitivity: 'base' }) ||
+    (a.name ?? a.id).localeCompare(b.name ?? b.id, locale().tag, { sensitivity: 'base' }) ||
     a.id.localeCompare(b.id),
   );
 }

@@ -4,6 +4,7 @@
 // offers to start it.
 
 import { focusKey, restoreFocus } from './dom';
+import { setLocale, t, translatePage } from './l10n';
 import { commandError, ipc, trayIsDown } from './ipc';
 import type { CommandError, Snapshot } from './types';
 import { editAccount, renderAccounts, showAccountsNotice } from './views/accounts';
@@ -28,7 +29,7 @@ function showSnapshotError(e: unknown): void {
   const error = commandError(e);
   const down = trayIsDown(error);
   $('tray-down').hidden = !down;
-  showError(down ? 'Not connected to Deskbell' : error.message);
+  showError(down ? t('not-connected') : error.message);
 }
 
 async function startTray(): Promise<void> {
@@ -45,10 +46,10 @@ async function startTray(): Promise<void> {
 }
 
 function statusLine(s: Snapshot): string {
-  if (s.config_problem) return `Config problem: ${s.config_problem}`;
-  if (s.demo) return 'Demo: built-in sample events (add an account to go live)';
+  if (s.config_problem) return t('status-config-problem', { problem: s.config_problem });
+  if (s.demo) return t('status-demo');
   const live = s.accounts.filter((a) => a.connection.state === 'live').length;
-  return `${live} of ${s.accounts.length} account${s.accounts.length === 1 ? '' : 's'} connected`;
+  return t('status-connected', { live, count: s.accounts.length });
 }
 
 /** A command's refusal, or null when it went through. */
@@ -86,6 +87,14 @@ function render(s: Snapshot): void {
 }
 
 function draw(s: Snapshot): void {
+  // The tray says the language: the window speaks as the notifications do.
+  if (s.locale && setLocale(s.locale)) {
+    translatePage();
+    board.relocalize();
+    // Built once and kept, these are built again in the new language.
+    $('rules').replaceChildren();
+    $('accounts').replaceChildren();
+  }
   $('tray-down').hidden = true;
   announce(s);
   $('status').textContent = statusLine(s);

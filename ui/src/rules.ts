@@ -3,48 +3,27 @@
 // (crates/core/src/rules/edit.rs), made here as the agent types. Both are
 // held to the same cases in tests/fixtures/rules-edit/.
 
+import { t } from './l10n';
+
 export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Day = (typeof DAYS)[number];
 
-export const DAY_NAME: Record<Day, string> = {
-  mon: 'Monday',
-  tue: 'Tuesday',
-  wed: 'Wednesday',
-  thu: 'Thursday',
-  fri: 'Friday',
-  sat: 'Saturday',
-  sun: 'Sunday',
-};
+/** A day's name in the window's language. */
+export function dayName(day: Day): string {
+  return t(`day-${day}`);
+}
 
-/** Freshdesk's ticket sources, by code (crates/core/src/event/freshdesk.rs). */
-export const SOURCES: [number, string][] = [
-  [1, 'Email'],
-  [2, 'Portal'],
-  [3, 'Phone'],
-  [5, 'Twitter'],
-  [6, 'Facebook'],
-  [7, 'Chat'],
-  [8, 'Mobihelp'],
-  [9, 'Feedback Widget'],
-  [10, 'Outbound Email'],
-];
+/** Freshdesk's ticket sources, by code (crates/core/src/event/freshdesk.rs), named. */
+export const SOURCE_CODES = [1, 2, 3, 5, 6, 7, 8, 9, 10];
+export const SOURCES = (): [number, string][] => SOURCE_CODES.map((code) => [code, t('ticket-source', { code })]);
 
 /** Freshdesk's own ticket statuses; custom ones are numbered from 6. */
-export const STATUSES: [number, string][] = [
-  [2, 'Open'],
-  [3, 'Pending'],
-  [4, 'Resolved'],
-  [5, 'Closed'],
-];
+export const STATUSES = (): [number, string][] =>
+  [2, 3, 4, 5].map((code) => [code, t('ticket-status', { code })]);
 /** The highest status number taken (crates/core/src/rules/edit.rs). */
 export const MAX_STATUS = 10_000;
 
-export const PRIORITIES: [number, string][] = [
-  [1, 'Low'],
-  [2, 'Medium'],
-  [3, 'High'],
-  [4, 'Urgent'],
-];
+export const PRIORITIES = (): [number, string][] => [1, 2, 3, 4].map((code) => [code, t('ticket-priority', { code })]);
 
 export interface TicketFilter {
   /** Created in one of these statuses; empty means any. */
@@ -141,56 +120,52 @@ export function checkRules(edit: RulesEdit): RuleProblem[] {
     if (!problems.some((p) => p.field === field)) problems.push({ field, code, message });
   };
   const many = (field: string, n: number) => {
-    if (n > MAX_ENTRIES) add(field, 'rules_too_many', `${field}: at most ${MAX_ENTRIES} entries`);
+    if (n > MAX_ENTRIES) add(field, 'rules_too_many', t('rules-too-many', { field, max: MAX_ENTRIES }));
   };
   if (f.min_priority !== null && !(f.min_priority >= 1 && f.min_priority <= 4)) {
-    add('new_ticket.min_priority', 'rules_priority', `the minimum priority is 1 (Low) to 4 (Urgent), not ${f.min_priority}`);
+    add('new_ticket.min_priority', 'rules_priority', t('rules-bad-priority', { priority: f.min_priority }));
   }
   many('new_ticket.groups', f.groups.length);
   for (const g of f.groups) {
-    if (!groupId(g)) add('new_ticket.groups', 'rules_group', `group ids are numbers, like 43000012345; "${g}" is not`);
+    if (!groupId(g)) add('new_ticket.groups', 'rules_group', t('rules-bad-group', { group: g }));
   }
   many('new_ticket.types', f.types.length);
-  for (const t of f.types) {
-    if (!plainText(t, false)) add('new_ticket.types', 'rules_type', `a ticket type is 1 to ${MAX_TEXT} characters; "${t}" is not`);
+  for (const type of f.types) {
+    if (!plainText(type, false)) add('new_ticket.types', 'rules_type', t('rules-bad-type', { max: MAX_TEXT, type }));
   }
   many('new_ticket.statuses', f.statuses.length);
   for (const s of f.statuses) {
     if (!(Number.isInteger(s) && s >= 2 && s <= MAX_STATUS)) {
-      add('new_ticket.statuses', 'rules_status', `ticket status ${s} is not one Freshdesk has (2 Open, 3 Pending, 4 Resolved, 5 Closed, or a custom status's number)`);
+      add('new_ticket.statuses', 'rules_status', t('rules-bad-status', { status: s }));
     }
   }
   many('new_ticket.sources', f.sources.length);
   for (const s of f.sources) {
-    if (!SOURCES.some(([code]) => code === s)) add('new_ticket.sources', 'rules_source', `ticket source ${s} is not one Freshdesk has`);
+    if (!SOURCE_CODES.includes(s)) add('new_ticket.sources', 'rules_source', t('rules-bad-source', { source: s }));
   }
   many('new_ticket.tags', f.tags.length);
-  for (const t of f.tags) {
-    if (!plainText(t, true)) add('new_ticket.tags', 'rules_tag', `a tag is 1 to ${MAX_TEXT} characters without commas; "${t}" is not`);
+  for (const tag of f.tags) {
+    if (!plainText(tag, true)) add('new_ticket.tags', 'rules_tag', t('rules-bad-tag', { max: MAX_TEXT, tag }));
   }
   many('me.agent_ids', edit.me.agent_ids.length);
   for (const a of edit.me.agent_ids) {
-    if (!agentId(a)) add('me.agent_ids', 'rules_agent_id', `an agent id is 1 to 64 characters without spaces or commas; "${a}" is not`);
+    if (!agentId(a)) add('me.agent_ids', 'rules_agent_id', t('rules-bad-agent-id', { id: a }));
   }
   many('me.emails', edit.me.emails.length);
   for (const e of edit.me.emails) {
-    if (!email(e)) add('me.emails', 'rules_email', `"${e}" is not an email address`);
+    if (!email(e)) add('me.emails', 'rules_email', t('rules-bad-email', { email: e }));
   }
   many('me.group_ids', edit.me.group_ids.length);
   for (const g of edit.me.group_ids) {
     if (!myGroupId(g))
-      add(
-        'me.group_ids',
-        'rules_group',
-        `group ids are numbers, like 43000012345, or a Freshchat group's id, like 2f4c5e1a-0b3d-4e6f-8a9b-1c2d3e4f5a6b; "${g}" is neither`,
-      );
+      add('me.group_ids', 'rules_group', t('rules-bad-my-group', { group: g }));
   }
   for (const day of DAYS) {
     const ranges = edit.quiet_hours[day] ?? [];
     many(`quiet_hours.${day}`, ranges.length);
     for (const r of ranges) {
       if (r.trim() !== '' && !validRange(r)) {
-        add(`quiet_hours.${day}`, 'rules_quiet_hours', `quiet hours on ${DAY_NAME[day]}: expected HH:MM-HH:MM, got "${r}"`);
+        add(`quiet_hours.${day}`, 'rules_quiet_hours', t('rules-bad-quiet-hours', { day: dayName(day), range: r }));
       }
     }
   }

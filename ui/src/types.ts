@@ -2,6 +2,7 @@
 // core's serde types). Open sets keep their raw form: a status the UI does
 // not know is shown by its label, never dropped.
 
+import type { Locale } from './l10n';
 import type { RulesEdit } from './rules';
 
 export type { RulesEdit };
@@ -118,6 +119,8 @@ export interface Snapshot {
   relay_me?: WhoAmI[];
   /** Said once on the Accounts tab (an invitation link's outcome). */
   accounts_notice?: string | null;
+  /** The language and locale tag the tray chose (config, else the OS). */
+  locale?: Locale;
 }
 
 /** A relay token's owner: emails, agent ids per product, groups. */

@@ -167,7 +167,7 @@ test('the board filters, counts, and takes a live status change in place', async
 test('the feed shows the away summary and opens an item through the app', async () => {
   const { page, errors } = await open();
   await page.click('#tab-feed');
-  assert.match(await page.locator('.away').innerText(), /While you were on a call[\s\S]*1 missed calls/);
+  assert.match(await page.locator('.away').innerText(), /While you were on a call[\s\S]*\b1 missed call\n/);
   assert.equal(await page.locator('.feed li .title').first().innerText(), 'New ticket #42: <script>alert(1)</script>');
   await page.screenshot({ path: join(results, 'feed.png') });
   // Each Open is named for its item; a held item says why in words.
@@ -745,4 +745,51 @@ test('axe finds no WCAG 2.1 A/AA violation on any tab, light or dark', async () 
     assert.deepEqual(errors, []);
     await page.close();
   }
+});
+
+test('in German: the page, the board, the feed, the forms and their errors, and back to English when the tray says so', async () => {
+  const s = snapshot();
+  s.locale = { language: 'de', tag: 'de-DE', source: 'os' };
+  const { page, errors } = await open('light', { snapshot: s });
+  const text = (sel) => page.locator(sel).first().innerText();
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'de-DE');
+  assert.equal(await text('#tab-board'), 'Übersicht');
+  assert.equal(await text('#tab-accounts'), 'Konten');
+  assert.equal(await page.getAttribute('nav.tabs', 'aria-label'), 'Bereiche');
+  assert.equal(await text('#status'), '1 von 1 Konto verbunden');
+  assert.equal(await page.getAttribute('table.board', 'aria-label'), 'Team-Übersicht');
+  assert.equal(await text('tr[data-agent="2"] .status'), 'Beschäftigt / im Gespräch');
+  assert.equal(await text('tr[data-agent="2"] td:last-child'), '5 Min.');
+  await page.click('#tab-feed');
+  assert.equal(await text('.away strong'), 'Während Ihres Anrufs');
+  assert.equal(await text('.away p'), '1 verpasster Anruf');
+  assert.equal(await text('li[data-feed="2"] button.open'), 'Öffnen');
+  assert.equal(await page.getAttribute('li[data-feed="2"] button.open', 'aria-label'), 'New ticket #42: <script>alert(1)</script> öffnen');
+  assert.equal(await text('li[data-feed="1"] .held-note'), 'zurückgehalten während Ihres Anrufs');
+  await page.click('#tab-rules');
+  assert.equal(await text('fieldset.subscriptions legend'), 'Benachrichtigen bei');
+  assert.equal((await text('label[for="sub-missed_call"]')).trim(), 'Verpasste Anrufe');
+  await page.fill('#quiet-mon', '25:00');
+  await page.waitForFunction(() => document.querySelector('[data-error-for="quiet_hours.mon"]')?.textContent !== '');
+  assert.equal(await text('[data-error-for="quiet_hours.mon"]'), 'Ruhezeiten am Montag: erwartet HH:MM-HH:MM, nicht „25:00“');
+  await page.click('#tab-accounts');
+  assert.equal(await text('#account-form-heading'), 'Konto hinzufügen');
+  assert.equal(await text('label[for=account-secret]'), 'Agent-Token');
+  await page.addScriptTag({ path: join(here, '..', 'node_modules', 'axe-core', 'axe.min.js') });
+  const violations = await page.evaluate(async () => (await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })).violations.map((v) => v.id));
+  assert.deepEqual(violations, []);
+  await page.screenshot({ path: join(results, 'german.png'), fullPage: true });
+
+  // The config changed to English: the next snapshot says so, and the
+  // page, the board and the forms speak English again.
+  await page.evaluate(() => {
+    window.__mock.snapshot.locale = { language: 'en', tag: 'en', source: 'config' };
+    window.__mock.emit('view-changed', null);
+  });
+  await page.waitForFunction(() => document.querySelector('#tab-board')?.textContent === 'Board');
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+  assert.equal(await text('#account-form-heading'), 'Add an account');
+  assert.equal(await text('tr[data-agent="2"] .status'), 'Busy / on a call');
+  assert.deepEqual(errors, []);
+  await page.close();
 });

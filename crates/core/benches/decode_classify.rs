@@ -59,6 +59,7 @@ fn decode_and_classify(bytes: &[u8], rules: &Rules, identity: &Identity, board: 
             names: &deskbell_core::directory::Names::default(),
         },
         board_change: None,
+        locale: &deskbell_core::l10n::Locale::english(),
     };
     match classify(&ev, &ctx) {
         deskbell_core::rules::Verdict::Notify(n) => n.len(),

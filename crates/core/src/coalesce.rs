@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use crate::l10n::Locale;
 use crate::notification::{Kind, Notification};
 use crate::schedule::HeldSummary;
 
@@ -30,16 +31,18 @@ pub enum Delivery {
 }
 
 impl Delivery {
-    pub fn title(&self) -> String {
+    /// The popup's title in `l`'s language (a single notification's own
+    /// was written in it already).
+    pub fn title(&self, l: &Locale) -> String {
         match self {
             Delivery::Single(n) => n.title.clone(),
-            Delivery::Burst { kind, items } => kind.plural(items.len()),
-            Delivery::Held(h) => h.reason.while_phrase().to_owned(),
+            Delivery::Burst { kind, items } => kind.plural(items.len(), l),
+            Delivery::Held(h) => h.reason.while_phrase(l),
             Delivery::Withdrawn { title, .. } => title.clone(),
         }
     }
 
-    pub fn body(&self) -> String {
+    pub fn body(&self, l: &Locale) -> String {
         match self {
             Delivery::Single(n) => n.body.clone(),
             Delivery::Burst { items, .. } => {
@@ -53,7 +56,7 @@ impl Delivery {
             Delivery::Held(h) => h
                 .counts
                 .iter()
-                .map(|(kind, n)| kind.plural(*n))
+                .map(|(kind, n)| kind.plural(*n, l))
                 .collect::<Vec<_>>()
                 .join(", "),
             Delivery::Withdrawn { .. } => String::new(),

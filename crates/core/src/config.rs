@@ -18,6 +18,10 @@ pub const CONFIG_VERSION: u32 = 1;
 #[serde(default)]
 pub struct Config {
     pub version: u32,
+    /// The language Deskbell speaks (`"de"`, `"en"`, or a tag such as
+    /// `"de-AT"`); unset: the OS locale's (`crate::l10n`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     pub identity: Identity,
     pub rules: Rules,
     /// More notifications of one kind within this many seconds are shown as
@@ -152,6 +156,7 @@ impl Default for Config {
             coalesce_seconds: 10,
             board_stale_after_hours: 12,
             accounts: Vec::new(),
+            language: None,
         }
     }
 }

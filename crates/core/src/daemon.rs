@@ -21,6 +21,7 @@ use crate::desktop::{Desktop, SecretStoreError};
 use crate::directory::{Directory, Names, WhoAmI};
 use crate::feed::FeedStore;
 use crate::first_response::FirstResponseStore;
+use crate::l10n::Locale;
 use crate::local::Push;
 use crate::notification::{Kind, Notification};
 use crate::notified::NotifiedStore;
@@ -215,6 +216,7 @@ pub fn start(desktop: Arc<dyn Desktop>, files: Files) -> Handle {
         dnd_until: config.rules.schedule.do_not_disturb_until,
         stale_after_hours: config.board_stale_after_hours,
         config_problem: problem,
+        locale: locale_of(&config),
         ..View::default()
     };
     let (cmd_tx, cmd_rx) = mpsc::channel(64);
@@ -304,7 +306,15 @@ fn remember_notified(pipeline: &mut Pipeline, store: Option<&NotifiedStore>) {
 
 fn pipeline_for(config: &Config) -> Pipeline {
     let window = chrono::Duration::seconds(i64::from(config.coalesce_seconds));
-    Pipeline::new(config.rules.clone(), config.identity.clone(), window)
+    let mut pipeline = Pipeline::new(config.rules.clone(), config.identity.clone(), window);
+    pipeline.classifier_mut().locale = locale_of(config);
+    pipeline
+}
+
+/// The config's language, else the OS locale's (read from this process's
+/// environment, as the desktop session set it).
+fn locale_of(config: &Config) -> Locale {
+    Locale::resolve(config.language.as_deref(), |var| std::env::var(var).ok())
 }
 
 async fn play_demo(tx: mpsc::Sender<(usize, StreamOutput)>, mut stop: watch::Receiver<bool>) {
@@ -596,7 +606,8 @@ impl Daemon {
                 self.feed_dirty = true;
                 for d in deliveries {
                     let sound = self.pipeline.classifier().rules.sounds.for_delivery(&d);
-                    self.desktop.notify(d, sound);
+                    self.desktop
+                        .notify(d, sound, &self.pipeline.classifier().locale);
                 }
                 self.tell_window();
             }
@@ -674,6 +685,7 @@ impl Daemon {
                 self.pipeline.settle(&n.key);
                 let target = self.relay_of(n.account.as_deref());
                 let outcomes = self.outcomes.clone();
+                let locale = self.pipeline.classifier().locale.clone();
                 tokio::spawn(async move {
                     let result = match target {
                         Ok((relays, token)) => {
@@ -685,7 +697,8 @@ impl Daemon {
                         Ok(done) => tracing::info!(?done, "assign to me"),
                         Err(e) => tracing::warn!(code = e.code(), "assign to me: {e}"),
                     }
-                    let shown = crate::actions::assign::outcome(&n, &ticket, &result, Utc::now());
+                    let shown =
+                        crate::actions::assign::outcome(&n, &ticket, &result, Utc::now(), &locale);
                     let _ = outcomes.send(shown);
                 });
             }
@@ -694,6 +707,7 @@ impl Daemon {
                 self.pipeline.settle(&n.key);
                 let target = self.xelion_of(n.account.as_deref());
                 let outcomes = self.outcomes.clone();
+                let locale = self.pipeline.classifier().locale.clone();
                 tokio::spawn(async move {
                     let result = match target {
                         Ok(account) => {
@@ -705,8 +719,13 @@ impl Daemon {
                         Ok(()) => tracing::info!("call back placed"),
                         Err(e) => tracing::warn!(code = e.code(), "call back: {e}"),
                     }
-                    let shown =
-                        crate::actions::call_back::outcome(&n, &number, &result, Utc::now());
+                    let shown = crate::actions::call_back::outcome(
+                        &n,
+                        &number,
+                        &result,
+                        Utc::now(),
+                        &locale,
+                    );
                     let _ = outcomes.send(shown);
                 });
             }
@@ -722,7 +741,8 @@ impl Daemon {
             v.feed.record(&d, now);
         });
         self.feed_dirty = true;
-        self.desktop.notify(d, None);
+        self.desktop
+            .notify(d, None, &self.pipeline.classifier().locale);
         self.tell_window();
     }
 
@@ -1010,6 +1030,9 @@ impl Daemon {
             }
         }
         self.config.accounts = config.accounts;
+        self.config.language = config.language;
+        let locale = locale_of(&self.config);
+        self.pipeline.classifier_mut().locale = locale.clone();
         let statuses = account_statuses(&self.config);
         let demo = self.config.accounts.is_empty();
         let switching = demo != self.demo.is_some();
@@ -1035,6 +1058,7 @@ impl Daemon {
         self.update_view(|v| {
             v.accounts = statuses;
             v.demo = demo;
+            v.locale = locale;
             if switching {
                 v.board.clear();
             }

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use thiserror::Error;
 
 use crate::coalesce::Delivery;
+use crate::l10n::Locale;
 use crate::rules::Sound;
 use crate::secret::Secret;
 use crate::view::TrayView;
@@ -43,8 +44,9 @@ pub trait SecretStore: Send + Sync {
 
 /// The desktop the tray process lives on.
 pub trait Desktop: SecretStore {
-    /// Shows one delivery as a native notification, with its sound.
-    fn notify(&self, delivery: Delivery, sound: Option<Sound>);
+    /// Shows one delivery as a native notification, with its sound; its
+    /// summaries and buttons said in `locale`'s language.
+    fn notify(&self, delivery: Delivery, sound: Option<Sound>, locale: &Locale);
     /// Shows the tray's icon, tooltip, checks and lines; called when they
     /// changed.
     fn show_tray(&self, tray: &TrayView);
@@ -94,7 +96,7 @@ impl SecretStore for MemoryDesktop {
 }
 
 impl Desktop for MemoryDesktop {
-    fn notify(&self, delivery: Delivery, sound: Option<Sound>) {
+    fn notify(&self, delivery: Delivery, sound: Option<Sound>, _locale: &Locale) {
         if let Ok(mut n) = self.notified.lock() {
             n.push(delivery);
         }

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::board::Board;
+use crate::l10n::{Locale, Msg};
 
 /// The product an entry comes from, an open set.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -299,11 +300,6 @@ pub struct Lookup<'a> {
     pub board: &'a Board,
 }
 
-/// What to say for an agent whose name nobody knows: never the raw id.
-pub const UNKNOWN_AGENT: &str = "an agent not in the directory";
-/// Likewise for a group.
-pub const UNKNOWN_GROUP: &str = "a group not in the directory";
-
 impl Lookup<'_> {
     pub fn agent(&self, id: &str) -> Option<String> {
         self.names
@@ -316,13 +312,16 @@ impl Lookup<'_> {
         self.names.group(id).map(str::to_owned)
     }
 
-    /// An agent as a person reads it: the name, or [`UNKNOWN_AGENT`].
-    pub fn agent_or_unknown(&self, id: &str) -> String {
-        self.agent(id).unwrap_or_else(|| UNKNOWN_AGENT.to_owned())
+    /// An agent as a person reads it: the name, or "an agent not in the
+    /// directory" (never the raw id).
+    pub fn agent_or_unknown(&self, id: &str, locale: &Locale) -> String {
+        self.agent(id)
+            .unwrap_or_else(|| locale.text(Msg::UnknownAgent, &[]))
     }
 
-    pub fn group_or_unknown(&self, id: &str) -> String {
-        self.group(id).unwrap_or_else(|| UNKNOWN_GROUP.to_owned())
+    pub fn group_or_unknown(&self, id: &str, locale: &Locale) -> String {
+        self.group(id)
+            .unwrap_or_else(|| locale.text(Msg::UnknownGroup, &[]))
     }
 }
 
@@ -361,6 +360,9 @@ mod tests {
             names: &Names::default(),
             board: &Board::default(),
         };
-        assert_eq!(lookup.agent_or_unknown("2823233e-7122"), UNKNOWN_AGENT);
+        assert_eq!(
+            lookup.agent_or_unknown("2823233e-7122", &Locale::english()),
+            "an agent not in the directory"
+        );
     }
 }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::directory::Lookup;
 use crate::event::freshdesk::{Ticket, TicketEvent, TicketStatus};
 use crate::event::{DecodedEvent, Event};
+use crate::l10n::{Arg, Locale, Msg};
 use crate::notification::{urls, Kind, Notification, Urgency};
 use crate::rules::new_ticket::{scope, scope_filter};
 use crate::rules::TicketFilter;
@@ -205,6 +206,7 @@ impl FirstResponses {
         now: DateTime<FixedOffset>,
         lead: Duration,
         names: Lookup<'_>,
+        locale: &Locale,
     ) -> Vec<Notification> {
         let utc = now.with_timezone(&Utc);
         let mut out = Vec::new();
@@ -221,7 +223,7 @@ impl FirstResponses {
                 continue;
             }
             w.said = stage;
-            out.push(warning(key, w, stage, now, names));
+            out.push(warning(key, w, stage, now, names, locale));
         }
         out
     }
@@ -255,31 +257,43 @@ fn warning(
     stage: Said,
     now: DateTime<FixedOffset>,
     names: Lookup<'_>,
+    l: &Locale,
 ) -> Notification {
     let due_local = w.due.0.with_timezone(now.offset());
-    let subject = w.subject.as_deref().unwrap_or("(no subject)");
+    let subject = w
+        .subject
+        .clone()
+        .unwrap_or_else(|| l.text(Msg::NoSubject, &[]));
+    let ticket = [
+        ("id", Arg::from(&w.ticket_id)),
+        ("subject", Arg::from(&subject)),
+    ];
     let title = match stage {
-        Said::Overdue => format!("First response overdue: #{} {subject}", w.ticket_id),
+        Said::Overdue => l.text(Msg::FirstResponseOverdue, &ticket),
         _ => {
             // Rounded up: "due in 10 min" at 9:30 left.
             let seconds = (w.due.0 - now.with_timezone(&Utc)).num_seconds().max(0);
             let minutes = (seconds + 59) / 60;
-            format!(
-                "First response due in {minutes} min: #{} {subject}",
-                w.ticket_id
+            let [id, subject] = ticket;
+            l.text(
+                Msg::FirstResponseDueIn,
+                &[("minutes", minutes.into()), id, subject],
             )
         }
     };
     let body = crate::rules::join([
-        w.group_id.as_deref().map(|g| names.group_or_unknown(g)),
+        w.group_id.as_deref().map(|g| names.group_or_unknown(g, l)),
         w.priority.map(|p| {
-            format!(
-                "{} priority",
-                crate::event::freshdesk::Priority::from_code(p).label()
+            crate::rules::new_ticket::priority_text(
+                crate::event::freshdesk::Priority::from_code(p),
+                l,
             )
         }),
-        Some(format!("due {}", due_local.format("%H:%M"))),
-        Some("unassigned".to_owned()),
+        Some(l.text(
+            Msg::FirstResponseDueAt,
+            &[("time", (&l.time(&due_local)).into())],
+        )),
+        Some(l.text(Msg::Unassigned, &[])),
     ]);
     Notification {
         kind: Kind::FirstResponseDue,

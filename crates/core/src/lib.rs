@@ -25,6 +25,7 @@ pub mod event;
 pub mod feed;
 pub mod first_response;
 pub mod invite;
+pub mod l10n;
 pub mod local;
 pub mod notification;
 pub mod notified;

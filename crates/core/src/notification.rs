@@ -43,17 +43,13 @@ impl Kind {
         }
     }
 
-    /// Plural label for menus and summaries ("3 missed calls").
-    pub fn plural(self, n: usize) -> String {
-        let (one, many) = match self {
-            Kind::MissedCall => ("missed call", "missed calls"),
-            Kind::NewTicket => ("new ticket", "new tickets"),
-            Kind::ConversationReassigned => ("reassigned conversation", "reassigned conversations"),
-            Kind::TicketReassigned => ("reassigned ticket", "reassigned tickets"),
-            Kind::AgentStatus => ("agent status change", "agent status changes"),
-            Kind::FirstResponseDue => ("first response coming due", "first responses coming due"),
-        };
-        format!("{n} {}", if n == 1 { one } else { many })
+    /// A count of this kind for summaries ("3 missed calls"), in `l`'s
+    /// language and plural forms.
+    pub fn plural(self, n: usize, l: &crate::l10n::Locale) -> String {
+        l.text(
+            crate::l10n::Msg::KindCount,
+            &[("kind", self.as_str().into()), ("count", n.into())],
+        )
     }
 }
 

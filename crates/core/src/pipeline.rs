@@ -14,6 +14,7 @@ use crate::dedupe::{event_fingerprint, fingerprint, Dedupe};
 use crate::directory::Names;
 use crate::event::{decode, DecodeError, DecodedEvent, Event};
 use crate::first_response::{FirstResponses, Observed};
+use crate::l10n::Locale;
 use crate::notification::Notification;
 use crate::rules::{classify, Context, Identity, Me, Rules, Skip, Verdict};
 use crate::wire::Timestamp;
@@ -47,6 +48,8 @@ pub struct Classified {
 pub struct Classifier {
     pub rules: Rules,
     pub identity: Identity,
+    /// The language notifications are written in.
+    pub locale: Locale,
     board: Board,
     /// Names for ids, from the relays' directories (`crate::directory`).
     names: Names,
@@ -65,6 +68,7 @@ impl Classifier {
         Classifier {
             rules,
             identity,
+            locale: Locale::english(),
             board: Board::default(),
             names: Names::default(),
             events: Dedupe::new(DEDUPE_CAPACITY, window),
@@ -103,7 +107,7 @@ impl Classifier {
             names: &self.names,
             board: &self.board,
         };
-        let said = self.first_responses.due(now, lead, lookup);
+        let said = self.first_responses.due(now, lead, lookup, &self.locale);
         if !said.is_empty() {
             self.first_responses_changed = true;
         }
@@ -236,6 +240,7 @@ impl Classifier {
                 names: &self.names,
             },
             board_change: board_change.as_ref(),
+            locale: &self.locale,
         };
         let verdict = match classify(ev, &ctx) {
             Verdict::Notify(list) => {
@@ -481,7 +486,7 @@ impl Pipeline {
             }
         }
         let utc = now.with_timezone(&Utc);
-        let due = self.reminders.take_due(utc);
+        let due = self.reminders.take_due(utc, &self.classifier.locale);
         if !due.is_empty() {
             self.reminders_changed = true;
         }

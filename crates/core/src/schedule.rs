@@ -180,13 +180,18 @@ pub enum HoldReason {
 }
 
 impl HoldReason {
-    pub fn while_phrase(self) -> &'static str {
-        match self {
-            HoldReason::DoNotDisturb => "While you were in do-not-disturb",
-            HoldReason::QuietHours => "During quiet hours",
-            HoldReason::OnCall => "While you were on a call",
-            HoldReason::Away => "While you were away",
-        }
+    /// The held summary's title ("While you were on a call").
+    pub fn while_phrase(self, l: &crate::l10n::Locale) -> String {
+        use crate::l10n::Msg;
+        l.text(
+            match self {
+                HoldReason::DoNotDisturb => Msg::HeldDoNotDisturb,
+                HoldReason::QuietHours => Msg::HeldQuietHours,
+                HoldReason::OnCall => Msg::HeldOnCall,
+                HoldReason::Away => Msg::HeldAway,
+            },
+            &[],
+        )
     }
 }
 

@@ -11,6 +11,7 @@ use crate::board::AgentRow;
 use crate::config::AccountConfig;
 use crate::directory::{DirectoryGroup, WhoAmI};
 use crate::feed::{AwaySummary, Feed, FeedItem};
+use crate::l10n::{Arg, Locale, Msg};
 use crate::local::{Status, StatusLine};
 use crate::rules::{RulesEdit, Subscriptions};
 use crate::stream::ConnectionState;
@@ -76,6 +77,8 @@ pub struct View {
     /// What the Accounts tab says once (an invitation link's outcome);
     /// handed to one snapshot only.
     pub accounts_notice: Option<String>,
+    /// The language the tray, the notifications and the window speak.
+    pub locale: Locale,
 }
 
 /// The icon the tray shows for a view.
@@ -117,20 +120,22 @@ impl View {
     }
 
     pub fn tooltip(&self) -> String {
+        let l = &self.locale;
         let mut parts = vec![if self.demo {
-            "Deskbell (demo)".to_owned()
+            l.text(Msg::TooltipDemo, &[])
         } else {
             "Deskbell".to_owned()
         }];
         match self.last_event_at {
-            Some(t) => parts.push(format!("last event {}", t.format("%H:%M"))),
-            None => parts.push("no events yet".into()),
+            Some(t) => parts.push(l.text(Msg::TooltipLastEvent, &[("time", (&l.time(&t)).into())])),
+            None => parts.push(l.text(Msg::TooltipNoEvents, &[])),
         }
         if self.unseen > 0 {
-            parts.push(format!("{} unseen", self.unseen));
+            let count = l.count(self.unseen as usize);
+            parts.push(l.text(Msg::TooltipUnseen, &[("count", (&count).into())]));
         }
         if let Some(p) = &self.config_problem {
-            parts.push(format!("config problem: {p}"));
+            parts.push(l.text(Msg::TooltipConfigProblem, &[("problem", p.into())]));
         }
         parts.join(" · ")
     }
@@ -268,6 +273,10 @@ pub struct Snapshot {
     /// Show the Accounts tab with this said (once).
     #[serde(default)]
     pub accounts_notice: Option<String>,
+    /// The language to show the window in, and the tag its dates and
+    /// numbers are formatted with.
+    #[serde(default)]
+    pub locale: Locale,
 }
 
 impl Snapshot {
@@ -298,6 +307,7 @@ impl Snapshot {
             relay_me: view.relay_me.clone(),
             edit_account: view.edit_request.clone(),
             accounts_notice: view.accounts_notice.clone(),
+            locale: view.locale.clone(),
         }
     }
 }
@@ -312,6 +322,8 @@ pub struct TrayView {
     pub demo: bool,
     /// One per account, in the config's order: its line and its click.
     pub lines: Vec<(String, Option<AccountClick>)>,
+    /// The menu's own labels are said in this.
+    pub locale: Locale,
 }
 
 impl View {
@@ -324,49 +336,46 @@ impl View {
             lines: self
                 .accounts
                 .iter()
-                .map(|a| (status_line(a), a.click()))
+                .map(|a| (status_line(a, &self.locale), a.click()))
                 .collect(),
+            locale: self.locale.clone(),
         }
     }
 }
 
 /// The status line of one account in the tray menu.
-pub fn status_line(a: &AccountStatus) -> String {
-    match a.problem {
-        Some(AccountProblem::KeyringUnavailable) => {
-            return format!("{}: keyring locked or unavailable (click to retry)", a.name)
-        }
-        Some(AccountProblem::SecretMissing) => {
-            return format!(
-                "{}: no secret in the keyring; add the account again",
-                a.name
-            )
-        }
-        None => {}
-    }
-    let state = match &a.state {
-        ConnectionState::Connecting => "connecting".to_owned(),
-        ConnectionState::Live { .. } => "connected".to_owned(),
-        // The reason says what to fix: an untrusted certificate is not a
-        // network that will come back by itself.
-        ConnectionState::BackingOff {
-            retry_at, reason, ..
-        } => {
-            let mut short: String = reason.chars().take(REASON_CHARS).collect();
-            if short.len() < reason.len() {
-                short.push('…');
+pub fn status_line(a: &AccountStatus, l: &Locale) -> String {
+    let name = ("name", Arg::from(&a.name));
+    let msg = match a.problem {
+        Some(AccountProblem::KeyringUnavailable) => Msg::AccountKeyringLocked,
+        Some(AccountProblem::SecretMissing) => Msg::AccountSecretMissing,
+        None => match &a.state {
+            ConnectionState::Connecting => Msg::AccountConnecting,
+            ConnectionState::Live { .. } => Msg::AccountConnected,
+            // The reason says what to fix: an untrusted certificate is not
+            // a network that will come back by itself. (It is the client's
+            // own text, in English: it names protocol things.)
+            ConnectionState::BackingOff {
+                retry_at, reason, ..
+            } => {
+                let mut short: String = reason.chars().take(REASON_CHARS).collect();
+                if short.len() < reason.len() {
+                    short.push('…');
+                }
+                let at = retry_at
+                    .with_timezone(&Local)
+                    .format("%H:%M:%S")
+                    .to_string();
+                return l.text(
+                    Msg::AccountReconnecting,
+                    &[name, ("time", (&at).into()), ("reason", (&short).into())],
+                );
             }
-            format!(
-                "reconnecting at {}: {short}",
-                retry_at.with_timezone(&Local).format("%H:%M:%S")
-            )
-        }
-        ConnectionState::SignInNeeded { .. } => {
-            "sign-in needed (click to enter a new token)".to_owned()
-        }
-        ConnectionState::Stopped => "stopped".to_owned(),
+            ConnectionState::SignInNeeded { .. } => Msg::AccountSignInNeeded,
+            ConnectionState::Stopped => Msg::AccountStopped,
+        },
     };
-    format!("{}: {state}", a.name)
+    l.text(msg, &[name])
 }
 
 #[cfg(test)]
@@ -415,7 +424,7 @@ mod tests {
         locked.accounts[0].problem = Some(AccountProblem::KeyringUnavailable);
         assert_eq!(locked.icon_state(now), TrayIconState::Offline);
         assert_eq!(
-            status_line(&locked.accounts[0]),
+            status_line(&locked.accounts[0], &Locale::english()),
             "a: keyring locked or unavailable (click to retry)"
         );
         let mut v = view(&[live]);
@@ -462,7 +471,7 @@ mod tests {
             retry_at: now,
             reason: "the server's certificate is not trusted (UnknownIssuer)".into(),
         }]);
-        let line = status_line(&untrusted.accounts[0]);
+        let line = status_line(&untrusted.accounts[0], &Locale::english());
         assert!(
             line.starts_with("a: reconnecting at ")
                 && line.ends_with(": the server's certificate is not trusted (UnknownIssuer)"),
@@ -474,7 +483,7 @@ mod tests {
             retry_at: now,
             reason: "é".repeat(200),
         }]);
-        let line = status_line(&long.accounts[0]);
+        let line = status_line(&long.accounts[0], &Locale::english());
         assert!(
             line.ends_with(&format!("{}…", "é".repeat(REASON_CHARS))),
             "{line}"
@@ -482,7 +491,7 @@ mod tests {
 
         let refused = view(&[ConnectionState::SignInNeeded { status: 401 }]);
         assert_eq!(
-            status_line(&refused.accounts[0]),
+            status_line(&refused.accounts[0], &Locale::english()),
             "a: sign-in needed (click to enter a new token)"
         );
         assert_eq!(

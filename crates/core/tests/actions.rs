@@ -13,6 +13,7 @@ use chrono::{DateTime, Duration, FixedOffset};
 use deskbell_core::actions::reminders::{ReminderStore, Reminders};
 use deskbell_core::actions::{Action, ActionId, Pressed};
 use deskbell_core::config::{AccountConfig, LinkScope};
+use deskbell_core::l10n::Locale;
 use deskbell_core::notification::{Kind, Notification};
 use deskbell_core::pipeline::Pipeline;
 use deskbell_core::rules::{Identity, Rules};
@@ -220,8 +221,14 @@ fn a_ticket_that_got_an_agent_needs_no_reminder() {
     r.add(n[0].clone(), at("2026-12-03T09:42:00Z").to_utc());
     r.add(n[0].clone(), at("2026-12-03T09:50:00Z").to_utc());
     assert_eq!(r.len(), 1);
-    assert!(r.take_due(at("2026-12-03T09:58:00Z").to_utc()).is_empty());
-    assert_eq!(r.take_due(at("2026-12-03T10:05:00Z").to_utc()).len(), 1);
+    assert!(r
+        .take_due(at("2026-12-03T09:58:00Z").to_utc(), &Locale::english())
+        .is_empty());
+    assert_eq!(
+        r.take_due(at("2026-12-03T10:05:00Z").to_utc(), &Locale::english())
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -260,7 +267,7 @@ async fn call_back_asks_the_pbx_once_and_says_why_not() {
     ))
     .remove(0);
     let now = at("2026-11-20T09:05:00Z").to_utc();
-    let said = outcome(&pressed, "+31201234567", &Err(err), now);
+    let said = outcome(&pressed, "+31201234567", &Err(err), now, &Locale::english());
     assert_eq!(said.key, pressed.key);
     assert_eq!(said.title, "Could not call +31201234567 back");
     assert!(said.body.contains("no phone"), "{}", said.body);

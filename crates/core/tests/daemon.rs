@@ -60,7 +60,7 @@ async fn the_demo_notifies_and_commands_reach_the_view_the_tray_and_the_config()
                     .sounds
                     .for_delivery(d),
                 "{}",
-                d.title()
+                d.title(&deskbell_core::l10n::Locale::english())
             );
         }
     }

@@ -25,7 +25,8 @@ fn tom() -> Identity {
 }
 
 fn titles(d: &[Delivery]) -> Vec<String> {
-    d.iter().map(Delivery::title).collect()
+    let en = deskbell_core::l10n::Locale::english();
+    d.iter().map(|d| d.title(&en)).collect()
 }
 
 #[test]
@@ -173,8 +174,14 @@ fn on_a_call_everything_is_held_then_summarised_once() {
     };
     assert_eq!(summary.reason, HoldReason::OnCall);
     assert_eq!(summary.items.len(), 2);
-    assert_eq!(back.deliveries[0].title(), "While you were on a call");
-    assert_eq!(back.deliveries[0].body(), "1 missed call, 1 new ticket");
+    assert_eq!(
+        back.deliveries[0].title(&deskbell_core::l10n::Locale::english()),
+        "While you were on a call"
+    );
+    assert_eq!(
+        back.deliveries[0].body(&deskbell_core::l10n::Locale::english()),
+        "1 missed call, 1 new ticket"
+    );
     assert_eq!(p.held_count(), 0);
     // Nothing is released twice.
     assert!(p.tick(now + Duration::seconds(61)).is_empty());
@@ -508,8 +515,14 @@ fn a_catch_up_is_one_summary_and_repeats_nothing_already_shown() {
     };
     assert_eq!(h.reason, HoldReason::Away);
     assert_eq!(h.counts.get(&Kind::MissedCall), Some(&2));
-    assert_eq!(summary.title(), "While you were away");
-    assert_eq!(summary.body(), "2 missed calls");
+    assert_eq!(
+        summary.title(&deskbell_core::l10n::Locale::english()),
+        "While you were away"
+    );
+    assert_eq!(
+        summary.body(&deskbell_core::l10n::Locale::english()),
+        "2 missed calls"
+    );
     // Nothing new: no summary at all.
     assert!(p
         .catch_up(

@@ -6,6 +6,7 @@
 use deskbell_core::actions::Pressed;
 use deskbell_core::coalesce::Delivery;
 use deskbell_core::desktop::{Desktop, SecretStore, SecretStoreError};
+use deskbell_core::l10n::Locale;
 use deskbell_core::rules::Sound;
 use deskbell_core::secret::Secret;
 use deskbell_core::view::TrayView;
@@ -14,7 +15,7 @@ use tokio::sync::{mpsc, watch};
 use crate::{notify, secrets};
 
 pub struct OsDesktop {
-    sink: std::sync::mpsc::Sender<(Delivery, Option<Sound>)>,
+    sink: std::sync::mpsc::Sender<notify::Popup>,
     tray: watch::Sender<Option<TrayView>>,
 }
 
@@ -49,9 +50,9 @@ impl SecretStore for OsDesktop {
 }
 
 impl Desktop for OsDesktop {
-    fn notify(&self, delivery: Delivery, sound: Option<Sound>) {
+    fn notify(&self, delivery: Delivery, sound: Option<Sound>, locale: &Locale) {
         // The sink thread ends only with the process.
-        let _ = self.sink.send((delivery, sound));
+        let _ = self.sink.send((delivery, sound, locale.clone()));
     }
 
     fn show_tray(&self, view: &TrayView) {

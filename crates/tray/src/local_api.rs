@@ -232,7 +232,7 @@ impl TrayApi {
         let Some(pressed) = Pressed::of(&item, action.as_str()) else {
             return refused(
                 "no_such_action",
-                format!("this item offers no {:?}", action.label()),
+                format!("this item offers no {:?}", action.as_str()),
             );
         };
         match self.daemon.send(Command::Act(Box::new(pressed))) {

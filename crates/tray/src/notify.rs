@@ -8,6 +8,7 @@ use std::sync::mpsc;
 
 use deskbell_core::actions::{ActionId, Pressed};
 use deskbell_core::coalesce::Delivery;
+use deskbell_core::l10n::Locale;
 use deskbell_core::notification::{Kind, Notification, Urgency};
 use deskbell_core::rules::Sound;
 
@@ -55,6 +56,10 @@ pub fn safe_link(raw: &str) -> Option<url::Url> {
 /// Where a pressed button goes: the daemon, which carries it out.
 pub type PressedTx = tokio::sync::mpsc::UnboundedSender<Pressed>;
 
+/// One delivery for the sink to show: its sound, and the language its
+/// summaries and buttons are said in.
+pub type Popup = (Delivery, Option<Sound>, Locale);
+
 /// Which showing of each notification id is current. A replacement keeps
 /// the id (the spec's `replaces_id`) and sends no `NotificationClosed`, so
 /// the replaced one's waiter still listens: it acts only while its showing
@@ -99,8 +104,8 @@ impl Showings {
 }
 
 /// Runs the sink on its own thread: notification calls block on D-Bus.
-pub fn spawn_sink(pressed: PressedTx) -> mpsc::Sender<(Delivery, Option<Sound>)> {
-    let (tx, rx) = mpsc::channel::<(Delivery, Option<Sound>)>();
+pub fn spawn_sink(pressed: PressedTx) -> mpsc::Sender<Popup> {
+    let (tx, rx) = mpsc::channel::<Popup>();
     let _ = std::thread::Builder::new()
         .name("notify-sink".into())
         .spawn(move || {
@@ -110,8 +115,8 @@ pub fn spawn_sink(pressed: PressedTx) -> mpsc::Sender<(Delivery, Option<Sound>)>
                 shown: 0,
                 pressed,
             };
-            for (delivery, sound) in rx {
-                show(&delivery, sound.as_ref(), &mut sink);
+            for (delivery, sound, locale) in rx {
+                show(&delivery, sound.as_ref(), &locale, &mut sink);
             }
         });
     tx
@@ -121,7 +126,7 @@ pub fn spawn_sink(pressed: PressedTx) -> mpsc::Sender<(Delivery, Option<Sound>)>
 /// is a link ("default" is a click on the body), then the notification's
 /// own actions. A Freshcaller missed call's Open is its call back: the
 /// call opens in Freshcaller, whose button rings the customer.
-pub fn buttons(item: &Notification, has_link: bool) -> Vec<(&'static str, String)> {
+pub fn buttons(item: &Notification, has_link: bool, l: &Locale) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     if has_link {
         let calls_back = item.kind == Kind::MissedCall
@@ -129,13 +134,18 @@ pub fn buttons(item: &Notification, has_link: bool) -> Vec<(&'static str, String
                 .actions
                 .iter()
                 .any(|a| matches!(a.id(), ActionId::CallBack | ActionId::Dial));
-        let label = if calls_back { "Call back" } else { "Open" };
-        out.push(("default", label.to_owned()));
-        out.push((ActionId::Open.as_str(), label.to_owned()));
+        let label = if calls_back {
+            ActionId::CallBack
+        } else {
+            ActionId::Open
+        }
+        .label(l);
+        out.push(("default", label.clone()));
+        out.push((ActionId::Open.as_str(), label));
     }
     for action in &item.actions {
         let id = action.id();
-        out.push((id.as_str(), id.label()));
+        out.push((id.as_str(), id.label(l)));
     }
     out
 }
@@ -163,7 +173,7 @@ struct Sink {
     pressed: PressedTx,
 }
 
-fn show(delivery: &Delivery, sound: Option<&Sound>, sink: &mut Sink) {
+fn show(delivery: &Delivery, sound: Option<&Sound>, locale: &Locale, sink: &mut Sink) {
     let replace_ids = &mut sink.replace_ids;
     if let Delivery::Withdrawn { key, title } = delivery {
         withdraw(key, title, replace_ids);
@@ -171,8 +181,8 @@ fn show(delivery: &Delivery, sound: Option<&Sound>, sink: &mut Sink) {
     }
     let mut n = notify_rust::Notification::new();
     n.appname("Deskbell")
-        .summary(&plain_summary(&delivery.title()))
-        .body(&escape_body(&delivery.body()));
+        .summary(&plain_summary(&delivery.title(locale)))
+        .body(&escape_body(&delivery.body(locale)));
     let (single, link, urgency) = match delivery {
         Delivery::Single(item) => (
             Some(item.clone()),
@@ -203,7 +213,7 @@ fn show(delivery: &Delivery, sound: Option<&Sound>, sink: &mut Sink) {
             n.hint(hint);
         }
         if let Some(item) = &single {
-            for (id, label) in buttons(item, link.is_some()) {
+            for (id, label) in buttons(item, link.is_some(), locale) {
                 n.action(id, &label);
             }
         }
@@ -374,7 +384,7 @@ mod tests {
                 Action::RemindLater,
             ],
         );
-        let keys: Vec<(&str, String)> = buttons(&ticket, true);
+        let keys: Vec<(&str, String)> = buttons(&ticket, true, &Locale::english());
         assert_eq!(
             keys,
             [
@@ -385,10 +395,13 @@ mod tests {
             ]
         );
         // No link: no Open, the actions still.
-        assert_eq!(buttons(&ticket, false).len(), 2);
+        assert_eq!(buttons(&ticket, false, &Locale::english()).len(), 2);
         // Freshcaller's call back is its call, opened in Freshcaller.
         let call = notification(Kind::MissedCall, vec![Action::RemindLater]);
-        assert_eq!(buttons(&call, true)[1], ("open", "Call back".to_owned()));
+        assert_eq!(
+            buttons(&call, true, &Locale::english())[1],
+            ("open", "Call back".to_owned())
+        );
         // Xelion's is the PBX's: Open stays Open.
         let xelion = notification(
             Kind::MissedCall,
@@ -396,9 +409,12 @@ mod tests {
                 number: "+31".into(),
             }],
         );
-        assert_eq!(buttons(&xelion, true)[1], ("open", "Open".to_owned()));
         assert_eq!(
-            buttons(&xelion, true)[2],
+            buttons(&xelion, true, &Locale::english())[1],
+            ("open", "Open".to_owned())
+        );
+        assert_eq!(
+            buttons(&xelion, true, &Locale::english())[2],
             ("call_back", "Call back".to_owned())
         );
     }

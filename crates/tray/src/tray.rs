@@ -2,6 +2,7 @@
 //! no toolkit, no web engine. The tray only shows the daemon's [`TrayView`]
 //! and hands the agent's clicks on as [`MenuId`]s; it decides nothing.
 
+use deskbell_core::l10n::Msg;
 use deskbell_core::notification::Kind;
 use deskbell_core::schedule::Dnd;
 use deskbell_core::view::{TrayIconState, TrayView};
@@ -11,22 +12,22 @@ use tokio::sync::{mpsc, watch};
 
 use crate::menu::MenuId;
 
-fn kind_label(kind: Kind) -> &'static str {
+fn kind_label(kind: Kind) -> Msg {
     match kind {
-        Kind::MissedCall => "Missed calls",
-        Kind::NewTicket => "New tickets",
-        Kind::ConversationReassigned => "Reassigned conversations",
-        Kind::TicketReassigned => "Reassigned tickets",
-        Kind::AgentStatus => "Agent status changes",
-        Kind::FirstResponseDue => "First responses due",
+        Kind::MissedCall => Msg::TrayMissedCalls,
+        Kind::NewTicket => Msg::TrayNewTickets,
+        Kind::ConversationReassigned => Msg::TrayReassignedConversations,
+        Kind::TicketReassigned => Msg::TrayReassignedTickets,
+        Kind::AgentStatus => Msg::TrayAgentStatus,
+        Kind::FirstResponseDue => Msg::TrayFirstResponses,
     }
 }
 
-const DND_CHOICES: [(Dnd, &str); 4] = [
-    (Dnd::HalfAnHour, "For 30 minutes"),
-    (Dnd::OneHour, "For 1 hour"),
-    (Dnd::UntilTomorrowMorning, "Until tomorrow 08:00"),
-    (Dnd::Off, "Off"),
+const DND_CHOICES: [(Dnd, Msg); 4] = [
+    (Dnd::HalfAnHour, Msg::TrayDndHalfHour),
+    (Dnd::OneHour, Msg::TrayDndHour),
+    (Dnd::UntilTomorrowMorning, Msg::TrayDndTomorrow),
+    (Dnd::Off, Msg::TrayDndOff),
 ];
 
 /// The tray as the StatusNotifierItem host sees it.
@@ -97,9 +98,10 @@ impl ksni::Tray for TrayModel {
     }
 
     fn menu(&self) -> Vec<MenuItem<Self>> {
+        let say = |msg| self.view.locale.text(msg, &[]);
         let mut menu = Vec::new();
         if self.view.demo {
-            menu.push(self.item("Demo: built-in sample events", false, MenuId::Account(0)));
+            menu.push(self.item(&say(Msg::TrayDemo), false, MenuId::Account(0)));
         }
         for (i, (line, click)) in self.view.lines.iter().enumerate() {
             // Clickable only when a click can help.
@@ -108,23 +110,27 @@ impl ksni::Tray for TrayModel {
         menu.push(MenuItem::Separator);
         for kind in Kind::ALL {
             let on = self.view.subscriptions.is_on(kind);
-            menu.push(self.check(kind_label(kind), on, MenuId::Subscription(kind)));
+            menu.push(self.check(&say(kind_label(kind)), on, MenuId::Subscription(kind)));
         }
         menu.push(
             SubMenu {
-                label: "Do not disturb".into(),
+                label: say(Msg::TrayDoNotDisturb),
                 submenu: DND_CHOICES
                     .iter()
-                    .map(|(choice, label)| self.item(label, true, MenuId::Dnd(*choice)))
+                    .map(|(choice, label)| self.item(&say(*label), true, MenuId::Dnd(*choice)))
                     .collect(),
                 ..Default::default()
             }
             .into(),
         );
         menu.push(MenuItem::Separator);
-        menu.push(self.check("Start at login", self.start_at_login, MenuId::StartAtLogin));
-        menu.push(self.item("Open Deskbell", true, MenuId::Open));
-        menu.push(self.item("Quit", true, MenuId::Quit));
+        menu.push(self.check(
+            &say(Msg::TrayStartAtLogin),
+            self.start_at_login,
+            MenuId::StartAtLogin,
+        ));
+        menu.push(self.item(&say(Msg::TrayOpen), true, MenuId::Open));
+        menu.push(self.item(&say(Msg::TrayQuit), true, MenuId::Quit));
         menu
     }
 
@@ -227,6 +233,7 @@ impl Tray {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use deskbell_core::l10n::{Language, Locale};
     use deskbell_core::rules::Subscriptions;
     use deskbell_core::view::AccountClick;
     use ksni::Tray as _;
@@ -266,6 +273,7 @@ mod tests {
                     Some(AccountClick::ReplaceSecret),
                 ),
             ],
+            locale: Locale::english(),
         };
         let mut model = TrayModel {
             view,
@@ -287,5 +295,15 @@ mod tests {
         model.activate(0, 0);
         assert_eq!(rx.try_recv().ok(), Some(MenuId::Open));
         assert!(model.icon_pixmap()[0].data.len() > 16);
+
+        // In German, every label of the menu's own is German.
+        model.view.locale = Locale::of(Language::German);
+        let german = labels(&model.menu());
+        assert!(
+            german.contains(&"[ ] Neue Tickets".to_owned()),
+            "{german:?}"
+        );
+        assert!(german.contains(&"Nicht stören >".to_owned()), "{german:?}");
+        assert_eq!(german.last().map(String::as_str), Some("Beenden"));
     }
 }

@@ -3,23 +3,25 @@
 // read back into the page.
 
 import { h } from '../dom';
+import { formatTime, t } from '../l10n';
 import type { AccountSettings, AccountView, CommandError, Connection, NewAccount } from '../types';
 
 export function connectionLabel(a: AccountView): string {
-  if (a.problem === 'keyring_unavailable') return 'Keyring locked or unavailable';
-  if (a.problem === 'keyring_missing') return 'No secret in the keyring: add the account again';
+  if (a.problem === 'keyring_unavailable') return t('account-keyring-locked');
+  if (a.problem === 'keyring_missing') return t('account-secret-missing');
   const c: Connection = a.connection;
   switch (c.state) {
     case 'connecting':
-      return 'Connecting';
+      return t('account-connecting');
     case 'live':
-      return 'Connected';
+      return t('account-connected');
     case 'backing_off':
-      return `Reconnecting at ${new Date(c.retry_at).toLocaleTimeString()}: ${c.reason}`;
+      // The reason is the client's own, in English: it names protocol things.
+      return t('account-reconnecting', { time: formatTime(new Date(c.retry_at), true), reason: c.reason });
     case 'sign_in_needed':
-      return 'Sign-in needed: the token or password was refused (Edit to enter a new one)';
+      return t('account-sign-in-needed');
     case 'stopped':
-      return 'Stopped';
+      return t('account-stopped');
   }
 }
 
@@ -48,7 +50,7 @@ export function renderAccounts(root: HTMLElement, accounts: AccountView[], demo:
   let list = root.querySelector<HTMLUListElement>('ul.accounts');
   let form = root.querySelector<AccountForm>('form.account-form');
   if (!note || !list || !form) {
-    note = h('p', { class: 'note' }, 'No account yet: the built-in demo is playing.');
+    note = h('p', { class: 'note' }, t('accounts-demo-note'));
     const notice = h('p', { class: 'accounts-notice', role: 'status' });
     list = h('ul', { class: 'accounts' });
     form = accountForm(actions);
@@ -60,25 +62,26 @@ export function renderAccounts(root: HTMLElement, accounts: AccountView[], demo:
     ...accounts.map((a) => {
       const settings = a.settings;
       // `data-focus`: the list is redrawn on every refresh; focus comes back.
-      const edit = h('button', { type: 'button', 'aria-label': `Edit ${a.name}`, disabled: settings === null, 'data-focus': `edit:${a.name}` }, 'Edit');
+      const named = { name: a.name };
+      const edit = h('button', { type: 'button', 'aria-label': t('account-edit-named', named), disabled: settings === null, 'data-focus': `edit:${a.name}` }, t('account-edit'));
       if (settings) edit.addEventListener('click', () => editForm.edit(settings));
       const outcome = h('span', { class: 'probe', role: 'status' }, tested.get(a.name) ?? '');
-      const test = h('button', { type: 'button', 'aria-label': `Test ${a.name}`, disabled: settings === null, 'data-focus': `test:${a.name}` }, 'Test');
+      const test = h('button', { type: 'button', 'aria-label': t('account-test-named', named), disabled: settings === null, 'data-focus': `test:${a.name}` }, t('account-test'));
       if (settings) {
         test.addEventListener('click', async () => {
-          tested.set(a.name, 'Testing…');
-          outcome.textContent = 'Testing…';
+          tested.set(a.name, t('account-testing'));
+          outcome.textContent = t('account-testing');
           const refused = await actions.test(asNew(settings), null);
-          tested.set(a.name, refused ? refused.message : 'Connection works');
+          tested.set(a.name, refused ? refused.message : t('account-test-works-row'));
           // The list may have been redrawn meanwhile: the row on the page now.
           const shown = [...root.querySelectorAll<HTMLElement>('li[data-account]')].find((li) => li.dataset.account === a.name);
           const now = shown?.querySelector<HTMLElement>('.probe') ?? outcome;
           now.textContent = tested.get(a.name) ?? '';
         });
       }
-      const remove = h('button', { type: 'button', 'aria-label': `Remove ${a.name}`, 'data-focus': `remove:${a.name}` }, 'Remove');
+      const remove = h('button', { type: 'button', 'aria-label': t('account-remove-named', named), 'data-focus': `remove:${a.name}` }, t('account-remove'));
       remove.addEventListener('click', () => actions.remove(a.name));
-      const last = a.last_event_at ? `last event ${new Date(a.last_event_at).toLocaleTimeString()}` : 'no events yet';
+      const last = a.last_event_at ? t('account-last-event', { time: formatTime(new Date(a.last_event_at), true) }) : t('account-no-events');
       return h(
         'li',
         { 'data-account': a.name },
@@ -142,29 +145,29 @@ function accountForm(actions: AccountActions): AccountForm {
   const kind = h(
     'select',
     {},
-    h('option', { value: 'relay' }, 'Relay (Freshworks)'),
-    h('option', { value: 'invite' }, 'Relay, with an invitation code'),
-    h('option', { value: 'xelion' }, 'Xelion PBX'),
+    h('option', { value: 'relay' }, t('account-kind-relay')),
+    h('option', { value: 'invite' }, t('account-kind-invite')),
+    h('option', { value: 'xelion' }, t('account-kind-xelion')),
   );
   const name = h('input', { required: true, autocomplete: 'off' });
   const url = h('input', { type: 'url', required: true, placeholder: 'https://relay.acme.example/' });
   const secret = h('input', { type: 'password', autocomplete: 'new-password' });
   const tenant = h('input', {});
   const user = h('input', {});
-  const domains = h('input', { placeholder: 'support.acme.example (optional)' });
-  const fallbacks = h('input', { placeholder: 'https://relay2.acme.example/ (optional)' });
-  const heading = h('h2', {}, 'Add an account');
+  const domains = h('input', { placeholder: t('account-domains-example') });
+  const fallbacks = h('input', { placeholder: t('account-fallbacks-example') });
+  const heading = h('h2', {}, t('account-add-heading'));
   const error = h('p', { class: 'error', role: 'alert', id: 'account-error' });
   const probe = h('p', { class: 'probe', role: 'status', 'aria-live': 'polite' });
-  const submit = h('button', { type: 'submit' }, 'Add');
-  const test = h('button', { type: 'button', class: 'test' }, 'Test connection');
-  const cancel = h('button', { type: 'button', class: 'cancel', hidden: true }, 'Cancel');
-  const xelionOnly = [field('account-tenant', 'Tenant', tenant), field('account-user', 'User', user)];
+  const submit = h('button', { type: 'submit' }, t('account-add'));
+  const test = h('button', { type: 'button', class: 'test' }, t('account-test-connection'));
+  const cancel = h('button', { type: 'button', class: 'cancel', hidden: true }, t('account-cancel'));
+  const xelionOnly = [field('account-tenant', t('account-tenant'), tenant), field('account-user', t('account-user'), user)];
   const relayOnly = [
-    field('account-fallbacks', 'Other relays, tried in order when this one fails', fallbacks),
-    field('account-domains', 'Helpdesk domains', domains),
+    field('account-fallbacks', t('account-fallbacks'), fallbacks),
+    field('account-domains', t('account-domains'), domains),
   ];
-  const secretLabel = h('label', { for: 'account-secret' }, 'Agent token');
+  const secretLabel = h('label', { for: 'account-secret' }, t('account-secret-token'));
   /** The account being edited; null while adding. */
   let editing: AccountSettings | null = null;
   /** The inputs a refusal can name (`field` of the tray's answer). */
@@ -187,13 +190,13 @@ function accountForm(actions: AccountActions): AccountForm {
     const invite = kind.value === 'invite';
     for (const f of xelionOnly) f.hidden = !x;
     for (const f of relayOnly) f.hidden = x;
-    const what = x ? 'Password' : invite ? 'Invitation code, or the deskbell:// link' : 'Agent token';
-    secretLabel.textContent = editing ? `New ${what.toLowerCase()} (empty keeps the stored one)` : what;
+    const what = x ? 'password' : invite ? 'invite' : 'token';
+    secretLabel.textContent = editing ? t('account-secret-new', { what }) : t(`account-secret-${what}`);
     // A code is read aloud and retyped; the token never is.
     secret.type = invite ? 'text' : 'password';
     secret.autocomplete = invite ? 'off' : 'new-password';
     secret.required = editing === null;
-    submit.textContent = editing ? 'Save' : invite ? 'Join' : 'Add';
+    submit.textContent = editing ? t('account-save') : invite ? t('account-join') : t('account-add');
   };
   // A pasted link fills the relay's URL and the name it offers.
   secret.addEventListener('input', () => {
@@ -223,8 +226,8 @@ function accountForm(actions: AccountActions): AccountForm {
   const toAdding = () => {
     editing = null;
     form.reset();
-    heading.textContent = 'Add an account';
-    submit.textContent = 'Add';
+    heading.textContent = t('account-add-heading');
+    submit.textContent = t('account-add');
     kind.disabled = false;
     name.readOnly = false;
     cancel.hidden = true;
@@ -238,9 +241,9 @@ function accountForm(actions: AccountActions): AccountForm {
     'form',
     { class: 'account-form', 'aria-labelledby': 'account-form-heading' },
     heading,
-    field('account-kind', 'Kind', kind),
-    field('account-name', 'Name', name),
-    field('account-url', 'URL', url),
+    field('account-kind', t('account-kind'), kind),
+    field('account-name', t('account-name'), name),
+    field('account-url', t('account-url'), url),
     field('account-secret', secretLabel, secret),
     ...relayOnly,
     ...xelionOnly,
@@ -253,8 +256,8 @@ function accountForm(actions: AccountActions): AccountForm {
   form.edit = (s: AccountSettings) => {
     editing = s;
     form.reset();
-    heading.textContent = `Edit ${s.name}`;
-    submit.textContent = 'Save';
+    heading.textContent = t('account-edit-named', { name: s.name });
+    submit.textContent = t('account-save');
     kind.value = s.kind;
     kind.disabled = true;
     name.value = s.name;
@@ -274,16 +277,16 @@ function accountForm(actions: AccountActions): AccountForm {
   cancel.addEventListener('click', toAdding);
   test.addEventListener('click', async () => {
     if (kind.value === 'invite') {
-      probe.textContent = 'A code works once: Join spends it and connects.';
+      probe.textContent = t('account-test-invite');
       return;
     }
     if (editing === null && secret.value === '') {
-      probe.textContent = `Type the ${kind.value === 'xelion' ? 'password' : 'agent token'} first.`;
+      probe.textContent = t('account-test-needs-secret', { what: kind.value === 'xelion' ? 'password' : 'token' });
       return;
     }
-    probe.textContent = 'Testing…';
+    probe.textContent = t('account-testing');
     const refused = await actions.test(read(), secret.value === '' ? null : secret.value);
-    probe.textContent = refused ? refused.message : 'Connection works.';
+    probe.textContent = refused ? refused.message : t('account-test-works');
   });
   form.addEventListener('submit', async (e) => {
     e.preventDefault();

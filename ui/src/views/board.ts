@@ -18,6 +18,7 @@ import {
   type BoardFilter,
 } from '../board';
 import { clear, h } from '../dom';
+import { formatCount, t, tAttr } from '../l10n';
 import type { AgentRow } from '../types';
 
 export class BoardView {
@@ -40,7 +41,9 @@ export class BoardView {
   private readonly drawn = new Map<string, string>();
 
   constructor(root: HTMLElement, private readonly now: () => Date = () => new Date()) {
-    const text = h('input', { type: 'search', id: 'board-search', placeholder: 'Name, email or team' });
+    // The fixed texts carry their message ids: a change of language says
+    // them again (translatePage) without building the board anew.
+    const text = h('input', { type: 'search', id: 'board-search', 'data-l10n-id': 'board-search-field', placeholder: tAttr('board-search-field', 'placeholder') });
     text.addEventListener('input', () => this.setFilter({ text: text.value }));
     this.teamSelect = h('select', { id: 'board-team' });
     this.teamSelect.addEventListener('change', () => this.setFilter({ team: this.teamSelect.value }));
@@ -48,36 +51,34 @@ export class BoardView {
     this.statusSelect.addEventListener('change', () => this.setFilter({ status: this.statusSelect.value }));
     const mine = h('input', { type: 'checkbox', id: 'board-mine' });
     mine.addEventListener('change', () => this.setFilter({ onlyMyTeams: mine.checked }));
-    this.counts = h('ul', { class: 'counts', 'aria-label': 'Agents per status' });
+    this.counts = h('ul', { class: 'counts', 'data-l10n-id': 'board-counts', 'aria-label': tAttr('board-counts', 'aria-label') });
     this.body = h('tbody');
-    this.empty = h('p', { class: 'empty', hidden: true }, 'No agent matches.');
+    this.empty = h('p', { class: 'empty', hidden: true, 'data-l10n-id': 'board-empty' }, t('board-empty'));
     root.append(
       h(
         'div',
         { class: 'filters' },
-        h('label', { for: 'board-search' }, 'Search'),
+        h('label', { for: 'board-search', 'data-l10n-id': 'board-search' }, t('board-search')),
         text,
-        h('label', { for: 'board-team' }, 'Team'),
+        h('label', { for: 'board-team', 'data-l10n-id': 'board-team' }, t('board-team')),
         this.teamSelect,
-        h('label', { for: 'board-status' }, 'Status'),
+        h('label', { for: 'board-status', 'data-l10n-id': 'board-status' }, t('board-status')),
         this.statusSelect,
-        h('label', { class: 'switch' }, mine, ' Only my teams'),
+        h('label', { class: 'switch' }, mine, ' ', h('span', { 'data-l10n-id': 'board-only-mine' }, t('board-only-mine'))),
       ),
       this.counts,
       h(
         'table',
-        { class: 'board', 'aria-label': 'Team board' },
+        { class: 'board', 'data-l10n-id': 'board-table', 'aria-label': tAttr('board-table', 'aria-label') },
         h(
           'thead',
           {},
           h(
             'tr',
             {},
-            h('th', { scope: 'col' }, 'Agent'),
-            h('th', { scope: 'col' }, 'Status'),
-            h('th', { scope: 'col' }, 'Available on'),
-            h('th', { scope: 'col' }, 'Teams'),
-            h('th', { scope: 'col' }, 'In status'),
+            ...['board-col-agent', 'board-col-status', 'board-col-available-on', 'board-col-teams', 'board-col-in-status'].map((id) =>
+              h('th', { scope: 'col', 'data-l10n-id': id }, t(id)),
+            ),
           ),
         ),
         this.body,
@@ -133,6 +134,12 @@ export class BoardView {
       this.renderAll();
     }
     return teamStatusNews(before, row, this.me, mine);
+  }
+
+  /** The language changed: every row and option is said again. */
+  relocalize(): void {
+    this.drawn.clear();
+    this.renderAll();
   }
 
   /** Refreshes "time in status", and the rows that went stale meanwhile. */
@@ -205,20 +212,20 @@ export class BoardView {
     const counts = countByStatus(this.rows.values(), this.filter, mine);
     clear(this.counts);
     for (const [key, { label, count }] of [...counts].sort((a, b) => a[1].label.localeCompare(b[1].label))) {
-      this.counts.append(h('li', { 'data-status': key }, `${label}: ${count}`));
+      this.counts.append(h('li', { 'data-status': key }, t('board-count', { status: label, count: formatCount(count) })));
     }
   }
 
   private renderTeamOptions(): void {
     const teams = new Map<string, string>();
-    for (const row of this.rows.values()) for (const t of row.teams) teams.set(t.id, t.name ?? `Team ${t.id}`);
-    this.fillSelect(this.teamSelect, 'All teams', [...teams], this.filter.team);
+    for (const row of this.rows.values()) for (const team of row.teams) teams.set(team.id, team.name ?? t('board-team-unnamed', { id: team.id }));
+    this.fillSelect(this.teamSelect, t('board-all-teams'), [...teams], this.filter.team);
   }
 
   private renderStatusOptions(): void {
     const statuses = new Map<string, string>();
     for (const row of this.rows.values()) statuses.set(statusKey(row.status), statusLabel(row.status));
-    this.fillSelect(this.statusSelect, 'All statuses', [...statuses], this.filter.status);
+    this.fillSelect(this.statusSelect, t('board-all-statuses'), [...statuses], this.filter.status);
   }
 
   private fillSelect(select: HTMLSelectElement, all: string, options: [string, string][], current: string): void {

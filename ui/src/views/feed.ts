@@ -2,30 +2,27 @@
 // arrived while the agent was away.
 
 import { clear, h } from '../dom';
+import { formatDateTime, locale, t } from '../l10n';
 import type { AwaySummary, FeedAction, FeedActionId, FeedItem, Kind } from '../types';
 
-export const KIND_PLURAL: Record<Kind, string> = {
-  missed_call: 'missed calls',
-  new_ticket: 'new tickets',
-  conversation_reassigned: 'reassigned conversations',
-  ticket_reassigned: 'reassigned tickets',
-  agent_status: 'agent status changes',
-  first_response_due: 'first responses coming due',
-};
+/** A count of one kind ("3 missed calls"), in the window's language. */
+export function kindCount(kind: Kind, count: number): string {
+  return t('kind-count', { kind, count });
+}
 
 /** Why an item waited, in words (a glyph alone says nothing to a screen reader). */
 const HELD_REASON = {
-  do_not_disturb: 'held during do-not-disturb',
-  quiet_hours: 'held during quiet hours',
-  on_call: 'held while you were on a call',
-  away: 'missed while you were away',
+  do_not_disturb: 'feed-held-do-not-disturb',
+  quiet_hours: 'feed-held-quiet-hours',
+  on_call: 'feed-held-on-call',
+  away: 'feed-held-away',
 };
 
 const AWAY_REASON = {
-  do_not_disturb: 'While you were in do-not-disturb',
-  quiet_hours: 'During quiet hours',
-  on_call: 'While you were on a call',
-  away: 'While you were away',
+  do_not_disturb: 'away-do-not-disturb',
+  quiet_hours: 'away-quiet-hours',
+  on_call: 'away-on-call',
+  away: 'away-away',
 };
 
 export interface FeedActions {
@@ -39,31 +36,37 @@ export interface FeedActions {
 function actionButton(a: FeedAction, title: string): { id: FeedActionId; label: string; name: string } {
   switch (a.action) {
     case 'assign_to_me':
-      return { id: 'assign', label: 'Assign to me', name: `Assign to me: ${title}` };
+      return { id: 'assign', label: t('feed-assign'), name: t('feed-assign-named', { title }) };
     case 'call_back':
-      return { id: 'call_back', label: 'Call back', name: `Call back ${a.number}` };
+      return { id: 'call_back', label: t('feed-call-back'), name: t('feed-call-back-named', { number: a.number }) };
     case 'dial':
-      return { id: 'dial', label: 'Call back', name: `Call back ${a.number}` };
+      return { id: 'dial', label: t('feed-call-back'), name: t('feed-call-back-named', { number: a.number }) };
     case 'remind_later':
-      return { id: 'remind', label: 'Remind me in 15 min', name: `Remind me in 15 min: ${title}` };
+      return { id: 'remind', label: t('feed-remind', { minutes: 15 }), name: t('feed-remind-named', { minutes: 15, title }) };
   }
 }
 
 export function renderFeed(root: HTMLElement, items: FeedItem[], away: AwaySummary | null, actions: FeedActions): void {
   clear(root);
   if (away) {
-    const parts = Object.entries(away.counts).map(([kind, n]) => `${n} ${KIND_PLURAL[kind as Kind]}`);
-    const dismiss = h('button', { type: 'button', 'data-focus': 'away-dismiss' }, 'Dismiss');
+    const parts = Object.entries(away.counts).map(([kind, n]) => kindCount(kind as Kind, n));
+    const dismiss = h('button', { type: 'button', 'data-focus': 'away-dismiss' }, t('feed-dismiss'));
     dismiss.addEventListener('click', () => actions.dismissAway());
     root.append(
-      h('aside', { class: 'away', 'aria-label': 'While you were away' }, h('strong', {}, AWAY_REASON[away.reason]), h('p', {}, parts.join(', ')), dismiss),
+      h(
+        'aside',
+        { class: 'away', 'aria-label': t('away-away') },
+        h('strong', {}, t(AWAY_REASON[away.reason])),
+        h('p', {}, new Intl.ListFormat(locale().tag, { type: 'conjunction' }).format(parts)),
+        dismiss,
+      ),
     );
   }
   if (items.length === 0) {
-    root.append(h('p', { class: 'empty' }, 'No notifications yet.'));
+    root.append(h('p', { class: 'empty' }, t('feed-empty')));
     return;
   }
-  const list = h('ol', { class: 'feed', 'aria-label': 'Recent notifications' });
+  const list = h('ol', { class: 'feed', 'aria-label': t('feed-list') });
   for (const item of items) {
     const when = new Date(item.shown_at);
     const li = h(
@@ -71,12 +74,16 @@ export function renderFeed(root: HTMLElement, items: FeedItem[], away: AwaySumma
       { 'data-feed': String(item.id), class: item.held ? 'held' : undefined },
       h('div', { class: 'title' }, item.title),
       h('div', { class: 'body' }, item.body),
-      h('time', { datetime: item.shown_at }, when.toLocaleString()),
+      h('time', { datetime: item.shown_at }, formatDateTime(when)),
     );
-    if (item.held) li.append(h('div', { class: 'held-note' }, HELD_REASON[item.held]));
+    if (item.held) li.append(h('div', { class: 'held-note' }, t(HELD_REASON[item.held])));
     if (item.url) {
       // Named for its item: a list of buttons all called "Open" says nothing.
-      const open = h('button', { type: 'button', class: 'open', 'aria-label': `Open ${item.title}`, 'data-focus': `open-${item.id}` }, 'Open');
+      const open = h(
+        'button',
+        { type: 'button', class: 'open', 'aria-label': t('feed-open-named', { title: item.title }), 'data-focus': `open-${item.id}` },
+        t('feed-open'),
+      );
       open.addEventListener('click', () => actions.open(item.id));
       li.append(open);
     }

@@ -4,31 +4,27 @@
 // through the core.
 
 import { h } from '../dom';
-import { checkRules, DAY_NAME, DAYS, PRIORITIES, SOURCES, STATUSES, splitList, type RuleProblem, type RulesEdit } from '../rules';
+import { formatDateTime, t } from '../l10n';
+import { checkRules, dayName, DAYS, PRIORITIES, SOURCES, STATUSES, splitList, type RuleProblem, type RulesEdit } from '../rules';
 import { KINDS, type CommandError, type DirectoryGroup, type DndChoice, type Kind, type Subscriptions, type WhoAmI } from '../types';
 
-const PRODUCT_LABEL: Record<string, string> = { freshdesk: 'Freshdesk', freshcaller: 'Freshcaller', freshchat: 'Freshchat' };
 
 /** What the relays say of "me", in words; empty when they say nothing. */
 export function relayMeText(all: WhoAmI[]): string {
   const emails = [...new Set(all.flatMap((m) => m.emails))];
   if (emails.length === 0) return '';
-  const agents = all.flatMap((m) => m.agents).map((a) => `${PRODUCT_LABEL[a.product] ?? a.product} agent ${a.id}`);
-  const groups = [...new Set(all.flatMap((m) => m.groups).map((g) => g.name ?? 'a group not in the directory'))];
-  const parts = [`You are ${emails.join(', ')}`];
+  const agents = all.flatMap((m) => m.agents).map((a) => t('me-product-agent', { product: a.product, id: a.id }));
+  const groups = [...new Set(all.flatMap((m) => m.groups).map((g) => g.name ?? t('group-unknown')))];
+  const parts = [t('me-you-are', { emails: emails.join(', ') })];
   if (agents.length > 0) parts.push(agents.join(', '));
-  if (groups.length > 0) parts.push(`groups ${groups.join(', ')}`);
-  return `From your relay: ${parts.join(' · ')}. A field left empty uses this; what you type overrides it.`;
+  if (groups.length > 0) parts.push(t('me-groups', { groups: groups.join(', ') }));
+  return t('me-from-relay', { what: parts.join(' · ') });
 }
 
-export const KIND_LABEL: Record<Kind, string> = {
-  missed_call: 'Missed calls',
-  new_ticket: 'New tickets',
-  conversation_reassigned: 'Reassigned conversations',
-  ticket_reassigned: 'Reassigned tickets',
-  agent_status: 'Agent status changes',
-  first_response_due: 'First responses due',
-};
+/** A kind's switch, as the tray's menu names it. */
+export function kindLabel(kind: Kind): string {
+  return t(`kind-${kind.replaceAll('_', '-')}`);
+}
 
 export interface RulesActions {
   setSubscription(kind: Kind, on: boolean): void;
@@ -74,7 +70,7 @@ type GroupPicker = HTMLElement & { setGroups(groups: DirectoryGroup[]): void; sy
  * hand stay. Redrawn only when the directory's groups change.
  */
 function groupPicker(input: HTMLInputElement, base: string, takes: (id: string) => boolean): GroupPicker {
-  const picker = h('div', { class: 'choices group-picker', role: 'group', id: `${base}-picker`, 'aria-label': 'Pick groups by name' }) as unknown as GroupPicker;
+  const picker = h('div', { class: 'choices group-picker', role: 'group', id: `${base}-picker`, 'aria-label': t('rules-pick-groups') }) as unknown as GroupPicker;
   let shown = '';
   picker.sync = () => {
     const ids = new Set(splitList(input.value));
@@ -111,23 +107,23 @@ function groupPicker(input: HTMLInputElement, base: string, takes: (id: string) 
 }
 
 function switches(subs: Subscriptions, actions: RulesActions): HTMLElement {
-  const set = h('fieldset', { class: 'subscriptions' }, h('legend', {}, 'Notify me about'));
+  const set = h('fieldset', { class: 'subscriptions' }, h('legend', {}, t('rules-notify-me-about')));
   for (const kind of KINDS) {
     const box = h('input', { type: 'checkbox', id: `sub-${kind}`, checked: subs[kind] });
     box.addEventListener('change', () => actions.setSubscription(kind, box.checked));
-    set.append(h('label', { class: 'switch', for: `sub-${kind}` }, box, ` ${KIND_LABEL[kind]}`));
+    set.append(h('label', { class: 'switch', for: `sub-${kind}` }, box, ` ${kindLabel(kind)}`));
   }
   return set;
 }
 
 function dnd(dndUntil: string | null, actions: RulesActions): HTMLElement {
-  const set = h('fieldset', { class: 'dnd' }, h('legend', {}, 'Do not disturb'));
+  const set = h('fieldset', { class: 'dnd' }, h('legend', {}, t('dnd')));
   const until = dndUntil ? new Date(dndUntil) : null;
-  set.append(h('p', { id: 'dnd-state' }, until && until > new Date() ? `On until ${until.toLocaleString()}` : 'Off'));
+  set.append(h('p', { id: 'dnd-state' }, until && until > new Date() ? t('dnd-on-until', { when: formatDateTime(until) }) : t('dnd-off')));
   for (const [choice, label] of [
-    ['one_hour', 'For 1 hour'],
-    ['until_tomorrow_morning', 'Until tomorrow 08:00'],
-    ['off', 'Off'],
+    ['one_hour', t('dnd-hour')],
+    ['until_tomorrow_morning', t('dnd-tomorrow')],
+    ['off', t('dnd-off')],
   ] as [DndChoice, string][]) {
     const b = h('button', { type: 'button', 'data-dnd': choice, 'data-focus': `dnd-${choice}` }, label);
     b.addEventListener('click', () => actions.setDnd(choice));
@@ -174,19 +170,19 @@ function focusable(el: HTMLElement | null): HTMLElement | null {
 }
 
 function rulesForm(actions: RulesActions): RulesForm {
-  const priority = h('select', { id: 'rule-min-priority' }, h('option', { value: '' }, 'Any'));
-  for (const [code, label] of PRIORITIES) priority.append(h('option', { value: String(code) }, `${label} and above`));
+  const priority = h('select', { id: 'rule-min-priority' }, h('option', { value: '' }, t('rules-priority-any')));
+  for (const [code, label] of PRIORITIES()) priority.append(h('option', { value: String(code) }, t('rules-priority-and-above', { priority: label })));
   const groups = h('input', { id: 'rule-groups', autocomplete: 'off', placeholder: '43000012345, 43000012346' });
   const types = h('input', { id: 'rule-types', autocomplete: 'off', placeholder: 'Incident, Problem' });
   const tags = h('input', { id: 'rule-tags', autocomplete: 'off', placeholder: 'vip, outage' });
   const sources = h('div', { id: 'rule-sources', class: 'choices', role: 'group' });
-  const sourceBoxes = SOURCES.map(([code, label]) => {
+  const sourceBoxes = SOURCES().map(([code, label]) => {
     const box = h('input', { type: 'checkbox', id: `rule-source-${code}`, value: String(code) });
     sources.append(h('label', { class: 'switch', for: box.id }, box, ` ${label}`));
     return box;
   });
   const statuses = h('div', { id: 'rule-statuses', class: 'choices', role: 'group' });
-  const statusBoxes = STATUSES.map(([code, label]) => {
+  const statusBoxes = STATUSES().map(([code, label]) => {
     const box = h('input', { type: 'checkbox', id: `rule-status-${code}`, value: String(code) });
     statuses.append(h('label', { class: 'switch', for: box.id }, box, ` ${label}`));
     return box;
@@ -203,48 +199,48 @@ function rulesForm(actions: RulesActions): RulesForm {
   const groupsPicker = groupPicker(groups, 'rule-groups', numeric);
   const myGroupsPicker = groupPicker(myGroups, 'me-group-ids', (id) => numeric(id) || /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
   const fromRelay = h('p', { class: 'hint from-relay', id: 'me-from-relay', hidden: true });
-  const save = h('button', { type: 'submit', id: 'rules-save' }, 'Save rules');
+  const save = h('button', { type: 'submit', id: 'rules-save' }, t('rules-save'));
   const outcome = h('p', { id: 'rules-outcome', role: 'status', 'aria-live': 'polite' });
 
   const form = h(
     'form',
-    { class: 'rules-form', 'aria-label': 'Rules', novalidate: true },
+    { class: 'rules-form', 'aria-label': t('rules-form'), novalidate: true },
     h(
       'fieldset',
       {},
-      h('legend', {}, 'New tickets: notify only when'),
-      fieldRow('new_ticket.statuses', 'Created as (none ticked means any)', statuses, 'Spam never notifies.'),
-      fieldRow('new_ticket.min_priority', 'Minimum priority', priority),
-      fieldRow('new_ticket.groups', 'Groups', groups, 'Tick them by name below, or type ids, comma-separated; empty means any group.'),
+      h('legend', {}, t('rules-new-tickets')),
+      fieldRow('new_ticket.statuses', t('rules-created-as'), statuses, t('rules-created-as-hint')),
+      fieldRow('new_ticket.min_priority', t('rules-min-priority'), priority),
+      fieldRow('new_ticket.groups', t('rules-groups'), groups, t('rules-groups-hint')),
       groupsPicker,
-      fieldRow('new_ticket.types', 'Types', types, 'Comma-separated; empty means any type.'),
-      fieldRow('new_ticket.sources', 'Sources (none ticked means any)', sources),
-      fieldRow('new_ticket.tags', 'Tags', tags, 'A ticket passes with any of them; empty means any.'),
-      h('label', { class: 'switch', for: 'rule-only-mine' }, onlyMine, ' Only tickets assigned to me'),
+      fieldRow('new_ticket.types', t('rules-types'), types, t('rules-types-hint')),
+      fieldRow('new_ticket.sources', t('rules-sources'), sources),
+      fieldRow('new_ticket.tags', t('rules-tags'), tags, t('rules-tags-hint')),
+      h('label', { class: 'switch', for: 'rule-only-mine' }, onlyMine, ` ${t('rules-only-mine')}`),
     ),
     h(
       'fieldset',
       { class: 'quiet-hours', 'aria-describedby': 'quiet-hours-hint' },
-      h('legend', {}, 'Quiet hours'),
-      h('small', { class: 'hint', id: 'quiet-hours-hint' }, 'Ranges as HH:MM-HH:MM, comma-separated, like 18:00-08:00. A range past midnight runs into the next day; 00:00-00:00 is the whole day. What arrives is summed up afterwards.'),
-      ...DAYS.map((day, i) => fieldRow(`quiet_hours.${day}`, DAY_NAME[day], quiet[i]!)),
+      h('legend', {}, t('rules-quiet-hours')),
+      h('small', { class: 'hint', id: 'quiet-hours-hint' }, t('rules-quiet-hours-hint')),
+      ...DAYS.map((day, i) => fieldRow(`quiet_hours.${day}`, dayName(day), quiet[i]!)),
     ),
     h(
       'fieldset',
       { class: 'me', 'aria-describedby': 'me-hint' },
-      h('legend', {}, 'About me'),
-      h('small', { class: 'hint', id: 'me-hint' }, 'Who "me" is, for "only tickets assigned to me", "only my teams" on the board, and tickets or conversations reassigned to or from you. Comma-separated.'),
+      h('legend', {}, t('rules-about-me')),
+      h('small', { class: 'hint', id: 'me-hint' }, t('rules-about-me-hint')),
       fromRelay,
-      fieldRow('me.agent_ids', 'My agent ids', myIds),
-      fieldRow('me.emails', 'My emails', myEmails),
-      fieldRow('me.group_ids', 'My groups', myGroups, 'Tick them by name below, or type ids.'),
+      fieldRow('me.agent_ids', t('rules-my-agent-ids'), myIds),
+      fieldRow('me.emails', t('rules-my-emails'), myEmails),
+      fieldRow('me.group_ids', t('rules-my-groups'), myGroups, t('rules-my-groups-hint')),
       myGroupsPicker,
     ),
     h(
       'fieldset',
       {},
-      h('legend', {}, 'On a call'),
-      h('label', { class: 'switch', for: 'rule-hold' }, hold, ' Hold notifications while I am on a call or in after-call work'),
+      h('legend', {}, t('rules-on-a-call')),
+      h('label', { class: 'switch', for: 'rule-hold' }, hold, ` ${t('rules-hold')}`),
     ),
     h('div', { class: 'actions' }, save, outcome),
   ) as RulesForm;
@@ -292,7 +288,7 @@ function rulesForm(actions: RulesActions): RulesForm {
     tags.value = f.tags.join(', ');
     for (const b of sourceBoxes) b.checked = f.sources.includes(Number(b.value));
     for (const b of statusBoxes) b.checked = f.statuses.includes(Number(b.value));
-    customStatuses = f.statuses.filter((s) => !STATUSES.some(([code]) => code === s));
+    customStatuses = f.statuses.filter((s) => !STATUSES().some(([code]) => code === s));
     onlyMine.checked = f.only_mine;
     DAYS.forEach((day, i) => (quiet[i]!.value = (rules.quiet_hours[day] ?? []).join(', ')));
     hold.checked = rules.hold_while_on_call;
@@ -323,7 +319,7 @@ function rulesForm(actions: RulesActions): RulesForm {
     }
     saving = true;
     setSaveBlocked(true);
-    outcome.textContent = 'Saving…';
+    outcome.textContent = t('rules-saving');
     const answer = await actions.saveRules(edit);
     saving = false;
     if ('code' in answer) {
@@ -339,7 +335,7 @@ function rulesForm(actions: RulesActions): RulesForm {
       return;
     }
     form.fill(answer);
-    outcome.textContent = 'Saved.';
+    outcome.textContent = t('rules-saved');
   });
   form.setGroups = (list: DirectoryGroup[]) => {
     groupsPicker.setGroups(list);

@@ -13,6 +13,7 @@ use thiserror::Error;
 use url::Url;
 
 use super::ago;
+use crate::l10n::{Arg, Locale, Msg};
 use crate::notification::Notification;
 use crate::secret::Secret;
 
@@ -148,37 +149,49 @@ pub async fn assign(relays: &[Url], token: &Secret, ticket: &str) -> Result<Assi
     Err(last)
 }
 
+/// "an agent …" opening a sentence.
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 /// The notification that replaces the pressed one ([`super::outcome`]).
 pub fn outcome(
     pressed: &Notification,
     ticket: &str,
     result: &Result<Assigned, AssignError>,
     now: DateTime<Utc>,
+    l: &Locale,
 ) -> Notification {
+    let id = ("id", Arg::from(ticket));
     let (title, body) = match result {
-        Ok(Assigned::Assigned { .. }) => {
-            (format!("Ticket #{ticket} is yours"), pressed.title.clone())
+        Ok(Assigned::Assigned { .. }) => (l.text(Msg::AssignedYours, &[id]), pressed.title.clone()),
+        Ok(Assigned::AlreadyYours { .. }) => {
+            (l.text(Msg::AssignedAlready, &[id]), pressed.title.clone())
         }
-        Ok(Assigned::AlreadyYours { .. }) => (
-            format!("Ticket #{ticket} was yours already"),
-            pressed.title.clone(),
-        ),
         Ok(Assigned::Taken { by, at, .. }) => {
             let who = by
-                .as_deref()
+                .clone()
                 .filter(|b| !b.trim().is_empty())
-                .unwrap_or("An agent not in the directory");
-            let when = at
+                .unwrap_or_else(|| capitalized(&l.text(Msg::UnknownAgent, &[])));
+            let who = ("who", Arg::from(&who));
+            let title = match at
                 .as_deref()
                 .and_then(|a| DateTime::parse_from_rfc3339(a).ok())
-                .map(|a| format!(" {}", ago(a.to_utc(), now)))
-                .unwrap_or_default();
-            (
-                format!("{who} took #{ticket}{when}"),
-                format!("Nothing was changed. {}", pressed.title),
-            )
+            {
+                Some(a) => l.text(
+                    Msg::AssignedTakenAgo,
+                    &[who, id, ("ago", (&ago(a.to_utc(), now, l)).into())],
+                ),
+                None => l.text(Msg::AssignedTaken, &[who, id]),
+            };
+            let body = l.text(Msg::NothingChanged, &[("title", (&pressed.title).into())]);
+            (title, body)
         }
-        Err(e) => (format!("Could not assign #{ticket} to you"), e.to_string()),
+        Err(e) => (l.text(Msg::AssignFailed, &[id]), e.to_string()),
     };
     super::outcome(pressed, "assign", title, body, now)
 }

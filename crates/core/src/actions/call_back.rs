@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
+use crate::l10n::{Arg, Locale, Msg};
 use crate::notification::Notification;
 use crate::stream::xelion_client::XelionAccount;
 
@@ -111,13 +112,15 @@ pub fn outcome(
     number: &str,
     result: &Result<(), CallBackError>,
     now: DateTime<Utc>,
+    l: &Locale,
 ) -> Notification {
+    let n = [("number", Arg::from(number))];
     let (title, body) = match result {
         Ok(()) => (
-            format!("Calling {number}"),
-            "Your phone rings first; pick it up to reach the caller.".to_owned(),
+            l.text(Msg::Calling, &n),
+            l.text(Msg::CallingRingsFirst, &[]),
         ),
-        Err(e) => (format!("Could not call {number} back"), e.to_string()),
+        Err(e) => (l.text(Msg::CallBackFailed, &n), e.to_string()),
     };
     super::outcome(pressed, "call-back", title, body, now)
 }

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::AccountConfig;
 use crate::event::freshdesk::TicketStatus;
 use crate::event::{DecodedEvent, Event};
+use crate::l10n::{Locale, Msg};
 use crate::notification::Notification;
 
 #[cfg(feature = "net")]
@@ -95,13 +96,15 @@ impl ActionId {
     }
 
     /// What the button says.
-    pub fn label(self) -> String {
+    pub fn label(self, l: &Locale) -> String {
         match self {
-            ActionId::Open => "Open".into(),
-            ActionId::AssignToMe => "Assign to me".into(),
-            ActionId::CallBack => "Call back".into(),
-            ActionId::RemindLater => format!("Remind me in {REMIND_AFTER_MINUTES} min"),
-            ActionId::Dial => "Call back".into(),
+            ActionId::Open => l.text(Msg::ActionOpen, &[]),
+            ActionId::AssignToMe => l.text(Msg::ActionAssign, &[]),
+            ActionId::CallBack | ActionId::Dial => l.text(Msg::ActionCallBack, &[]),
+            ActionId::RemindLater => l.text(
+                Msg::ActionRemind,
+                &[("minutes", REMIND_AFTER_MINUTES.into())],
+            ),
         }
     }
 
@@ -207,16 +210,18 @@ pub fn outcome(
 }
 
 /// "2 minutes ago", for what someone else did.
-pub fn ago(then: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> String {
-    let seconds = (now - then).num_seconds();
-    match seconds {
-        s if s < 60 => "just now".into(),
-        s if s < 120 => "a minute ago".into(),
-        s if s < 3600 => format!("{} minutes ago", s / 60),
-        s if s < 7200 => "an hour ago".into(),
-        s if s < 86_400 => format!("{} hours ago", s / 3600),
-        s => format!("{} days ago", s / 86_400),
-    }
+pub fn ago(
+    then: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+    l: &Locale,
+) -> String {
+    let (msg, count) = match (now - then).num_seconds() {
+        s if s < 60 => return l.text(Msg::AgoJustNow, &[]),
+        s if s < 3600 => (Msg::AgoMinutes, s / 60),
+        s if s < 86_400 => (Msg::AgoHours, s / 3600),
+        s => (Msg::AgoDays, s / 86_400),
+    };
+    l.text(msg, &[("count", count.into())])
 }
 
 #[cfg(test)]
@@ -267,11 +272,15 @@ mod tests {
             .unwrap()
             .to_utc();
         let at = |s: i64| now - chrono::Duration::seconds(s);
-        assert_eq!(ago(at(5), now), "just now");
-        assert_eq!(ago(at(-30), now), "just now");
-        assert_eq!(ago(at(90), now), "a minute ago");
-        assert_eq!(ago(at(150), now), "2 minutes ago");
-        assert_eq!(ago(at(3 * 3600), now), "3 hours ago");
-        assert_eq!(ago(at(3 * 86_400), now), "3 days ago");
+        let en = Locale::english();
+        assert_eq!(ago(at(5), now, &en), "just now");
+        assert_eq!(ago(at(-30), now, &en), "just now");
+        assert_eq!(ago(at(90), now, &en), "a minute ago");
+        assert_eq!(ago(at(150), now, &en), "2 minutes ago");
+        assert_eq!(ago(at(3 * 3600), now, &en), "3 hours ago");
+        assert_eq!(ago(at(3 * 86_400), now, &en), "3 days ago");
+        let de = Locale::of(crate::l10n::Language::German);
+        assert_eq!(ago(at(90), now, &de), "vor einer Minute");
+        assert_eq!(ago(at(2 * 3600), now, &de), "vor 2 Stunden");
     }
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::REMIND_AFTER_MINUTES;
+use crate::l10n::{Locale, Msg};
 use crate::notification::Notification;
 
 /// At most this many wait at once; the oldest goes first beyond it.
@@ -72,7 +73,9 @@ impl Reminders {
     /// The reminders due at `now`, each once, as notifications to show:
     /// the same key (it replaces what is still on screen), a new dedupe
     /// key, and its buttons (remind again included).
-    pub fn take_due(&mut self, now: DateTime<Utc>) -> Vec<Notification> {
+    pub fn take_due(&mut self, now: DateTime<Utc>, l: &Locale) -> Vec<Notification> {
+        // A reminder put off again keeps one "Reminder:".
+        let prefix = l.text(Msg::ReminderTitle, &[("title", "".into())]);
         let (due, waiting): (Vec<Reminder>, Vec<Reminder>) = std::mem::take(&mut self.waiting)
             .into_iter()
             .partition(|r| r.due <= now);
@@ -81,8 +84,8 @@ impl Reminders {
             .map(|r| {
                 let mut n = r.notification;
                 n.dedupe_key = format!("reminder:{}:{}", n.key, r.due.timestamp());
-                if !n.title.starts_with("Reminder: ") {
-                    n.title = format!("Reminder: {}", n.title);
+                if !n.title.starts_with(&prefix) {
+                    n.title = l.text(Msg::ReminderTitle, &[("title", (&n.title).into())]);
                 }
                 n
             })

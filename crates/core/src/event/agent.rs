@@ -76,6 +76,19 @@ impl AgentStatus {
         }
     }
 
+    /// As the agent's language says it; a custom status by its own name.
+    pub fn label_in(&self, l: &crate::l10n::Locale) -> String {
+        use crate::l10n::Msg;
+        match self {
+            Self::Online => l.text(Msg::StatusOnline, &[]),
+            Self::Busy => l.text(Msg::StatusBusy, &[]),
+            Self::AfterCallWork => l.text(Msg::StatusAfterCallWork, &[]),
+            Self::Offline => l.text(Msg::StatusOffline, &[]),
+            Self::Custom(name) => name.clone(),
+            Self::Unknown(code) => l.text(Msg::StatusUnknown, &[("code", (*code).into())]),
+        }
+    }
+
     /// On a call or wrapping one up: the "hold while I am on a call" states.
     pub fn is_on_call(&self) -> bool {
         matches!(self, Self::Busy | Self::AfterCallWork)

@@ -12,6 +12,7 @@ use crate::actions::Action;
 use crate::event::freshcaller::{Call, CallEvent, Direction};
 use crate::event::xelion::{XelionCallEvent, XelionKind};
 use crate::event::DecodedEvent;
+use crate::l10n::Msg;
 use crate::notification::{urls, Kind, Notification, Urgency};
 
 /// The one table that says what a participant's `call_status` and an integer
@@ -170,10 +171,11 @@ pub fn freshcaller(ev: &DecodedEvent, c: &CallEvent, ctx: &Context<'_>) -> Verdi
         .as_ref()
         .map(|t| t.to_string())
         .filter(|n| !n.trim().is_empty() && Some(n) != number.as_ref());
+    let l = ctx.locale;
     let who = name
         .clone()
         .or(number.clone())
-        .unwrap_or_else(|| "unknown caller".into());
+        .unwrap_or_else(|| l.text(Msg::UnknownCaller, &[]));
     let scope = ev
         .domain
         .as_ref()
@@ -185,10 +187,12 @@ pub fn freshcaller(ev: &DecodedEvent, c: &CallEvent, ctx: &Context<'_>) -> Verdi
         kind: Kind::MissedCall,
         dedupe_key: format!("missed:{key}"),
         key,
-        title: format!("Missed call from {who}"),
+        title: l.text(Msg::MissedCallTitle, &[("who", (&who).into())]),
         body: join([
             name.and(number),
-            call.phone_number.as_ref().map(|n| format!("to {n}")),
+            call.phone_number
+                .as_ref()
+                .map(|n| l.text(Msg::MissedCallTo, &[("number", n.as_str().into())])),
         ]),
         url: urls::call(ev.domain.as_ref(), call.call_key()),
         urgency: Urgency::Critical,
@@ -201,7 +205,8 @@ pub fn freshcaller(ev: &DecodedEvent, c: &CallEvent, ctx: &Context<'_>) -> Verdi
     }])
 }
 
-pub fn xelion(x: &XelionCallEvent) -> Verdict {
+pub fn xelion(x: &XelionCallEvent, ctx: &Context<'_>) -> Verdict {
+    let l = ctx.locale;
     if x.kind != XelionKind::MissedCallEvent {
         return Verdict::Skip(Skip::NotNotifiable);
     }
@@ -218,11 +223,20 @@ pub fn xelion(x: &XelionCallEvent) -> Verdict {
         kind: Kind::MissedCall,
         dedupe_key: format!("missed:{key}"),
         key,
-        title: format!(
-            "Missed call from {}",
-            number.as_deref().unwrap_or("unknown caller")
+        title: l.text(
+            Msg::MissedCallTitle,
+            &[(
+                "who",
+                (&number
+                    .clone()
+                    .unwrap_or_else(|| l.text(Msg::UnknownCaller, &[])))
+                    .into(),
+            )],
         ),
-        body: join([call.callee_phone_number.as_ref().map(|n| format!("to {n}"))]),
+        body: join([call
+            .callee_phone_number
+            .as_ref()
+            .map(|n| l.text(Msg::MissedCallTo, &[("number", n.as_str().into())]))]),
         url: None,
         urgency: Urgency::Critical,
         at: call.date.0,

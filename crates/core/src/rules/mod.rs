@@ -375,11 +375,13 @@ impl fmt::Display for Withdrawal {
 }
 
 /// What the rules read besides the event: configuration, who "me" is, and
-/// what the board just learned from this event.
+/// what the board just learned from this event; and the agent's language.
 pub struct Context<'a> {
     pub rules: &'a Rules,
     pub me: Me<'a>,
     pub board_change: Option<&'a BoardChange>,
+    /// The language the notifications are written in.
+    pub locale: &'a crate::l10n::Locale,
 }
 
 /// Rules one decoded event. Subscriptions apply here; filters per kind in
@@ -387,14 +389,14 @@ pub struct Context<'a> {
 pub fn classify(ev: &DecodedEvent, ctx: &Context<'_>) -> Verdict {
     let (kind, verdict) = match &ev.event {
         Event::TicketCreated(t) => (Kind::NewTicket, new_ticket::classify(ev, t, ctx)),
-        Event::TicketUpdated(t) => match new_ticket::marked_spam(ev, t) {
+        Event::TicketUpdated(t) => match new_ticket::marked_spam(ev, t, ctx.locale) {
             Some(withdrawal) => return Verdict::Withdraw(withdrawal),
             None => (Kind::TicketReassigned, reassigned::ticket(ev, t, ctx)),
         },
         Event::CallCreated(c) | Event::CallUpdated(c) => {
             (Kind::MissedCall, missed_call::freshcaller(ev, c, ctx))
         }
-        Event::Xelion(x) => (Kind::MissedCall, missed_call::xelion(x)),
+        Event::Xelion(x) => (Kind::MissedCall, missed_call::xelion(x, ctx)),
         Event::ChatConversationUpdated(c) => {
             (Kind::ConversationReassigned, reassigned::chat(ev, c, ctx))
         }

@@ -8,6 +8,7 @@ use super::{join, Context, Skip, Verdict, WithdrawReason, Withdrawal};
 use crate::actions::Action;
 use crate::event::freshdesk::{ticket_source_name, Priority, Ticket, TicketEvent, TicketStatus};
 use crate::event::DecodedEvent;
+use crate::l10n::{Locale, Msg};
 use crate::notification::{urls, Kind, Notification, Urgency};
 
 /// Empty lists mean "any".
@@ -78,26 +79,37 @@ pub fn classify(ev: &DecodedEvent, t: &TicketEvent, ctx: &Context<'_>) -> Verdic
         return filtered("not assigned to me".into());
     }
 
+    let l = ctx.locale;
     let subject = ticket.subject.as_deref().filter(|s| !s.trim().is_empty());
     let requester = t
         .requester
         .as_ref()
         .and_then(|r| match (r.name.as_ref(), r.email.as_ref()) {
-            (Some(n), Some(e)) => Some(format!("from {n} <{e}>")),
-            (n, e) => n.or(e).map(|x| format!("from {x}")),
+            (Some(n), Some(e)) => Some(l.text(
+                Msg::TicketFromNameEmail,
+                &[("name", n.as_str().into()), ("email", e.as_str().into())],
+            )),
+            (n, e) => n
+                .or(e)
+                .map(|x| l.text(Msg::TicketFrom, &[("who", x.as_str().into())])),
         });
     let priority = ticket.priority();
     let key = format!("ticket:{}:{}", scope(ev), ticket.id);
     Verdict::Notify(vec![Notification {
         kind: Kind::NewTicket,
         dedupe_key: format!("created:{key}"),
-        title: format!(
-            "New ticket #{}: {}",
-            ticket.id,
-            subject.unwrap_or("(no subject)")
+        title: l.text(
+            Msg::NewTicketTitle,
+            &[
+                ("id", ticket.id.as_str().into()),
+                (
+                    "subject",
+                    (&subject.map_or_else(|| l.text(Msg::NoSubject, &[]), str::to_owned)).into(),
+                ),
+            ],
         ),
         body: join([
-            priority.map(|p| format!("{} priority", p.label())),
+            priority.map(|p| priority_text(p, l)),
             requester,
             // The group's name when the directory knows it; an unknown
             // group's id would mean nothing to the agent.
@@ -107,8 +119,8 @@ pub fn classify(ev: &DecodedEvent, t: &TicketEvent, ctx: &Context<'_>) -> Verdic
                 .and_then(|g| ctx.me.lookup().group(g.as_str())),
             ticket
                 .source
-                .and_then(|s| ticket_source_name(s.0))
-                .map(|s| s.to_owned()),
+                .filter(|s| ticket_source_name(s.0).is_some())
+                .map(|s| l.text(Msg::TicketSource, &[("code", s.0.into())])),
         ]),
         url: urls::ticket(ev.domain.as_ref(), &ticket.id),
         urgency: match priority {
@@ -132,7 +144,7 @@ pub fn classify(ev: &DecodedEvent, t: &TicketEvent, ctx: &Context<'_>) -> Verdic
 
 /// A ticket turned into spam after it was created (`changes.spam: [false,
 /// true]`): whatever is on screen for it is taken back.
-pub fn marked_spam(ev: &DecodedEvent, t: &TicketEvent) -> Option<Withdrawal> {
+pub fn marked_spam(ev: &DecodedEvent, t: &TicketEvent, l: &Locale) -> Option<Withdrawal> {
     let now_spam = t
         .ticket
         .changes
@@ -140,9 +152,24 @@ pub fn marked_spam(ev: &DecodedEvent, t: &TicketEvent) -> Option<Withdrawal> {
         .any(|c| c.field == "spam" && c.new == serde_json::Value::Bool(true) && c.old != c.new);
     now_spam.then(|| Withdrawal {
         key: format!("ticket:{}:{}", scope(ev), t.ticket.id),
-        title: format!("Ticket #{} was marked as spam", t.ticket.id),
+        title: l.text(Msg::TicketSpam, &[("id", t.ticket.id.as_str().into())]),
         why: WithdrawReason::MarkedSpam,
     })
+}
+
+/// "High priority", as the agent's language says it.
+pub(crate) fn priority_text(p: Priority, l: &Locale) -> String {
+    let (key, code) = match p {
+        Priority::Low => ("low", 1),
+        Priority::Medium => ("medium", 2),
+        Priority::High => ("high", 3),
+        Priority::Urgent => ("urgent", 4),
+        Priority::Unknown(c) => ("other", c),
+    };
+    l.text(
+        Msg::TicketPriority,
+        &[("priority", key.into()), ("code", code.into())],
+    )
 }
 
 /// The filters that say which tickets are this agent's business at all

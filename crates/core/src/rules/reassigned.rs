@@ -9,6 +9,7 @@ use super::{join, Context, Me, Skip, Verdict};
 use crate::event::freshchat::ChatConversationEvent;
 use crate::event::freshdesk::TicketEvent;
 use crate::event::{Change, DecodedEvent};
+use crate::l10n::{Locale, Msg};
 use crate::notification::{urls, Kind, Notification, Urgency};
 
 /// What a reassignment means to me; the order is the preference when one
@@ -24,13 +25,14 @@ pub enum Relation {
 }
 
 impl Relation {
-    fn phrase(self) -> &'static str {
+    /// The catalogs' `$relation`.
+    fn key(self) -> &'static str {
         match self {
-            Relation::AssignedToMe => "assigned to you",
-            Relation::TakenFromMe => "taken from you",
-            Relation::AssignedToMyGroup => "assigned to your group",
-            Relation::TakenFromMyGroup => "taken from your group",
-            Relation::Reassigned => "reassigned",
+            Relation::AssignedToMe => "to-me",
+            Relation::TakenFromMe => "from-me",
+            Relation::AssignedToMyGroup => "to-my-group",
+            Relation::TakenFromMyGroup => "from-my-group",
+            Relation::Reassigned => "any",
         }
     }
 }
@@ -97,13 +99,13 @@ fn pick<'c>(
 
 /// `old → new` as a person reads it: names from the directory (or the
 /// board), "you" for me, "nobody" for no one, and never a raw id.
-fn describe(c: &Change, target: Target, me: &Me<'_>) -> String {
+fn describe(c: &Change, target: Target, me: &Me<'_>, locale: &Locale) -> String {
     let lookup = me.lookup();
     let side = |v: Option<String>| match (v, target) {
-        (None, _) => "nobody".to_owned(),
-        (Some(id), Target::Agent) if me.is_known() && me.is_me(&id) => "you".to_owned(),
-        (Some(id), Target::Agent) => lookup.agent_or_unknown(&id),
-        (Some(id), Target::Group) => lookup.group_or_unknown(&id),
+        (None, _) => locale.text(Msg::Nobody, &[]),
+        (Some(id), Target::Agent) if me.is_known() && me.is_me(&id) => locale.text(Msg::You, &[]),
+        (Some(id), Target::Agent) => lookup.agent_or_unknown(&id, locale),
+        (Some(id), Target::Group) => lookup.group_or_unknown(&id, locale),
     };
     format!("{} → {}", side(c.old_text()), side(c.new_text()))
 }
@@ -138,10 +140,16 @@ pub fn ticket(ev: &DecodedEvent, t: &TicketEvent, ctx: &Context<'_>) -> Verdict 
     Verdict::Notify(vec![Notification {
         kind: Kind::TicketReassigned,
         dedupe_key: occurrence(&key, change, when.map(|w| w.to_rfc3339())),
-        title: format!("Ticket #{} {}", ticket.id, rel.phrase()),
+        title: ctx.locale.text(
+            Msg::TicketReassigned,
+            &[
+                ("id", ticket.id.as_str().into()),
+                ("relation", rel.key().into()),
+            ],
+        ),
         body: join([
             ticket.subject.clone(),
-            Some(describe(change, target, &ctx.me)),
+            Some(describe(change, target, &ctx.me, ctx.locale)),
         ]),
         url: urls::ticket(ev.domain.as_ref(), &ticket.id),
         urgency: Urgency::Normal,
@@ -172,12 +180,18 @@ pub fn chat(ev: &DecodedEvent, c: &ChatConversationEvent, ctx: &Context<'_>) -> 
         kind: Kind::ConversationReassigned,
         dedupe_key: occurrence(&key, change, ev.timestamp.map(|w| w.to_rfc3339())),
         title: match customer {
-            Some(name) => format!("Conversation with {name} {}", rel.phrase()),
-            None => format!("Conversation {}", rel.phrase()),
+            Some(name) => ctx.locale.text(
+                Msg::ConversationWithReassigned,
+                &[("name", (&name).into()), ("relation", rel.key().into())],
+            ),
+            None => ctx.locale.text(
+                Msg::ConversationReassigned,
+                &[("relation", rel.key().into())],
+            ),
         },
         body: join([
-            actor.map(|a| format!("by {a}")),
-            Some(describe(change, target, &ctx.me)),
+            actor.map(|a| ctx.locale.text(Msg::ReassignedBy, &[("name", (&a).into())])),
+            Some(describe(change, target, &ctx.me, ctx.locale)),
         ]),
         url: conv.key().and_then(|cid| {
             urls::chat_conversation(

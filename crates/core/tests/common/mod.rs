@@ -63,6 +63,7 @@ pub fn rule_named(
             names,
         },
         board_change: None,
+        locale: &deskbell_core::l10n::Locale::english(),
     };
     deskbell_core::rules::classify(&ev, &ctx)
 }
