@@ -8,7 +8,8 @@
 // tray killed: the window says so, and starts it again. The relay reads its
 // directory from the Freshdesk API double, and the token is bound to Tom's
 // email: the Rules tab picks groups by name, and "About me" says who the
-// relay says Tom is.
+// relay says Tom is. Last, the tray again under a German OS locale: its
+// menu, a missed call's popup and the window in German.
 // Run inside scripts/headless-session: node --test tests/webdriver/
 // Screenshots of each screen go to target/webdriver/.
 
@@ -311,4 +312,56 @@ test('add a relay account in the window, watch the board, and the tray follows t
   await waitFor('the tray back', async () => (await script('return document.querySelector("#tray-down").hidden')) === true);
   await waitFor('connected once more', async () => (await text('li[data-account="acme"] .connection')) === 'Connected', 30000);
   assert.ok(trayLayout().includes('Open Deskbell'), 'the new tray is on the bus');
+});
+
+test('under a German OS locale: the tray menu, a notification and the window speak German', async () => {
+  // The tray the window started goes (killed: a tray that quits closes its
+  // windows); one starts as a German desktop session would start it. The
+  // window follows it over the socket.
+  execFileSync('pkill', ['-KILL', '-f', `^${APP}( |$)`]);
+  await waitFor('the window told', async () => (await script('return document.querySelector("#tray-down").hidden')) === false);
+  const env = {
+    ...process.env,
+    XDG_CONFIG_HOME: join(scratch, 'config'),
+    XDG_STATE_HOME: join(scratch, 'state'),
+    LANG: 'de_DE.UTF-8',
+    LC_ALL: '',
+    LC_MESSAGES: '',
+    LANGUAGE: '',
+  };
+  tray = spawn(APP, [], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitFor('the German tray menu', () => trayLayout().includes("'label': <'Deskbell öffnen'>"));
+  const layout = trayLayout();
+  for (const label of ['Verpasste Anrufe', 'Neue Tickets', 'Nicht stören', 'Bei der Anmeldung starten', 'Beenden']) {
+    assert.ok(layout.includes(`'label': <'${label}'>`), `${label} in the tray menu`);
+  }
+  assert.ok(!layout.includes("'label': <'Quit'>"), 'no English left in the menu');
+
+  // The window: German from the tray's next snapshot on.
+  await waitFor('the window in German', async () => (await text('#tab-board')) === 'Übersicht');
+  assert.equal(await script('return document.documentElement.lang'), 'de-DE');
+  await click('#tab-accounts');
+  await waitFor('connected, in German', async () => (await text('li[data-account="acme"] .connection')) === 'Verbunden', 30000);
+  assert.equal(await text('#account-form-heading'), 'Konto hinzufügen');
+  await shot('german-accounts');
+
+  // A missed call: Tom is back online first (busy, his notifications wait
+  // for the call to end), then the popup says it in German.
+  const online = JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/freshcaller/agent-update-online.json'), 'utf8'));
+  online.timestamp = Date.now() / 1000;
+  await postEvent(online);
+  await click('#tab-board');
+  const id = String(online.data.agent.id);
+  await waitFor('Tom online', async () => (await text(`tr[data-agent="${id}"] .status`)) === 'Online');
+  const missed = JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/freshcaller/call-update-incoming-missed.json'), 'utf8'));
+  await postEvent(missed);
+  // dunst's history holds what was closed: a missed call stays on screen.
+  const summaries = () => {
+    execFileSync('dunstctl', ['close-all']);
+    return JSON.parse(execFileSync('dunstctl', ['history'], { encoding: 'utf8' })).data.flat().map((n) => n.summary?.data ?? '');
+  };
+  await waitFor('the German popup', () => summaries().find((s) => s.startsWith('Verpasster Anruf von ')));
+  await click('#tab-feed');
+  await waitFor('the feed in German', async () => (await text('ol.feed li .title')).startsWith('Verpasster Anruf von '));
+  await shot('german-feed');
 });
