@@ -74,12 +74,15 @@ impl Reminders {
     /// the same key (it replaces what is still on screen), a new dedupe
     /// key, and its buttons (remind again included).
     pub fn take_due(&mut self, now: DateTime<Utc>, l: &Locale) -> Vec<Notification> {
-        // A reminder put off again keeps one "Reminder:".
-        let prefix = l.text(Msg::ReminderTitle, &[("title", "".into())]);
         let (due, waiting): (Vec<Reminder>, Vec<Reminder>) = std::mem::take(&mut self.waiting)
             .into_iter()
             .partition(|r| r.due <= now);
         self.waiting = waiting;
+        if due.is_empty() {
+            return Vec::new();
+        }
+        // A reminder put off again keeps one "Reminder:".
+        let prefix = l.text(Msg::ReminderTitle, &[("title", "".into())]);
         due.into_iter()
             .map(|r| {
                 let mut n = r.notification;
