@@ -9,7 +9,7 @@ use deskbell_core::rules::{Identity, Rules};
 use libfuzzer_sys::fuzz_target;
 
 fn outcome(
-    r: Result<deskbell_core::DecodedEvent, deskbell_core::DecodeError>,
+    r: Result<deskbell_core::DecodedEvent<'_>, deskbell_core::DecodeError>,
 ) -> Result<String, &'static str> {
     match r {
         Ok(ev) => Ok(serde_json::to_string(&ev).unwrap_or_default()),

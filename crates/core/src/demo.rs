@@ -177,7 +177,8 @@ mod tests {
         let now = chrono::DateTime::from_timestamp(1_763_630_000, 0).unwrap();
         let mut notified = 0;
         for n in 0..64 {
-            let out = c.classify_bytes(payload(n).as_bytes(), now);
+            let bytes = payload(n);
+            let out = c.classify_bytes(bytes.as_bytes(), now);
             assert!(out.event.is_ok(), "demo payload {n}: {:?}", out.event.err());
             if let Some(Verdict::Notify(list)) = out.verdict {
                 notified += list.len();

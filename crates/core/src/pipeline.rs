@@ -35,8 +35,9 @@ pub struct Stats {
 
 /// What became of one payload.
 #[derive(Debug)]
-pub struct Classified {
-    pub event: Result<DecodedEvent, DecodeError>,
+pub struct Classified<'a> {
+    /// Borrowing the payload's bytes.
+    pub event: Result<DecodedEvent<'a>, DecodeError>,
     /// `None` when the payload did not decode.
     pub verdict: Option<Verdict>,
     pub board_change: Option<BoardChange>,
@@ -191,7 +192,7 @@ impl Classifier {
         }
     }
 
-    pub fn classify_bytes(&mut self, bytes: &[u8], now: DateTime<Utc>) -> Classified {
+    pub fn classify_bytes<'a>(&mut self, bytes: &'a [u8], now: DateTime<Utc>) -> Classified<'a> {
         match decode(bytes) {
             Ok(ev) => {
                 let (verdict, board_change) = self.classify_event(&ev, now);
@@ -294,8 +295,8 @@ fn offer_actions(n: &mut Notification, account: Option<&AccountConfig>) {
 
 /// One payload's passage: what the rules said, and what to show now.
 #[derive(Debug)]
-pub struct Ingested {
-    pub classified: Classified,
+pub struct Ingested<'a> {
+    pub classified: Classified<'a>,
     pub deliveries: Vec<Delivery>,
 }
 
@@ -356,18 +357,18 @@ impl Pipeline {
 
     /// One payload from a source without an account (the demo, tests):
     /// links may point at Freshworks' own domains only.
-    pub fn ingest(&mut self, bytes: &[u8], now: DateTime<FixedOffset>) -> Ingested {
+    pub fn ingest<'a>(&mut self, bytes: &'a [u8], now: DateTime<FixedOffset>) -> Ingested<'a> {
         self.ingest_from(bytes, now, LinkScope::Freshworks)
     }
 
     /// One payload from `scope`. A link outside the scope is dropped: the
     /// notification still shows, but opens nothing.
-    pub fn ingest_from(
+    pub fn ingest_from<'a>(
         &mut self,
-        bytes: &[u8],
+        bytes: &'a [u8],
         now: DateTime<FixedOffset>,
         scope: LinkScope<'_>,
-    ) -> Ingested {
+    ) -> Ingested<'a> {
         let utc = now.with_timezone(&Utc);
         let classified = self.classifier.classify_bytes(bytes, utc);
         // A status change of mine may end a hold: tick before delivering.

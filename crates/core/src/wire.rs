@@ -6,17 +6,19 @@
 use std::fmt;
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use compact_str::CompactString;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 /// An identifier that Freshworks sends as a number in one product and a
-/// string in another (`account_id`, agent ids, uuids). Kept as text.
+/// string in another (`account_id`, agent ids, uuids). Kept as text,
+/// inline up to 24 bytes: decoding a payload's ids allocates nothing.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Id(Box<str>);
+pub struct Id(CompactString);
 
 impl Id {
-    pub fn new(s: impl Into<Box<str>>) -> Self {
-        Id(s.into())
+    pub fn new(s: impl AsRef<str>) -> Self {
+        Id(CompactString::new(s))
     }
 
     pub fn as_str(&self) -> &str {
@@ -50,9 +52,10 @@ impl<'de> Deserialize<'de> for Id {
 }
 
 /// Text that some payloads send as a number: phone numbers (`"mobile":
-/// 7654367287`), names. Numbers are kept as their decimal digits.
+/// 7654367287`), names. Numbers are kept as their decimal digits. Inline up
+/// to 24 bytes, as `Id`.
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
-pub struct Text(Box<str>);
+pub struct Text(CompactString);
 
 impl Text {
     pub fn as_str(&self) -> &str {
@@ -62,7 +65,7 @@ impl Text {
 
 impl From<String> for Text {
     fn from(s: String) -> Self {
-        Text(s.into_boxed_str())
+        Text(s.into())
     }
 }
 
@@ -91,37 +94,127 @@ impl<'de> Deserialize<'de> for Text {
     }
 }
 
+/// Free text as the payload sent it (a subject, a reply's body, a tag):
+/// borrowed from the input bytes unless it had escapes, so decoding copies
+/// nothing a rule may never read. [`Str::into_owned`] is for what outlives
+/// the input (the event kept past its bytes). Reads strings only, as
+/// `String` does, with the same error.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Str<'a>(pub std::borrow::Cow<'a, str>);
+
+impl Str<'_> {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_owned(self) -> Str<'static> {
+        Str(std::borrow::Cow::Owned(self.0.into_owned()))
+    }
+}
+
+impl std::ops::Deref for Str<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for Str<'_> {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&str> for Str<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl From<String> for Str<'_> {
+    fn from(s: String) -> Self {
+        Str(std::borrow::Cow::Owned(s))
+    }
+}
+
+impl<'a> From<&'a str> for Str<'a> {
+    fn from(s: &'a str) -> Self {
+        Str(std::borrow::Cow::Borrowed(s))
+    }
+}
+
+impl fmt::Debug for Str<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for Str<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for Str<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Str<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Str<'de>, E> {
+                Ok(Str(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Str<'de>, E> {
+                Ok(Str(std::borrow::Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Str<'de>, E> {
+                Ok(Str(std::borrow::Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 /// What `Text` and `Id` read; the fast decoder's event names too.
 pub(crate) struct TextVisitor(pub(crate) &'static str);
 
 impl Visitor<'_> for TextVisitor {
-    type Value = Box<str>;
+    type Value = CompactString;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.0)
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(v.into())
+        Ok(CompactString::new(v))
     }
 
     fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(v.into_boxed_str())
+        Ok(v.into())
     }
 
     // Most ids arrive as numbers: itoa skips the formatting machinery.
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(itoa::Buffer::new().format(v).into())
+        Ok(CompactString::new(itoa::Buffer::new().format(v)))
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(itoa::Buffer::new().format(v).into())
+        Ok(CompactString::new(itoa::Buffer::new().format(v)))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
         // 1.0e3 style numbers only make sense as ids when integral.
         if v.fract() == 0.0 && v.abs() < 9.0e15 {
-            Ok(format!("{}", v as i64).into_boxed_str())
+            Ok(CompactString::new(itoa::Buffer::new().format(v as i64)))
         } else {
             Err(E::invalid_value(de::Unexpected::Float(v), &self))
         }
@@ -352,28 +445,41 @@ impl<'de> Deserialize<'de> for LenientTime {
 
 /// A helpdesk's host name, normalised: scheme, path and trailing dots removed,
 /// lower-cased. `http://sample.freshdesk.com/` becomes `sample.freshdesk.com`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
-pub struct Domain(Box<str>);
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Domain(CompactString);
+
+impl Serialize for Domain {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
 
 impl Domain {
     /// `None` when nothing that could be a host name is left.
     pub fn parse(raw: &str) -> Option<Domain> {
         let s = raw.trim();
-        let s = s
-            .strip_prefix("https://")
-            .or_else(|| s.strip_prefix("http://"))
-            .or_else(|| s.strip_prefix("HTTPS://"))
-            .or_else(|| s.strip_prefix("HTTP://"))
-            .unwrap_or(s);
-        let host = s.split(['/', '?', '#']).next().unwrap_or("");
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        // A scheme, in either case, is dropped: `https://x/` names `x`.
+        let start = ["https://", "http://"]
+            .into_iter()
+            .find(|scheme| {
+                s.len() >= scheme.len()
+                    && s.as_bytes()[..scheme.len()].eq_ignore_ascii_case(scheme.as_bytes())
+            })
+            .map_or(0, str::len);
+        let rest = &s.as_bytes()[start..];
+        let end = start + memchr::memchr3(b'/', b'?', b'#', rest).unwrap_or(rest.len());
+        // Every cut is at an ASCII byte, so on a char boundary.
+        let host = s.get(start..end)?.trim_end_matches('.');
         let valid = !host.is_empty()
             && host.len() <= 253
             && host
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b':');
-        valid.then(|| Domain(host.into_boxed_str()))
+        valid.then(|| {
+            let mut host = CompactString::new(host);
+            host.make_ascii_lowercase();
+            Domain(host)
+        })
     }
 
     pub fn as_str(&self) -> &str {

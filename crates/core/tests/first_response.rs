@@ -35,7 +35,8 @@ fn warnings(p: &mut Pipeline, now: &str) -> Vec<Notification> {
 }
 
 fn ingest(p: &mut Pipeline, fixture: &str, now: &str) {
-    let ingested = p.ingest(&common::bytes(fixture), at(now));
+    let bytes = common::bytes(fixture);
+    let ingested = p.ingest(&bytes, at(now));
     assert!(ingested.classified.event.is_ok(), "{fixture}");
 }
 

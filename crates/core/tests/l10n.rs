@@ -126,7 +126,8 @@ fn notifications(locale: Locale) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     for family in ["freshdesk", "freshcaller", "freshchat", "xelion"] {
         for name in common::all_in(family) {
-            let classified = classifier.classify_bytes(&common::bytes(&name), Utc::now());
+            let bytes = common::bytes(&name);
+            let classified = classifier.classify_bytes(&bytes, Utc::now());
             if let Some(Verdict::Notify(list)) = classified.verdict {
                 out.extend(list.into_iter().map(|n| (name.clone(), n.title, n.body)));
             }

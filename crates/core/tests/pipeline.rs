@@ -4,7 +4,12 @@
 mod common;
 
 use chrono::{DateTime, Duration, FixedOffset};
-use common::bytes;
+
+/// A fixture's bytes, kept for the whole test: what the pipeline returns
+/// borrows them.
+fn bytes(name: &str) -> &'static [u8] {
+    Box::leak(common::bytes(name).into_boxed_slice())
+}
 use deskbell_core::coalesce::Delivery;
 use deskbell_core::event::agent::AgentStatus;
 use deskbell_core::notification::Kind;
@@ -33,10 +38,10 @@ fn titles(d: &[Delivery]) -> Vec<String> {
 fn one_missed_call_however_many_updates() {
     let mut p = pipeline(Identity::default());
     let now = t("2026-11-20T10:00:00Z");
-    let first = p.ingest(&bytes("freshcaller/call-update-incoming-missed.json"), now);
+    let first = p.ingest(bytes("freshcaller/call-update-incoming-missed.json"), now);
     assert_eq!(titles(&first.deliveries), ["Missed call from Rachel Green"]);
     let again = p.ingest(
-        &bytes("freshcaller/call-update-incoming-missed-cost-added.json"),
+        bytes("freshcaller/call-update-incoming-missed-cost-added.json"),
         now + Duration::seconds(60),
     );
     assert!(again.deliveries.is_empty());
@@ -46,11 +51,11 @@ fn one_missed_call_however_many_updates() {
     );
     // Platform 3, two legs of one transferred call (same root_call_id).
     let a = p.ingest(
-        &bytes("freshcaller/phone-call-update-missed.json"),
+        bytes("freshcaller/phone-call-update-missed.json"),
         now + Duration::seconds(120),
     );
     let b = p.ingest(
-        &bytes("freshcaller/phone-call-update-missed-after-transfer.json"),
+        bytes("freshcaller/phone-call-update-missed-after-transfer.json"),
         now + Duration::seconds(121),
     );
     assert_eq!(a.deliveries.len(), 1);
@@ -63,13 +68,12 @@ fn redelivered_event_is_a_duplicate() {
     let now = t("2026-11-20T10:00:00Z").to_utc();
     let payload = bytes("freshdesk/ticket-create.json");
     assert!(matches!(
-        c.classify_bytes(&payload, now).verdict,
+        c.classify_bytes(payload, now).verdict,
         Some(Verdict::Notify(_))
     ));
     // Same content, different bytes (compact vs pretty): still the same event.
     let compact =
-        serde_json::to_vec(&serde_json::from_slice::<serde_json::Value>(&payload).unwrap())
-            .unwrap();
+        serde_json::to_vec(&serde_json::from_slice::<serde_json::Value>(payload).unwrap()).unwrap();
     assert_eq!(
         c.classify_bytes(&compact, now).verdict,
         Some(Verdict::Skip(Skip::DuplicateEvent))
@@ -81,13 +85,13 @@ fn redelivered_event_is_a_duplicate() {
 fn xelion_repeated_hangup_is_deduped_on_call_id_and_type() {
     let mut c = Classifier::new(Rules::default(), Identity::default());
     let now = t("2026-11-20T10:00:00Z").to_utc();
-    let first = c.classify_bytes(&bytes("xelion/hangup-a-to-b-first.json"), now);
+    let first = c.classify_bytes(bytes("xelion/hangup-a-to-b-first.json"), now);
     assert_eq!(first.verdict, Some(Verdict::Skip(Skip::NotNotifiable)));
-    let second = c.classify_bytes(&bytes("xelion/hangup-a-to-b-second.json"), now);
+    let second = c.classify_bytes(bytes("xelion/hangup-a-to-b-second.json"), now);
     assert_eq!(second.verdict, Some(Verdict::Skip(Skip::DuplicateEvent)));
     // A different type with the same callId is a different event.
-    let missed = c.classify_bytes(&bytes("xelion/missed-call.json"), now);
-    let repeat = c.classify_bytes(&bytes("xelion/missed-call-repeated.json"), now);
+    let missed = c.classify_bytes(bytes("xelion/missed-call.json"), now);
+    let repeat = c.classify_bytes(bytes("xelion/missed-call-repeated.json"), now);
     assert!(matches!(missed.verdict, Some(Verdict::Notify(_))));
     assert_eq!(repeat.verdict, Some(Verdict::Skip(Skip::DuplicateEvent)));
 }
@@ -98,7 +102,7 @@ fn malformed_payload_is_counted_and_the_stream_goes_on() {
     let now = t("2026-11-20T10:00:00Z");
     let bad = p.ingest(b"{\"event\": \"onTicketCreate\", ", now);
     assert!(bad.classified.event.is_err());
-    let good = p.ingest(&bytes("freshdesk/ticket-create.json"), now);
+    let good = p.ingest(bytes("freshdesk/ticket-create.json"), now);
     assert_eq!(good.deliveries.len(), 1);
     let stats = p.classifier().stats();
     assert_eq!((stats.malformed, stats.notified), (1, 1));
@@ -113,7 +117,7 @@ fn board_follows_agent_updates() {
         "freshcaller/agent-update-custom-status.json",
         "freshcaller/agent-update-mobile.json",
     ] {
-        p.ingest(&bytes(name), now);
+        p.ingest(bytes(name), now);
     }
     let board = p.classifier().board();
     assert_eq!(board.len(), 3);
@@ -122,7 +126,7 @@ fn board_follows_agent_updates() {
         board.get("5002").unwrap().status,
         AgentStatus::Custom("In a meeting".into())
     );
-    p.ingest(&bytes("freshcaller/agent-update-online.json"), now);
+    p.ingest(bytes("freshcaller/agent-update-online.json"), now);
     let tom = p.classifier().board().get("5001").unwrap();
     assert_eq!(tom.status, AgentStatus::Online);
     assert_eq!(tom.since.unwrap().to_rfc3339(), "2026-11-20T09:22:00Z");
@@ -136,7 +140,7 @@ fn agent_status_notifies_only_when_switched_on() {
     let mut p = Pipeline::new(rules, Identity::default(), Duration::seconds(10));
     let now = t("2026-11-20T10:00:00Z");
     let d = p
-        .ingest(&bytes("freshcaller/agent-update-custom-status.json"), now)
+        .ingest(bytes("freshcaller/agent-update-custom-status.json"), now)
         .deliveries;
     assert_eq!(titles(&d), ["Monica Lead is now In a meeting"]);
 }
@@ -146,26 +150,26 @@ fn on_a_call_everything_is_held_then_summarised_once() {
     let mut p = pipeline(tom());
     let now = t("2026-11-20T10:00:00Z");
     // Tom goes busy: a hold starts.
-    p.ingest(&bytes("freshcaller/agent-update-busy.json"), now);
+    p.ingest(bytes("freshcaller/agent-update-busy.json"), now);
     let held1 = p.ingest(
-        &bytes("freshdesk/ticket-create.json"),
+        bytes("freshdesk/ticket-create.json"),
         now + Duration::seconds(1),
     );
     let held2 = p.ingest(
-        &bytes("freshcaller/call-update-incoming-missed.json"),
+        bytes("freshcaller/call-update-incoming-missed.json"),
         now + Duration::seconds(2),
     );
     assert!(held1.deliveries.is_empty() && held2.deliveries.is_empty());
     assert_eq!(p.held_count(), 2);
     // After-call work still holds.
     let acw = p.ingest(
-        &bytes("freshcaller/agent-update-after-call-work.json"),
+        bytes("freshcaller/agent-update-after-call-work.json"),
         now + Duration::seconds(30),
     );
     assert!(acw.deliveries.is_empty());
     // Back online: one summary with everything.
     let back = p.ingest(
-        &bytes("freshcaller/agent-update-online.json"),
+        bytes("freshcaller/agent-update-online.json"),
         now + Duration::seconds(60),
     );
     assert_eq!(back.deliveries.len(), 1);
@@ -193,7 +197,7 @@ fn do_not_disturb_releases_on_tick_after_it_ends() {
     rules.schedule.do_not_disturb_until = Some(t("2026-11-20T11:00:00Z").to_utc());
     let mut p = Pipeline::new(rules, Identity::default(), Duration::seconds(10));
     let d = p.ingest(
-        &bytes("freshdesk/ticket-create.json"),
+        bytes("freshdesk/ticket-create.json"),
         t("2026-11-20T10:30:00Z"),
     );
     assert!(d.deliveries.is_empty());
@@ -207,15 +211,13 @@ fn a_burst_becomes_one_summary() {
     let mut p = pipeline(Identity::default());
     let now = t("2026-11-20T10:00:00Z");
     let base: serde_json::Value =
-        serde_json::from_slice(&bytes("freshdesk/ticket-create.json")).unwrap();
+        serde_json::from_slice(bytes("freshdesk/ticket-create.json")).unwrap();
     let mut shown = Vec::new();
     for i in 0..12 {
         let mut v = base.clone();
         v["data"]["ticket"]["id"] = serde_json::json!(100 + i);
-        let out = p.ingest(
-            &serde_json::to_vec(&v).unwrap(),
-            now + Duration::milliseconds(100 * i),
-        );
+        let payload = serde_json::to_vec(&v).unwrap();
+        let out = p.ingest(&payload, now + Duration::milliseconds(100 * i));
         shown.extend(out.deliveries);
     }
     // The first at once, the other eleven as one when the window ends.
@@ -233,10 +235,8 @@ fn a_burst_becomes_one_summary() {
     assert!(p.tick(now + Duration::seconds(20)).is_empty());
     let mut v = base.clone();
     v["data"]["ticket"]["id"] = serde_json::json!(500);
-    let next = p.ingest(
-        &serde_json::to_vec(&v).unwrap(),
-        now + Duration::seconds(30),
-    );
+    let payload = serde_json::to_vec(&v).unwrap();
+    let next = p.ingest(&payload, now + Duration::seconds(30));
     assert_eq!(
         titles(&next.deliveries),
         ["New ticket #500: Support Needed..."]
@@ -250,7 +250,7 @@ fn identity_by_email_resolves_through_the_board() {
     // Before the board knows Tom's id, the responder change is not "for me".
     let v = c
         .classify_bytes(
-            &bytes("freshdesk/ticket-update-responder-320-to-321.json"),
+            bytes("freshdesk/ticket-update-responder-320-to-321.json"),
             now,
         )
         .verdict;
@@ -259,8 +259,7 @@ fn identity_by_email_resolves_through_the_board() {
     let tom_fd = r#"{"event":"onAgentUpdate","data":{"agent":{"id":320,"available":true,"contact":{"name":"Tom","email":"TOM@acme.example"}}}}"#;
     c.classify_bytes(tom_fd.as_bytes(), now);
     let mut v: serde_json::Value =
-        serde_json::from_slice(&bytes("freshdesk/ticket-update-responder-320-to-321.json"))
-            .unwrap();
+        serde_json::from_slice(bytes("freshdesk/ticket-update-responder-320-to-321.json")).unwrap();
     v["data"]["ticket"]["updated_at"] = serde_json::json!("2015-07-09T15:00:00Z");
     let out = c
         .classify_bytes(&serde_json::to_vec(&v).unwrap(), now)
@@ -281,7 +280,7 @@ fn links_outside_the_sources_domains_are_dropped_not_the_notification() {
     };
     // The demo's scope: Freshworks' own domains.
     let mut p = pipeline(Identity::default());
-    let shown = p.ingest(&bytes("freshdesk/ticket-create.json"), now);
+    let shown = p.ingest(bytes("freshdesk/ticket-create.json"), now);
     assert_eq!(
         url_of(&shown.deliveries).as_deref(),
         Some("https://sample.freshdesk.com/a/tickets/1")
@@ -296,7 +295,7 @@ fn links_outside_the_sources_domains_are_dropped_not_the_notification() {
     };
     let mut p = pipeline(Identity::default());
     let shown = p.ingest_from(
-        &bytes("freshdesk/ticket-create.json"),
+        bytes("freshdesk/ticket-create.json"),
         now,
         LinkScope::Account(&pinned),
     );
@@ -304,7 +303,7 @@ fn links_outside_the_sources_domains_are_dropped_not_the_notification() {
         url_of(&shown.deliveries).as_deref(),
         Some("https://sample.freshdesk.com/a/tickets/1")
     );
-    let forged = String::from_utf8(bytes("freshdesk/ticket-create.json"))
+    let forged = String::from_utf8(bytes("freshdesk/ticket-create.json").to_vec())
         .unwrap()
         .replace("sample.freshdesk.com", "support.acme.example.evil.example");
     let mut p = pipeline(Identity::default());
@@ -322,13 +321,13 @@ fn a_redelivery_after_a_restart_does_not_notify_again() {
     let call = bytes("freshcaller/call-update-incoming-missed.json");
 
     let mut before = pipeline(Identity::default());
-    assert_eq!(before.ingest(&call, now).deliveries.len(), 1);
+    assert_eq!(before.ingest(call, now).deliveries.len(), 1);
     store.save(&before.classifier().notified()).unwrap();
 
     // A fresh pipeline, as after a restart: the same event comes again.
     let mut after = pipeline(Identity::default());
     after.classifier_mut().remember_notified(store.load());
-    let again = after.ingest(&call, now + Duration::minutes(5));
+    let again = after.ingest(call, now + Duration::minutes(5));
     assert!(again.deliveries.is_empty());
     assert_eq!(
         again.classified.verdict,
@@ -336,10 +335,10 @@ fn a_redelivery_after_a_restart_does_not_notify_again() {
     );
     // Without the memory it would have notified: the test can fail.
     let mut forgetful = pipeline(Identity::default());
-    assert_eq!(forgetful.ingest(&call, now).deliveries.len(), 1);
+    assert_eq!(forgetful.ingest(call, now).deliveries.len(), 1);
     // A day later the memory has lapsed, as it would have without a restart.
     let later = after.ingest(
-        &bytes("freshcaller/call-update-incoming-missed-cost-added.json"),
+        bytes("freshcaller/call-update-incoming-missed-cost-added.json"),
         now + Duration::hours(25),
     );
     assert_eq!(later.deliveries.len(), 1);
@@ -356,7 +355,7 @@ fn a_redelivery_after_a_restart_does_not_notify_again() {
 fn a_ticket_marked_spam_is_taken_back_on_screen_in_a_burst_and_in_a_hold() {
     let now = t("2026-11-20T10:00:00Z");
     let base: serde_json::Value =
-        serde_json::from_slice(&bytes("freshdesk/ticket-create.json")).unwrap();
+        serde_json::from_slice(bytes("freshdesk/ticket-create.json")).unwrap();
     let ticket = |id: i64| {
         let mut v = base.clone();
         v["data"]["ticket"]["id"] = serde_json::json!(id);
@@ -364,7 +363,7 @@ fn a_ticket_marked_spam_is_taken_back_on_screen_in_a_burst_and_in_a_hold() {
     };
     let spam = |id: i64| {
         let mut v: serde_json::Value =
-            serde_json::from_slice(&bytes("freshdesk/ticket-update-marked-spam.json")).unwrap();
+            serde_json::from_slice(bytes("freshdesk/ticket-update-marked-spam.json")).unwrap();
         v["data"]["ticket"]["id"] = serde_json::json!(id);
         serde_json::to_vec(&v).unwrap()
     };
@@ -375,7 +374,8 @@ fn a_ticket_marked_spam_is_taken_back_on_screen_in_a_burst_and_in_a_hold() {
         titles(&p.ingest(&ticket(1), now).deliveries),
         ["New ticket #1: Support Needed..."]
     );
-    let out = p.ingest(&spam(1), now + Duration::seconds(1));
+    let spam_1 = spam(1);
+    let out = p.ingest(&spam_1, now + Duration::seconds(1));
     assert_eq!(
         out.deliveries,
         [Delivery::Withdrawn {
@@ -404,7 +404,7 @@ fn a_ticket_marked_spam_is_taken_back_on_screen_in_a_burst_and_in_a_hold() {
 fn the_teams_state_fills_the_board_and_an_older_update_never_wins() {
     let now = t("2026-11-20T10:00:00Z");
     let stamped = |name: &str, at: f64| {
-        let mut v: serde_json::Value = serde_json::from_slice(&bytes(name)).unwrap();
+        let mut v: serde_json::Value = serde_json::from_slice(bytes(name)).unwrap();
         v["timestamp"] = serde_json::json!(at);
         serde_json::to_vec(&v).unwrap()
     };
@@ -430,10 +430,8 @@ fn the_teams_state_fills_the_board_and_an_older_update_never_wins() {
     let status = |p: &Pipeline| p.classifier().board().get("5001").unwrap().status.clone();
     assert_eq!(status(&p), AgentStatus::Busy);
     // A live update from before it (a retry, a slow webhook) changes nothing.
-    let out = p.ingest(
-        &stamped("freshcaller/agent-update-online.json", 1000.0),
-        now,
-    );
+    let payload = stamped("freshcaller/agent-update-online.json", 1000.0);
+    let out = p.ingest(&payload, now);
     assert!(out.classified.board_change.is_none());
     assert_eq!(status(&p), AgentStatus::Busy);
     // A later one does.
@@ -446,7 +444,7 @@ fn the_teams_state_fills_the_board_and_an_older_update_never_wins() {
     let malformed = p.classifier().stats().malformed;
     assert!(p
         .classifier_mut()
-        .remember_team_member(&bytes("freshdesk/ticket-create.json"), now.to_utc())
+        .remember_team_member(bytes("freshdesk/ticket-create.json"), now.to_utc())
         .is_none());
     assert_eq!(p.classifier().stats().malformed, malformed + 1);
 }
@@ -457,7 +455,7 @@ fn missed_calls_and_urgent_tickets_stay_until_dismissed_unless_switched_off() {
     let shown = |rules: Rules, fixture: &str| {
         let mut p = Pipeline::new(rules, Identity::default(), Duration::zero());
         let d = p
-            .ingest(&bytes(fixture), t("2026-11-20T10:00:00Z"))
+            .ingest(bytes(fixture), t("2026-11-20T10:00:00Z"))
             .deliveries;
         d[0].notifications()[0].urgency
     };
@@ -468,7 +466,7 @@ fn missed_calls_and_urgent_tickets_stay_until_dismissed_unless_switched_off() {
     assert_eq!(shown(rules, call), Urgency::Normal, "expires like the rest");
     // An urgent ticket stays; a normal one expires whatever the setting.
     let mut urgent: serde_json::Value =
-        serde_json::from_slice(&bytes("freshdesk/ticket-create.json")).unwrap();
+        serde_json::from_slice(bytes("freshdesk/ticket-create.json")).unwrap();
     urgent["data"]["ticket"]["priority"] = serde_json::json!(4);
     let mut p = Pipeline::new(Rules::default(), Identity::default(), Duration::zero());
     let d = p
@@ -487,7 +485,7 @@ fn missed_calls_and_urgent_tickets_stay_until_dismissed_unless_switched_off() {
 /// A Xelion missed call as the catch-up hands it on.
 fn xelion_missed(id: &str) -> String {
     let mut v: serde_json::Value =
-        serde_json::from_slice(&bytes("xelion/missed-call.json")).unwrap();
+        serde_json::from_slice(bytes("xelion/missed-call.json")).unwrap();
     v["notification"]["callId"] = serde_json::json!(id);
     v["notification"]["callerPhoneNumber"] = serde_json::json!(format!("+3120{id}"));
     v.to_string()
@@ -498,7 +496,8 @@ fn a_catch_up_is_one_summary_and_repeats_nothing_already_shown() {
     let mut p = pipeline(Identity::default());
     let now = t("2026-12-03T10:00:00+01:00");
     // Seen live before the connection dropped.
-    let live = p.ingest(xelion_missed("1").as_bytes(), now);
+    let payload = xelion_missed("1");
+    let live = p.ingest(payload.as_bytes(), now);
     assert_eq!(live.deliveries.len(), 1);
 
     let back = t("2026-12-03T10:30:00+01:00");

@@ -5,7 +5,7 @@ mod common;
 use common::{bytes, event};
 use deskbell_core::{decode, Event, EventName};
 
-fn ticket(name: &str) -> deskbell_core::event::freshdesk::TicketEvent {
+fn ticket(name: &str) -> deskbell_core::event::freshdesk::TicketEvent<'_> {
     match event(name).event {
         Event::TicketCreated(t) => t,
         other => panic!("{name}: {other:?}"),

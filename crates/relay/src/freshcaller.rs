@@ -464,7 +464,8 @@ mod tests {
         assert_eq!(e["event"], "onCallUpdate");
         assert_eq!(e["data"]["call"], calls[0]);
         // The relay's own decoder reads it as the missed call it is.
-        let decoded = deskbell_core::decode(&serde_json::to_vec(e).unwrap()).unwrap();
+        let bytes = serde_json::to_vec(e).unwrap();
+        let decoded = deskbell_core::decode(&bytes).unwrap();
         assert!(crate::server::missed_call_once(&decoded).is_some());
     }
 
@@ -487,7 +488,8 @@ mod tests {
             changed[0]["data"]["changes"]["model_changes"]["status"],
             json!([1, 2])
         );
-        let decoded = deskbell_core::decode(&serde_json::to_vec(&changed[0]).unwrap()).unwrap();
+        let bytes = serde_json::to_vec(&changed[0]).unwrap();
+        let decoded = deskbell_core::decode(&bytes).unwrap();
         assert_eq!(decoded.name.as_str(), "onAgentUpdate");
     }
 

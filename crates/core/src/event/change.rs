@@ -85,16 +85,66 @@ fn pair(field: String, a: Value, b: Value, order: PairOrder) -> Change {
     }
 }
 
-/// Reads one entry's value: a `[x, y]` pair, or anything else as `(null, v)`
-/// so that nothing the payload said is dropped.
-fn split_pair(v: Value) -> (Value, Value) {
-    match v {
-        Value::Array(mut items) if items.len() == 2 => {
-            let second = items.pop().unwrap_or(Value::Null);
-            let first = items.pop().unwrap_or(Value::Null);
-            (first, second)
+/// One entry's value: a `[x, y]` pair, or anything else as `(null, v)` so
+/// that nothing the payload said is dropped. Read straight from the input:
+/// a pair builds its two sides and no array around them.
+struct Pair(Value, Value);
+
+impl<'de> Deserialize<'de> for Pair {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Pair;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Pair, A::Error> {
+                let Some(first) = seq.next_element::<Value>()? else {
+                    return Ok(Pair(Value::Null, Value::Array(Vec::new())));
+                };
+                let Some(second) = seq.next_element::<Value>()? else {
+                    return Ok(Pair(Value::Null, Value::Array(vec![first])));
+                };
+                let Some(third) = seq.next_element::<Value>()? else {
+                    return Ok(Pair(first, second));
+                };
+                // Not a pair: kept whole.
+                let mut items = vec![first, second, third];
+                while let Some(more) = seq.next_element::<Value>()? {
+                    items.push(more);
+                }
+                Ok(Pair(Value::Null, Value::Array(items)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Pair, A::Error> {
+                let v = Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(Pair(Value::Null, v))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Pair, E> {
+                Ok(Pair(Value::Null, Value::Bool(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Pair, E> {
+                Ok(Pair(Value::Null, Value::from(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Pair, E> {
+                Ok(Pair(Value::Null, Value::from(v)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Pair, E> {
+                Ok(Pair(Value::Null, Value::from(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Pair, E> {
+                Ok(Pair(Value::Null, Value::String(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Pair, E> {
+                Ok(Pair(Value::Null, Value::String(v)))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Pair, E> {
+                Ok(Pair(Value::Null, Value::Null))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Pair, E> {
+                Ok(Pair(Value::Null, Value::Null))
+            }
         }
-        other => (Value::Null, other),
+        d.deserialize_any(V)
     }
 }
 
@@ -104,15 +154,12 @@ pub fn old_new<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Change>, D::Error>
     Ok(raw
         .0
         .into_iter()
-        .map(|(f, v)| {
-            let (a, b) = split_pair(v);
-            pair(f, a, b, PairOrder::OldNew)
-        })
+        .map(|(f, Pair(a, b))| pair(f, a, b, PairOrder::OldNew))
         .collect())
 }
 
 #[derive(Default)]
-struct ChangeMap(Vec<(String, Value)>);
+struct ChangeMap(Vec<(String, Pair)>);
 
 impl<'de> Deserialize<'de> for ChangeMap {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -124,7 +171,7 @@ impl<'de> Deserialize<'de> for ChangeMap {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ChangeMap, A::Error> {
                 let mut out = Vec::new();
-                while let Some((k, v)) = map.next_entry::<String, Value>()? {
+                while let Some((k, v)) = map.next_entry::<String, Pair>()? {
                     out.push((k, v));
                 }
                 Ok(ChangeMap(out))
@@ -148,8 +195,7 @@ impl<'de> Deserialize<'de> for RawChanges {
                     match key.as_str() {
                         "model_changes" => {
                             let inner = map.next_value::<Option<ChangeMap>>()?;
-                            for (f, v) in inner.unwrap_or_default().0 {
-                                let (a, b) = split_pair(v);
+                            for (f, Pair(a, b)) in inner.unwrap_or_default().0 {
                                 out.model.push((f, a, b));
                             }
                         }
@@ -158,7 +204,7 @@ impl<'de> Deserialize<'de> for RawChanges {
                             map.next_value::<de::IgnoredAny>()?;
                         }
                         _ => {
-                            let (a, b) = split_pair(map.next_value::<Value>()?);
+                            let Pair(a, b) = map.next_value()?;
                             out.direct.push((key, a, b));
                         }
                     }
@@ -167,5 +213,35 @@ impl<'de> Deserialize<'de> for RawChanges {
             }
         }
         d.deserialize_map(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_pair_is_two_sides_and_anything_else_is_kept_as_the_new_side() {
+        let text = r#"{"a":[1,"x"],"b":[1],"c":[1,2,3],"d":"x","e":{"k":[1]},"f":null,"g":[],"h":[[1],{"k":2}]}"#;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let changes = old_new(&mut de).unwrap();
+        let seen: Vec<(&str, Value, Value)> = changes
+            .iter()
+            .map(|c| (c.field.as_str(), c.old.clone(), c.new.clone()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("a", json!(1), json!("x")),
+                ("b", Value::Null, json!([1])),
+                ("c", Value::Null, json!([1, 2, 3])),
+                ("d", Value::Null, json!("x")),
+                ("e", Value::Null, json!({"k": [1]})),
+                ("f", Value::Null, Value::Null),
+                ("g", Value::Null, json!([])),
+                ("h", json!([1]), json!({"k": 2})),
+            ]
+        );
     }
 }

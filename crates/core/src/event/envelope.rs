@@ -25,7 +25,7 @@ use super::objects::Objects;
 use super::raw::{self, Data};
 use super::xelion::XelionCall;
 use super::{DecodeError, DecodedEvent, EventName};
-use crate::wire::{Domain, Id, LenientTime, Text, TextVisitor};
+use crate::wire::{Domain, Id, LenientTime, TextVisitor};
 
 /// The `data` parts an event reads, by its name. Contacts read none: no rule
 /// looks at one, so `data.contact` is kept raw (see `ContactEvent`).
@@ -60,7 +60,7 @@ impl Family {
 
 /// Decodes on the fast path; `Err(None)` sends the payload to the careful
 /// path, `Err(Some(_))` is the answer.
-pub(super) fn decode(bytes: &[u8]) -> Result<DecodedEvent, Option<DecodeError>> {
+pub(super) fn decode(bytes: &[u8]) -> Result<DecodedEvent<'_>, Option<DecodeError>> {
     // Not UTF-8: the careful path says where, as serde_json does.
     let text = std::str::from_utf8(bytes).map_err(|_| None)?;
     let mut de = serde_json::Deserializer::from_str(text);
@@ -98,7 +98,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<DecodedEvent, Option<DecodeError>> 
     Ok(DecodedEvent {
         name,
         account_id: env.account_id,
-        domain: env.domain.as_ref().and_then(|d| Domain::parse(d.as_str())),
+        domain: env.domain.as_ref().and_then(|d| Domain::parse(&d.0)),
         timestamp: env.timestamp.0,
         event,
     })
@@ -122,7 +122,7 @@ enum DataPart<'a> {
 
 struct Envelope<'a> {
     account_id: Option<Id>,
-    domain: Option<Text>,
+    domain: Option<Name<'a>>,
     event: Option<Name<'a>>,
     events: Option<Name<'a>>,
     notification_type: Option<Name<'a>>,
@@ -148,8 +148,8 @@ fn seen<T>(slot: &Option<Option<T>>) -> Option<&T> {
     slot.as_ref().and_then(Option::as_ref)
 }
 
-/// An event name as sent: borrowed from the input unless it had escapes;
-/// a number is kept as its digits, as `Text` does.
+/// An event name (or the domain) as sent: borrowed from the input unless it
+/// had escapes; a number is kept as its digits, as `Text` does.
 struct Name<'a>(Cow<'a, str>);
 
 impl<'de> Deserialize<'de> for Name<'de> {
@@ -184,7 +184,7 @@ impl<'de> Deserialize<'de> for Name<'de> {
 }
 
 impl Name<'_> {
-    fn owned(text: Box<str>) -> Self {
+    fn owned(text: compact_str::CompactString) -> Self {
         Name(Cow::Owned(text.into()))
     }
 }
@@ -252,7 +252,7 @@ impl<'de> Deserialize<'de> for Envelope<'de> {
                 // `Option<Option<_>>`: a key seen with `null` still counts
                 // as seen, for the duplicate check.
                 let mut account_id: Option<Option<Id>> = None;
-                let mut domain: Option<Option<Text>> = None;
+                let mut domain: Option<Option<Name<'de>>> = None;
                 let mut event: Option<Option<Name<'de>>> = None;
                 let mut events: Option<Option<Name<'de>>> = None;
                 let mut notification_type: Option<Option<Name<'de>>> = None;

@@ -4,32 +4,35 @@
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use std::borrow::Cow;
+
 use super::change::{self, Change};
 use super::{DecodeError, EventName};
-use crate::wire::{Code, Id, LenientTime, Text};
+use crate::wire::{Code, Id, LenientTime, Str, Text};
 
-/// `data.ticket` of `onTicketCreate` / `onTicketUpdate`.
+/// `data.ticket` of `onTicketCreate` / `onTicketUpdate`. Its free text is
+/// borrowed from the payload ([`Str`]).
 #[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct Ticket {
+pub struct Ticket<'a> {
     pub id: Id,
-    #[serde(default)]
-    pub subject: Option<String>,
+    #[serde(default, borrow)]
+    pub subject: Option<Str<'a>>,
     #[serde(default)]
     pub status: Option<Code>,
     #[serde(default)]
     pub priority: Option<Code>,
     #[serde(default)]
     pub source: Option<Code>,
-    #[serde(default, rename = "type")]
-    pub ticket_type: Option<String>,
+    #[serde(default, borrow, rename = "type")]
+    pub ticket_type: Option<Str<'a>>,
     #[serde(default)]
     pub group_id: Option<Id>,
     #[serde(default)]
     pub responder_id: Option<Id>,
     #[serde(default)]
     pub requester_id: Option<Id>,
-    #[serde(default)]
-    pub tags: Option<Vec<String>>,
+    #[serde(default, borrow)]
+    pub tags: Option<Vec<Str<'a>>>,
     #[serde(default)]
     pub spam: Option<bool>,
     #[serde(default)]
@@ -51,7 +54,7 @@ pub struct Ticket {
     pub changes: Vec<Change>,
 }
 
-impl Ticket {
+impl Ticket<'_> {
     pub fn status(&self) -> Option<TicketStatus> {
         self.status.map(|c| TicketStatus::from_code(c.0))
     }
@@ -60,8 +63,32 @@ impl Ticket {
         self.priority.map(|c| Priority::from_code(c.0))
     }
 
-    pub fn tags(&self) -> &[String] {
+    pub fn tags(&self) -> &[Str<'_>] {
         self.tags.as_deref().unwrap_or(&[])
+    }
+
+    pub fn into_owned(self) -> Ticket<'static> {
+        Ticket {
+            subject: self.subject.map(Str::into_owned),
+            ticket_type: self.ticket_type.map(Str::into_owned),
+            tags: self
+                .tags
+                .map(|tags| tags.into_iter().map(Str::into_owned).collect()),
+            id: self.id,
+            status: self.status,
+            priority: self.priority,
+            source: self.source,
+            group_id: self.group_id,
+            responder_id: self.responder_id,
+            requester_id: self.requester_id,
+            spam: self.spam,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            fr_due_by: self.fr_due_by,
+            due_by: self.due_by,
+            fr_escalated: self.fr_escalated,
+            changes: self.changes,
+        }
     }
 }
 
@@ -82,19 +109,28 @@ pub struct Person {
 
 /// A ticket event: the ticket and, when sent, its requester.
 #[derive(Clone, Debug, Serialize)]
-pub struct TicketEvent {
-    pub ticket: Ticket,
+pub struct TicketEvent<'a> {
+    pub ticket: Ticket<'a>,
     pub requester: Option<Person>,
+}
+
+impl TicketEvent<'_> {
+    pub fn into_owned(self) -> TicketEvent<'static> {
+        TicketEvent {
+            ticket: self.ticket.into_owned(),
+            requester: self.requester,
+        }
+    }
 }
 
 /// `data.conversation` of Freshdesk's `onConversationCreate`: a reply or a
 /// note on a ticket (it always carries `ticket_id`).
 #[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct TicketConversation {
+pub struct TicketConversation<'a> {
     pub id: Id,
     pub ticket_id: Id,
-    #[serde(default)]
-    pub body_text: Option<String>,
+    #[serde(default, borrow)]
+    pub body_text: Option<Str<'a>>,
     #[serde(default)]
     pub user_id: Option<Id>,
     #[serde(default)]
@@ -109,18 +145,34 @@ pub struct TicketConversation {
     pub changes: Vec<Change>,
 }
 
-/// A contact event's `data.contact`, kept as sent. No rule reads contacts,
-/// so neither the relay nor the desktop parses one; [`ContactEvent::contact`]
-/// does, on demand.
-#[derive(Clone, Debug)]
-pub struct ContactEvent {
-    raw: Box<RawValue>,
+impl TicketConversation<'_> {
+    pub fn into_owned(self) -> TicketConversation<'static> {
+        TicketConversation {
+            body_text: self.body_text.map(Str::into_owned),
+            id: self.id,
+            ticket_id: self.ticket_id,
+            user_id: self.user_id,
+            private: self.private,
+            incoming: self.incoming,
+            source: self.source,
+            from_email: self.from_email,
+            changes: self.changes,
+        }
+    }
 }
 
-impl ContactEvent {
+/// A contact event's `data.contact`, kept as sent (borrowed from the
+/// payload). No rule reads contacts, so neither the relay nor the desktop
+/// parses one; [`ContactEvent::contact`] does, on demand.
+#[derive(Clone, Debug)]
+pub struct ContactEvent<'a> {
+    raw: Cow<'a, RawValue>,
+}
+
+impl<'a> ContactEvent<'a> {
     /// `data.contact` when it is an object: anything else is refused here as
     /// the models would refuse it, without reading further.
-    pub(super) fn keep(name: &EventName, raw: Option<&RawValue>) -> Result<Self, DecodeError> {
+    pub(super) fn keep(name: &EventName, raw: Option<&'a RawValue>) -> Result<Self, DecodeError> {
         let raw = raw
             .filter(|r| r.get() != "null")
             .ok_or_else(|| DecodeError::MissingPart {
@@ -134,8 +186,14 @@ impl ContactEvent {
             });
         }
         Ok(Self {
-            raw: raw.to_owned(),
+            raw: Cow::Borrowed(raw),
         })
+    }
+
+    pub fn into_owned(self) -> ContactEvent<'static> {
+        ContactEvent {
+            raw: Cow::Owned(self.raw.into_owned()),
+        }
     }
 
     /// The contact, read now; a field that is wrong is named by its path.
@@ -153,7 +211,7 @@ impl ContactEvent {
     }
 }
 
-impl Serialize for ContactEvent {
+impl Serialize for ContactEvent<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.raw.serialize(s)
     }

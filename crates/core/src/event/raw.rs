@@ -4,6 +4,7 @@
 use serde::de::{self, IgnoredAny, MapAccess};
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -15,15 +16,15 @@ use super::freshchat::{Actor, ChatConversation, ChatConversationEvent};
 use super::freshdesk::{ContactEvent, Person, Ticket, TicketConversation, TicketEvent};
 use super::xelion::{XelionCall, XelionCallEvent};
 use super::{DecodeError, DecodedEvent, Event, EventName};
-use crate::wire::{Code, Domain, Id, LenientTime, Text};
+use crate::wire::{Code, Domain, Id, LenientTime, Str, Text};
 
 /// The `data` parts the families read. Only the event's own family's parts
 /// are filled; `contact` stays the input's bytes.
 #[derive(Default)]
 pub(super) struct Data<'a> {
-    ticket: Option<Box<Ticket>>,
+    ticket: Option<Box<Ticket<'a>>>,
     requester: Option<Box<Person>>,
-    conversation: Option<Box<Conversation>>,
+    conversation: Option<Box<Conversation<'a>>>,
     contact: Option<&'a RawValue>,
     call: Option<Box<Call>>,
     phone_call: Option<Box<Call>>,
@@ -134,13 +135,13 @@ pub(super) fn read_data<'de, A: MapAccess<'de>>(
 /// `data.conversation` as either product sends it: a Freshdesk reply/note
 /// carries `ticket_id`; a Freshchat conversation does not.
 #[derive(Default, Deserialize)]
-struct Conversation {
+struct Conversation<'a> {
     #[serde(default)]
     id: Option<Id>,
     #[serde(default)]
     ticket_id: Option<Id>,
-    #[serde(default)]
-    body_text: Option<String>,
+    #[serde(default, borrow)]
+    body_text: Option<Str<'a>>,
     #[serde(default)]
     user_id: Option<Id>,
     #[serde(default)]
@@ -185,13 +186,13 @@ fn name_of(
         .map(|t| EventName::parse(t.as_str()))
 }
 
-fn unknown(name: &str, text: &str) -> Result<Event, DecodeError> {
-    // This copy keeps the payload for whoever wants it whole (the check
+fn unknown<'a>(name: &str, text: &'a str) -> Result<Event<'a>, DecodeError> {
+    // The payload kept whole, borrowed, for whoever wants it (the check
     // tool, the feed's detail view).
-    let raw = RawValue::from_string(text.to_owned()).map_err(|e| DecodeError::from_json(&e))?;
+    let raw: &RawValue = serde_json::from_str(text).map_err(|e| DecodeError::from_json(&e))?;
     Ok(Event::Unknown {
         name: name.to_owned(),
-        raw,
+        raw: Cow::Borrowed(raw),
     })
 }
 
@@ -202,13 +203,13 @@ fn missing(name: &EventName, part: &'static str) -> DecodeError {
     }
 }
 
-pub(super) fn assemble(
+pub(super) fn assemble<'a>(
     name: &EventName,
-    data: Data<'_>,
+    data: Data<'a>,
     oid: Option<Id>,
     notification: Option<Box<XelionCall>>,
-    text: &str,
-) -> Result<Event, DecodeError> {
+    text: &'a str,
+) -> Result<Event<'a>, DecodeError> {
     Ok(match name {
         EventName::OnTicketCreate | EventName::OnTicketUpdate => {
             let ticket = *data.ticket.ok_or_else(|| missing(name, "data.ticket"))?;
@@ -334,7 +335,7 @@ pub(super) fn assemble(
 
 /// The careful path: envelope first with `data` kept raw, then only the parts
 /// this event needs, each parsed with its path tracked for the error message.
-pub(super) fn decode_carefully(bytes: &[u8]) -> Result<DecodedEvent, DecodeError> {
+pub(super) fn decode_carefully(bytes: &[u8]) -> Result<DecodedEvent<'_>, DecodeError> {
     #[derive(Deserialize)]
     struct Envelope<'a> {
         #[serde(default)]
@@ -361,9 +362,8 @@ pub(super) fn decode_carefully(bytes: &[u8]) -> Result<DecodedEvent, DecodeError
     if !whole.get().trim_start().starts_with('{') {
         return Err(DecodeError::NotAnObject);
     }
-    // serde_json checked the value's UTF-8; around it is ASCII whitespace.
-    let text = String::from_utf8_lossy(bytes);
-    let text = text.as_ref();
+    // The payload's text, without the whitespace around it.
+    let text = whole.get();
     let env: Envelope = serde_json::from_slice(bytes).map_err(|e| bad("", &e))?;
 
     let event = field::<Option<Text>>("event", env.event)?;
@@ -436,9 +436,9 @@ pub(super) fn decode_carefully(bytes: &[u8]) -> Result<DecodedEvent, DecodeError
 }
 
 /// Parses one raw part, naming its full path when it is wrong.
-pub(super) fn field<T: for<'de> Deserialize<'de> + Default>(
+pub(super) fn field<'a, T: Deserialize<'a> + Default>(
     path: &str,
-    raw: Option<&RawValue>,
+    raw: Option<&'a RawValue>,
 ) -> Result<T, DecodeError> {
     let Some(raw) = raw else {
         return Ok(T::default());

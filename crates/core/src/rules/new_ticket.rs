@@ -224,7 +224,7 @@ fn filtered(why: String) -> Verdict {
 }
 
 /// What makes a key unique across helpdesks: the domain, else the account.
-pub(crate) fn scope(ev: &DecodedEvent) -> &str {
+pub(crate) fn scope<'e>(ev: &'e DecodedEvent<'_>) -> &'e str {
     ev.domain
         .as_ref()
         .map(|d| d.as_str())

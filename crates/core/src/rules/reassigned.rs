@@ -148,7 +148,7 @@ pub fn ticket(ev: &DecodedEvent, t: &TicketEvent, ctx: &Context<'_>) -> Verdict 
             ],
         ),
         body: join([
-            ticket.subject.clone(),
+            ticket.subject.as_deref().map(str::to_owned),
             Some(describe(change, target, &ctx.me, ctx.locale)),
         ]),
         url: urls::ticket(ev.domain.as_ref(), &ticket.id),

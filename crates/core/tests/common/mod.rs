@@ -21,8 +21,11 @@ pub fn fixture_text(name: &str) -> String {
     String::from_utf8(bytes(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
 
-pub fn event(name: &str) -> DecodedEvent {
-    decode(&bytes(name)).unwrap_or_else(|e| panic!("fixture {name} should decode: {e}"))
+/// A fixture's event, owning its text (the bytes are gone when it returns).
+pub fn event(name: &str) -> DecodedEvent<'static> {
+    decode(&bytes(name))
+        .map(DecodedEvent::into_owned)
+        .unwrap_or_else(|e| panic!("fixture {name} should decode: {e}"))
 }
 
 /// Every fixture file under a family folder, sorted.
