@@ -39,6 +39,20 @@ pub fn all_in(folder: &str) -> Vec<String> {
     names
 }
 
+/// Every fixture that decodes: the product families and the tolerances.
+pub fn all_valid() -> Vec<String> {
+    [
+        "freshdesk",
+        "freshcaller",
+        "freshchat",
+        "xelion",
+        "tolerance",
+    ]
+    .into_iter()
+    .flat_map(all_in)
+    .collect()
+}
+
 /// Rules one event alone with an empty board.
 pub fn rule(name: &str, rules: &Rules, identity: &Identity) -> Verdict {
     rule_named(
