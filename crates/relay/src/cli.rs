@@ -132,7 +132,19 @@ fn run(cli: Cli) -> Result<(), String> {
         (Command::Init { replicas }, LogTarget::Nats { servers }) => block_on(async {
             let client = jetstream::connect(&servers, &config.nats).await?;
             let names = Names::new(&config.nats.stream);
-            let made = jetstream::init(client, &names, replicas.into(), &config.retention).await?;
+            // Said once per new refusal, not once a second.
+            let mut said = String::new();
+            let made = jetstream::init(client, &names, replicas.into(), &config.retention, |e| {
+                let now = e.to_string();
+                if now != said {
+                    eprintln!(
+                        "the cluster is not ready yet, asking again (for up to {} s): {now}",
+                        jetstream::INIT_WAIT.as_secs()
+                    );
+                    said = now;
+                }
+            })
+            .await?;
             for (name, made) in made {
                 let what = match made {
                     jetstream::Made::Created => "created",

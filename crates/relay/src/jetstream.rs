@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::consumer::pull::OrderedConfig;
 use async_nats::jetstream::consumer::DeliverPolicy;
-use async_nats::jetstream::context::GetStreamErrorKind;
+use async_nats::jetstream::context::{CreateStreamErrorKind, GetStreamErrorKind};
 use async_nats::jetstream::kv::{self, Operation};
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::{self, stream, ErrorCode};
@@ -138,17 +138,24 @@ pub enum Made {
     Checked,
 }
 
+/// How long `init` keeps asking while a new cluster forms its routes or
+/// elects: a create may time out then, and pass when asked again.
+pub const INIT_WAIT: Duration = Duration::from_secs(60);
+
 /// Creates the stream and the buckets, or checks them and applies the
 /// retention and replicas given: run it once per cluster, and again
-/// after changing either. Relays never create them.
+/// after changing either. Relays never create them. What a forming
+/// cluster refuses is asked again for up to [`INIT_WAIT`], each refusal
+/// told to `on_retry`; asking twice is safe, as every step is.
 pub async fn init(
     client: async_nats::Client,
     names: &Names,
     replicas: usize,
     retention: &Retention,
+    mut on_retry: impl FnMut(&LogError),
 ) -> Result<Vec<(String, Made)>, LogError> {
     let ctx = context(client);
-    let config = stream::Config {
+    let stream = stream::Config {
         name: names.stream.clone(),
         subjects: vec![names.subject.clone()],
         retention: stream::RetentionPolicy::Limits,
@@ -161,40 +168,132 @@ pub async fn init(
         allow_direct: true,
         ..Default::default()
     };
-    let mut made = Vec::new();
-    let stream_made = match ctx.get_stream(&names.stream).await {
-        Ok(_) => {
-            ctx.update_stream(config)
-                .await
-                .map_err(|e| nats_error("updating the stream")(&e))?;
-            Made::Checked
-        }
-        Err(e) if stream_missing(&e) => {
-            ctx.create_stream(config)
-                .await
-                .map_err(|e| nats_error("creating the stream")(&e))?;
-            Made::Created
-        }
-        Err(e) => return Err(nats_error("reading the stream")(&e)),
-    };
-    made.push((names.stream.clone(), stream_made));
+    let mut parts = vec![(names.stream.clone(), stream, &STREAM_STEPS)];
     for (bucket, max_age) in [
         (&names.tokens, Duration::ZERO),
         (&names.team, Duration::ZERO),
         (&names.once, ONCE_MEMORY),
     ] {
-        let outcome = match ctx.get_key_value(bucket.as_str()).await {
-            Ok(_) => Made::Checked,
-            Err(_) => {
-                ctx.create_stream(bucket_stream(bucket, max_age, replicas))
-                    .await
-                    .map_err(|e| nats_error("creating a bucket")(&e))?;
-                Made::Created
+        parts.push((
+            bucket.clone(),
+            bucket_stream(bucket, max_age, replicas),
+            &BUCKET_STEPS,
+        ));
+    }
+    let deadline = tokio::time::Instant::now() + INIT_WAIT;
+    let mut made = Vec::new();
+    for (name, config, steps) in parts {
+        // A create that timed out may have been done: found on the next
+        // ask, it is still this run's creation.
+        let mut tried_create = false;
+        let outcome = loop {
+            match make_or_apply(&ctx, &config, steps, &mut tried_create).await {
+                Ok(outcome) => break outcome,
+                Err(Attempt::Again(e)) if tokio::time::Instant::now() < deadline => {
+                    on_retry(&e);
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(Attempt::Again(e) | Attempt::Fail(e)) => return Err(e),
             }
         };
-        made.push((bucket.clone(), outcome));
+        made.push((name, outcome));
     }
     Ok(made)
+}
+
+/// How `init` names its steps on one part, in errors.
+struct Steps {
+    read: &'static str,
+    update: &'static str,
+    create: &'static str,
+}
+
+const STREAM_STEPS: Steps = Steps {
+    read: "reading the stream",
+    update: "updating the stream",
+    create: "creating the stream",
+};
+const BUCKET_STEPS: Steps = Steps {
+    read: "reading a bucket",
+    update: "updating a bucket",
+    create: "creating a bucket",
+};
+
+/// One ask of an admin command's, and whether asking again may help.
+enum Attempt<E = LogError> {
+    Again(E),
+    Fail(E),
+}
+
+/// How long `token add` asks again when JetStream's answer is lost.
+pub const ADMIN_WAIT: Duration = Duration::from_secs(15);
+
+/// Creates one stream, or applies `config` to it where it exists.
+async fn make_or_apply(
+    ctx: &jetstream::Context,
+    config: &stream::Config,
+    steps: &Steps,
+    tried_create: &mut bool,
+) -> Result<Made, Attempt> {
+    let created = if *tried_create {
+        Made::Created
+    } else {
+        Made::Checked
+    };
+    match ctx.get_stream(&config.name).await {
+        Ok(_) => match ctx.update_stream(config).await {
+            Ok(_) => Ok(created),
+            Err(e) => Err(create_attempt(steps.update, &e)),
+        },
+        Err(e) if stream_missing(&e) => {
+            *tried_create = true;
+            match ctx.create_stream(config.clone()).await {
+                Ok(_) => Ok(Made::Created),
+                Err(e) => Err(create_attempt(steps.create, &e)),
+            }
+        }
+        Err(e) => {
+            let error = nats_error(steps.read)(&e);
+            let again = match e.kind() {
+                GetStreamErrorKind::Request => true,
+                GetStreamErrorKind::JetStream(j) => cluster_settling(j.error_code()),
+                _ => false,
+            };
+            Err(if again {
+                Attempt::Again(error)
+            } else {
+                Attempt::Fail(error)
+            })
+        }
+    }
+}
+
+fn create_attempt(what: &'static str, e: &jetstream::context::CreateStreamError) -> Attempt {
+    let error = nats_error(what)(e);
+    match e.kind() {
+        CreateStreamErrorKind::TimedOut | CreateStreamErrorKind::JetStreamUnavailable => {
+            Attempt::Again(error)
+        }
+        CreateStreamErrorKind::JetStream(j) if cluster_settling(j.error_code()) => {
+            Attempt::Again(error)
+        }
+        _ => Attempt::Fail(error),
+    }
+}
+
+/// What a cluster says while it forms or elects, and stops saying after.
+/// (No peers for placement is also what too high a `--replicas` gets: it
+/// is asked again until [`INIT_WAIT`], and then reported.)
+fn cluster_settling(code: ErrorCode) -> bool {
+    [
+        ErrorCode::CLUSTER_NOT_AVAILABLE,
+        ErrorCode::CLUSTER_NO_PEERS,
+        ErrorCode::CLUSTER_INCOMPLETE,
+        ErrorCode::CLUSTER_NOT_ACTIVE,
+        ErrorCode::CLUSTER_NOT_LEADER,
+        ErrorCode::CLUSTER_NOT_ASSIGNED,
+    ]
+    .contains(&code)
 }
 
 /// A key-value bucket's stream, as the KV convention lays it out (what
@@ -805,7 +904,11 @@ async fn direct_read(
         seq += 1;
         match stream.direct_get(seq).await {
             Ok(message) => out.extend(unframe(seq, &message.payload)),
-            Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => {}
+            // Any replica answers a direct get, one behind the leader too:
+            // what it has not got yet is not skipped, the read ends there.
+            // (Retention drops only from the front, which callers start
+            // past; an event is never deleted alone.)
+            Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => break,
             Err(e) => return Err(nats_error("reading the log")(&e)),
         }
     }
@@ -855,7 +958,11 @@ async fn follow(
                                     );
                                     break;
                                 }
-                                _ => continue,
+                                Ok(_) => continue,
+                                Err(e) => {
+                                    tracing::warn!(next, "the log's consumer is quiet and the stream does not say why: {e}");
+                                    continue;
+                                }
                             },
                         };
                         let Ok(seq) = message.info().map(|i| i.stream_sequence) else {
@@ -875,12 +982,19 @@ async fn follow(
         }
         // Catch up without a consumer before trying for one again.
         if let Ok(info) = stream.get_info().await {
+            // What retention dropped is gone; nothing else is skipped.
+            next = next.max(info.state.first_sequence);
             let last = info.state.last_sequence;
             while next <= last {
                 let Ok(events) = direct_read(&stream, next - 1, last, 256).await else {
                     break;
                 };
-                next = events.last().map_or(last + 1, |e| e.id + 1).max(next + 1);
+                // None read: the replica that answered is behind; the next
+                // consumer delivers from here.
+                let Some(end) = events.last().map(|e| e.id) else {
+                    break;
+                };
+                next = end + 1;
                 for event in events {
                     deliver(event, &window, &live);
                 }
@@ -991,47 +1105,75 @@ impl TokenStore {
 
     /// Creates a token for `name` (or replaces a revoked one), bound to
     /// `email` when one is given; the only time the token is seen. Two
-    /// admins adding one name at once: one wins.
+    /// admins adding one name at once: one wins. A write whose answer was
+    /// lost is asked again for up to [`ADMIN_WAIT`]; finding its own hash
+    /// stored, it is done (so a token is never printed unstored, nor a
+    /// stored one refused as taken).
     pub async fn add(&self, name: &str, email: Option<&str>) -> Result<Secret, TokenError> {
         let email = tokens::checked_email(email)?;
         let token = tokens::generate(name)?;
-        let key = token_key(name);
-        let value = serde_json::to_vec(&TokenRecord {
+        let record = TokenRecord {
             name: name.to_owned(),
             hash: tokens::hash(token.expose()),
             created_at: now_secs(),
             revoked_at: None,
             email,
-        })
-        .map_err(Self::store_error)?;
-        match self
+        };
+        let deadline = tokio::time::Instant::now() + ADMIN_WAIT;
+        loop {
+            match self.try_add(&record).await {
+                Ok(()) => return Ok(token),
+                Err(Attempt::Again(_)) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(Attempt::Again(e) | Attempt::Fail(e)) => return Err(e),
+            }
+        }
+    }
+
+    async fn try_add(&self, record: &TokenRecord) -> Result<(), Attempt<TokenError>> {
+        let again = |e: &dyn std::fmt::Display| Attempt::Again(Self::store_error(e));
+        let key = token_key(&record.name);
+        let value = serde_json::to_vec(record).map_err(|e| Attempt::Fail(Self::store_error(e)))?;
+        let entry = self
             .0
             .entry(key.as_str())
             .await
-            .map_err(Self::store_error)?
-        {
+            .map_err(|e| match e.kind() {
+                kv::EntryErrorKind::TimedOut => again(&e),
+                _ => Attempt::Fail(Self::store_error(e)),
+            })?;
+        match entry {
             Some(entry) if entry.operation == Operation::Put => {
-                let old: TokenRecord =
-                    serde_json::from_slice(&entry.value).map_err(Self::store_error)?;
+                let old: TokenRecord = serde_json::from_slice(&entry.value)
+                    .map_err(|e| Attempt::Fail(Self::store_error(e)))?;
+                if old.hash == record.hash {
+                    return Ok(());
+                }
                 if old.revoked_at.is_none() {
-                    return Err(TokenError::Exists(name.to_owned()));
+                    return Err(Attempt::Fail(TokenError::Exists(record.name.clone())));
                 }
                 self.0
                     .update(key.as_str(), value.into(), entry.revision)
                     .await
-                    .map_err(Self::store_error)?;
+                    .map_err(|e| match e.kind() {
+                        kv::UpdateErrorKind::InvalidKey => Attempt::Fail(Self::store_error(e)),
+                        // Another admin's write, or ours: read again.
+                        _ => again(&e),
+                    })?;
             }
             _ => {
                 self.0
                     .create(key.as_str(), value.into())
                     .await
                     .map_err(|e| match e.kind() {
-                        kv::CreateErrorKind::AlreadyExists => TokenError::Exists(name.to_owned()),
-                        _ => Self::store_error(e),
+                        kv::CreateErrorKind::InvalidKey => Attempt::Fail(Self::store_error(e)),
+                        // Taken (by whom the next read tells) or unanswered.
+                        _ => again(&e),
                     })?;
             }
         }
-        Ok(token)
+        Ok(())
     }
 
     pub async fn revoke(&self, name: &str) -> Result<(), TokenError> {

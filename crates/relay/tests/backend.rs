@@ -247,11 +247,11 @@ async fn jetstream_keeps_the_log_promises() {
         "{:?}",
         missing.err()
     );
-    jetstream::init(client.clone(), &names, 3, &Retention::default())
+    jetstream::init(client.clone(), &names, 3, &Retention::default(), |_| {})
         .await
         .unwrap();
     // Twice is fine: init checks what exists.
-    let again = jetstream::init(client.clone(), &names, 3, &Retention::default())
+    let again = jetstream::init(client.clone(), &names, 3, &Retention::default(), |_| {})
         .await
         .unwrap();
     assert!(
@@ -267,6 +267,77 @@ async fn jetstream_keeps_the_log_promises() {
     .await;
     promises_hold(log.clone(), token.expose()).await;
     invitations_hold(&log, &Admin::Nats(Box::new(admin))).await;
+    drop(cluster);
+}
+
+/// `init` on a cluster that has lost its quorum (as a new one has before it
+/// elects) asks again until it is back, rather than failing the admin's
+/// first run; and a second run applies new replicas to the buckets too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jetstream_init_waits_for_the_cluster_and_applies_replicas_to_every_part() {
+    let mut cluster = support::nats::Cluster::start(3);
+    let servers: Vec<String> = cluster.url().split(',').map(str::to_owned).collect();
+    let names = Names::new("PATIENT");
+    let client = jetstream::connect(&servers[..1], &NatsConfig::default())
+        .await
+        .unwrap();
+    cluster.kill9(1);
+    cluster.kill9(2);
+    let retries = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let told = retries.clone();
+    let init = tokio::spawn({
+        let (client, names) = (client.clone(), names.clone());
+        async move {
+            jetstream::init(client, &names, 1, &Retention::default(), move |e| {
+                told.lock().unwrap().push(e.to_string())
+            })
+            .await
+        }
+    });
+    // Each ask may wait out the client's 3 s request timeout.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while retries.lock().unwrap().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "init never asked again"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        !init.is_finished(),
+        "init gave up on a cluster without quorum"
+    );
+    cluster.restart(1);
+    cluster.restart(2);
+    let made = init.await.unwrap().unwrap();
+    assert_eq!(made.len(), 4, "{made:?}");
+    assert!(
+        made.iter().all(|(_, m)| *m == jetstream::Made::Created),
+        "{made:?}"
+    );
+    assert!(
+        retries.lock().unwrap()[0].contains("JetStream, "),
+        "{:?}",
+        retries.lock().unwrap()
+    );
+    let again = jetstream::init(client.clone(), &names, 3, &Retention::default(), |_| {})
+        .await
+        .unwrap();
+    assert!(
+        again.iter().all(|(_, m)| *m == jetstream::Made::Checked),
+        "{again:?}"
+    );
+    let ctx = async_nats::jetstream::new(client);
+    for stream in [
+        "PATIENT",
+        "KV_PATIENT_TOKENS",
+        "KV_PATIENT_TEAM",
+        "KV_PATIENT_ONCE",
+    ] {
+        let mut stream = ctx.get_stream(stream).await.unwrap();
+        let info = stream.info().await.unwrap();
+        assert_eq!(info.config.num_replicas, 3, "{}", info.config.name);
+    }
     drop(cluster);
 }
 

@@ -185,10 +185,17 @@ impl Relay {
 
     /// Starts again on the same address with the same config file, as
     /// after a crash (for relays started with [`Relay::start_on_log`]).
+    /// Its log goes on in `relay.log` beside the config, where
+    /// `start_on_log`'s callers keep it, so a failure shows both lives.
     pub fn restart_as_configured(&mut self) {
         let text = std::fs::read_to_string(&self.config).unwrap();
         let addr = self.addr.clone();
-        *self = Relay::spawn_with(&self.data, &addr, &text, "warn", Stdio::inherit());
+        let log = self.data.join("relay.log");
+        let stderr = match std::fs::OpenOptions::new().append(true).open(&log) {
+            Ok(file) => ("info", Stdio::from(file)),
+            Err(_) => ("warn", Stdio::inherit()),
+        };
+        *self = Relay::spawn_with(&self.data, &addr, &text, stderr.0, stderr.1);
     }
 
     /// Starts again on the same address and data, as after a crash.
