@@ -905,10 +905,14 @@ async fn direct_read(
         match stream.direct_get(seq).await {
             Ok(message) => out.extend(unframe(seq, &message.payload)),
             // Any replica answers a direct get, one behind the leader too:
-            // what it has not got yet is not skipped, the read ends there.
-            // (Retention drops only from the front, which callers start
-            // past; an event is never deleted alone.)
-            Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => break,
+            // "not found" is the leader's to say before the event is skipped.
+            Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => {
+                match stream.get_raw_message(seq).await {
+                    Ok(message) => out.extend(unframe(seq, &message.payload)),
+                    Err(e) if e.kind() == stream::LastRawMessageErrorKind::NoMessageFound => {}
+                    Err(e) => return Err(nats_error("reading the log")(&e)),
+                }
+            }
             Err(e) => return Err(nats_error("reading the log")(&e)),
         }
     }
@@ -989,12 +993,8 @@ async fn follow(
                 let Ok(events) = direct_read(&stream, next - 1, last, 256).await else {
                     break;
                 };
-                // None read: the replica that answered is behind; the next
-                // consumer delivers from here.
-                let Some(end) = events.last().map(|e| e.id) else {
-                    break;
-                };
-                next = end + 1;
+                // What the leader has not got is gone (retention): past it.
+                next = events.last().map_or(last + 1, |e| e.id + 1).max(next + 1);
                 for event in events {
                     deliver(event, &window, &live);
                 }

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use deskbell_core::pipeline::Classifier;
 use deskbell_core::rules::{Identity, Rules, Verdict};
 use deskbell_core::secret::Secret;
+use deskbell_core::stream::backoff::Backoff;
 use deskbell_core::stream::relay_client::{check_url, RelayClient, RelayEndpoint};
 use deskbell_core::stream::StreamOutput;
 use support::nats::Cluster;
@@ -68,9 +69,18 @@ impl Desktop {
             token: Secret::new(token),
             events: vec![],
         };
+        // Retries within 5 s, not the product's minute: under the soak's
+        // faults every second, the product's backoff climbs to its cap, and
+        // two unlucky retries after the faults end outlast the wait for the
+        // last events. What is tested here is the relays.
+        let backoff = Backoff {
+            cap: Duration::from_secs(5),
+            ..Backoff::default()
+        };
         let client = RelayClient::new(endpoint, Some(0))
             .unwrap()
-            .with_idle_timeout(Duration::from_secs(idle_secs));
+            .with_idle_timeout(Duration::from_secs(idle_secs))
+            .with_backoff(backoff);
         let (tx, mut rx) = mpsc::channel(1024);
         let (stop, stop_rx) = watch::channel(false);
         tokio::spawn(client.run(tx, stop_rx));
