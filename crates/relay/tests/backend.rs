@@ -316,7 +316,7 @@ async fn jetstream_init_waits_for_the_cluster_and_applies_replicas_to_every_part
         "{made:?}"
     );
     assert!(
-        retries.lock().unwrap()[0].contains("JetStream, "),
+        retries.lock().unwrap()[0].contains("the stream"),
         "{:?}",
         retries.lock().unwrap()
     );
