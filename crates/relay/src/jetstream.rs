@@ -1168,7 +1168,11 @@ impl TokenStore {
                     .await
                     .map_err(|e| match e.kind() {
                         kv::CreateErrorKind::InvalidKey => Attempt::Fail(Self::store_error(e)),
-                        // Taken (by whom the next read tells) or unanswered.
+                        // Taken: by whom (us, if an answer was lost) the
+                        // next read tells; at the deadline, it is taken.
+                        kv::CreateErrorKind::AlreadyExists => {
+                            Attempt::Again(TokenError::Exists(record.name.clone()))
+                        }
                         _ => again(&e),
                     })?;
             }
